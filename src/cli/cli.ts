@@ -1,0 +1,105 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '../config.js';
+import { VERSION } from '../version.js';
+import { apiUrl, createApiClient } from './api-client.js';
+import { CliError } from './cli-error.js';
+import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
+import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
+import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
+import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
+
+const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
+
+Usage:
+  ecrscan serve [options]          run the service (API and scheduler)
+  ecrscan configs list|add FILE|rm ID
+  ecrscan summary [--json|--text]  findings by severity for every image
+  ecrscan scan ID                  rescan a configuration now, with progress
+
+Client commands talk to the server at --url, else $ECRSCANAPI_URL, else http://127.0.0.1:8080,
+sending $ECRSCAN_API_TOKEN as a bearer token when set.
+Run "ecrscan COMMAND --help" for a command's options.`;
+
+const HELPS: Record<string, string> = { serve: SERVE_HELP, configs: CONFIGS_HELP, summary: SUMMARY_HELP, scan: SCAN_HELP };
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+        url: { type: 'string' },
+        json: { type: 'boolean' },
+        text: { type: 'boolean' },
+        'no-wait': { type: 'boolean' },
+        timeout: { type: 'string' },
+        'api-only': { type: 'boolean' },
+        'scheduler-only': { type: 'boolean' },
+        ...SERVE_FLAGS,
+      },
+    });
+  } catch (err) {
+    throw new CliError(`${(err as Error).message}\nRun "ecrscan --help" for usage.`, 2);
+  }
+  const { values, positionals } = parsed;
+  const [command, ...args] = positionals;
+  if (values.version) return out(VERSION);
+  if (!command) {
+    out(HELP);
+    if (!values.help) throw new CliError('no command given', 2);
+    return;
+  }
+  if (values.help) return out(HELPS[command] ?? HELP);
+  if (command === 'serve') return serveCommand(values, env);
+  const client = createApiClient(apiUrl(values.url, env), env['ECRSCAN_API_TOKEN'] || undefined);
+  switch (command) {
+    case 'configs':
+      return configsCommand(client, args, values.json === true, out);
+    case 'summary':
+      return summaryCommand(client, values.json ? 'json' : values.text ? 'text' : 'table', out);
+    case 'scan':
+      return scanCommand(client, args[0], { wait: !values['no-wait'], timeoutMs: parseTimeout(values.timeout) }, out);
+    default:
+      throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
+  }
+}
+
+function parseTimeout(raw: string | undefined): number {
+  if (raw === undefined) return 900_000;
+  if (!/^[0-9]{1,6}$/.test(raw) || Number(raw) === 0) throw new CliError(`--timeout must be a number of seconds, got "${raw}"`, 2);
+  return Number(raw) * 1000;
+}
+
+export interface CliOutcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one command line and collects what a terminal would show; failures users can cause become one line and a non-zero code. */
+export async function execute(argv: string[], env: NodeJS.ProcessEnv, write: (text: string) => void = () => undefined): Promise<CliOutcome> {
+  let stdout = '';
+  try {
+    await main(argv, env, (text) => {
+      stdout += `${text}\n`;
+      write(`${text}\n`);
+    });
+    return { code: 0, stdout, stderr: '' };
+  } catch (err) {
+    if (err instanceof CliError || err instanceof ConfigError) {
+      return { code: err instanceof CliError ? err.exitCode : 2, stdout, stderr: `ecrscan: ${err.message}\n` };
+    }
+    return { code: 1, stdout, stderr: `ecrscan: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n` };
+  }
+}
+
+/** Runs the CLI as a program. */
+export async function runCli(): Promise<void> {
+  const outcome = await execute(process.argv.slice(2), process.env, (text) => process.stdout.write(text));
+  process.stderr.write(outcome.stderr);
+  process.exitCode = outcome.code;
+}

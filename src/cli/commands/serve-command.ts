@@ -1,0 +1,60 @@
+import { type ConfigOverrides, loadConfig, OPTIONS } from '../../config.js';
+import { createLogger } from '../../logger.js';
+import { createScanners } from '../../scanners/create-scanners.js';
+import { startService } from '../../server.js';
+import { CliError } from '../cli-error.js';
+
+const FLAGGED = OPTIONS.filter((option) => option.flag !== null);
+
+export const SERVE_HELP = `Usage:
+  ecrscan serve [options]   run the API and the scheduler (npm start does this)
+
+Options (each overrides its environment variable):
+${FLAGGED.map((option) => `  --${option.flag!.padEnd(24)}${option.env ? `${option.env}: ` : ''}${option.doc}`).join('\n')}
+  --api-only                serve the API without scanning
+  --scheduler-only          scan without serving the API`;
+
+export const SERVE_FLAGS = Object.fromEntries(
+  FLAGGED.map((option) => [option.flag!, { type: 'switch' in option && option.switch ? ('boolean' as const) : ('string' as const) }]),
+);
+
+export async function serveCommand(values: Record<string, unknown>, env: NodeJS.ProcessEnv): Promise<void> {
+  const overrides: ConfigOverrides = {};
+  for (const option of FLAGGED) {
+    const value = values[option.flag!];
+    if (typeof value === 'string') overrides[option.key] = value;
+    if (value === true) overrides[option.key] = 'true';
+  }
+  if (values['api-only'] && values['scheduler-only']) throw new CliError('--api-only and --scheduler-only exclude each other', 2);
+  if (values['api-only']) overrides.mode = 'api';
+  if (values['scheduler-only']) overrides.mode = 'scheduler';
+  const config = loadConfig(env, overrides);
+  const logger = createLogger(config.logLevel);
+  const service = await startService(config, { logger, scanners: (store) => createScanners({ store, config, logger }) });
+  if (service.url) {
+    const auth = config.apiToken ? 'API token required' : 'no API token: loopback only';
+    logger.info({ url: service.url, database: redactUrl(config.databaseUrl), mode: config.mode }, `listening on ${service.url} (${auth})`);
+  } else {
+    logger.info({ database: redactUrl(config.databaseUrl), mode: config.mode }, 'scheduler running without the API');
+  }
+  await waitForSignal();
+  logger.info('shutting down');
+  // A stuck release must not keep the process alive forever.
+  setTimeout(() => {
+    logger.error('shutdown took longer than 30 s; exiting');
+    process.exit(1);
+  }, 30_000).unref();
+  await service.close();
+}
+
+function waitForSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
+}
+
+/** Keeps a PostgreSQL password out of the log. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:[redacted]@');
+}

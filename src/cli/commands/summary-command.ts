@@ -1,0 +1,52 @@
+import { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { SEVERITIES } from '../../domain/severity.js';
+import { SummaryRepresentation } from '../../http/schemas.js';
+import type { ApiClient } from '../api-client.js';
+import { CliError } from '../cli-error.js';
+import { formatTable } from '../table.js';
+
+type Summary = Static<typeof SummaryRepresentation>;
+
+export const SUMMARY_HELP = `Usage:
+  ecrscan summary [--json | --text]   counts of open findings by severity for every image
+
+Options: --url URL (or ECRSCANAPI_URL), --json (the API's JSON), --text (the original demo's layout)`;
+
+const SHORT: Record<(typeof SEVERITIES)[number], string> = {
+  CRITICAL: 'CRIT',
+  HIGH: 'HIGH',
+  MEDIUM: 'MED',
+  LOW: 'LOW',
+  INFORMATIONAL: 'INFO',
+  UNDEFINED: 'UNDEF',
+};
+
+export async function summaryCommand(client: ApiClient, format: 'table' | 'json' | 'text', out: (text: string) => void): Promise<void> {
+  if (format === 'text') {
+    out((await client.request('GET', '/summary/', { accept: 'text/plain' })).text.trimEnd());
+    return;
+  }
+  const { body, text } = await client.request('GET', '/summary/');
+  if (format === 'json') return out(text);
+  if (!Value.Check(SummaryRepresentation, body)) throw new CliError('the server answered with an unexpected summary');
+  out(renderTable(body));
+}
+
+function renderTable(summary: Summary): string {
+  const rows: string[][] = [];
+  for (const config of summary.configs) {
+    const where = config.region ?? config.registry;
+    if (config.images.length === 0) {
+      rows.push([config.repository, '-', where, config.lastError ? `FAILED: ${config.lastError}` : config.status, ...SEVERITIES.map(() => '')]);
+      continue;
+    }
+    for (const image of config.images) {
+      const state = image.status === 'COMPLETE' ? 'COMPLETE' : `${image.status}${image.error ? `: ${image.error}` : ''}`;
+      rows.push([config.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
+    }
+  }
+  const totals = SEVERITIES.map((severity) => `${severity} ${summary.totals[severity] ?? 0}`).join(', ');
+  if (rows.length === 0) return 'no scan configurations yet';
+  return `${formatTable(['REPOSITORY', 'TAG', 'WHERE', 'STATUS', ...SEVERITIES.map((severity) => SHORT[severity])], rows)}\n\nTotal open findings: ${totals}`;
+}

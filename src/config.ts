@@ -1,0 +1,217 @@
+import { isAbsolute, resolve } from 'node:path';
+import { MIN_SCHEDULE_MS, parseDuration } from './domain/scan-config.js';
+
+export type RunMode = 'all' | 'api' | 'scheduler';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  databasePoolSize: number;
+  databaseStatementTimeoutMs: number;
+  schedule: string;
+  concurrency: number;
+  leaseSeconds: number;
+  apiToken: string | null;
+  allowUnauthenticated: boolean;
+  logLevel: LogLevel;
+  osvSources: string[];
+  insecureRegistries: string[];
+  mode: RunMode;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+interface Option<K extends keyof Config> {
+  key: K;
+  env: string | null;
+  flag: string | null;
+  default: string;
+  /** A flag that takes no value (`--allow-unauthenticated`), meaning "true". */
+  switch?: boolean;
+  doc: string;
+  parse(raw: string, name: string): Config[K];
+}
+
+function option<K extends keyof Config>(spec: Option<K>): Option<K> {
+  return spec;
+}
+
+function integer(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    const value = Number(raw);
+    if (!/^[0-9]+$/.test(raw.trim()) || value < min || value > max) {
+      throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+    }
+    return value;
+  };
+}
+
+function list(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+}
+
+function boolean(raw: string, name: string): boolean {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off|)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+/**
+ * The one table behind environment variables, CLI flags, defaults and the README's
+ * configuration section: add an option here and it exists everywhere.
+ */
+export const OPTIONS = [
+  option({ key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', doc: 'Address to listen on.', parse: (raw) => raw.trim() }),
+  option({ key: 'port', env: 'PORT', flag: 'port', default: '8080', doc: 'Port to listen on (0 picks a free one).', parse: integer(0, 65535) }),
+  option({
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    default: './data/ecrscan.db',
+    doc: 'A SQLite file path, or a `postgres://` URL for PostgreSQL.',
+    parse: (raw, name) => {
+      if (raw.trim() === '') throw new ConfigError(`${name} must not be empty`);
+      if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) && !/^postgres(ql)?:\/\//.test(raw)) {
+        throw new ConfigError(`${name} must be a file path or a postgres:// URL, got a ${raw.split(':')[0]} URL`);
+      }
+      return /^postgres(ql)?:\/\//.test(raw) || raw === ':memory:' || isAbsolute(raw) ? raw : resolve(raw);
+    },
+  }),
+  option({ key: 'databasePoolSize', env: 'DATABASE_POOL_SIZE', flag: null, default: '10', doc: 'PostgreSQL connections per process.', parse: integer(1, 200) }),
+  option({
+    key: 'databaseStatementTimeoutMs',
+    env: 'DATABASE_STATEMENT_TIMEOUT_MS',
+    flag: null,
+    default: '30000',
+    doc: 'PostgreSQL statement timeout in milliseconds.',
+    parse: integer(100, 3_600_000),
+  }),
+  option({
+    key: 'schedule',
+    env: 'ECRSCAN_SCHEDULE',
+    flag: 'schedule',
+    default: '24h',
+    doc: 'Default rescan interval of configurations without a `schedule` (at least `5m`).',
+    parse: (raw, name) => {
+      const ms = parseDuration(raw.trim());
+      if (ms === null || ms < MIN_SCHEDULE_MS) throw new ConfigError(`${name} must be a duration of at least 5m such as "6h" or "1d", got "${raw}"`);
+      return raw.trim();
+    },
+  }),
+  option({ key: 'concurrency', env: 'ECRSCAN_CONCURRENCY', flag: 'concurrency', default: '4', doc: 'Images scanned at once, across all configurations.', parse: integer(1, 256) }),
+  option({
+    key: 'leaseSeconds',
+    env: 'ECRSCAN_LEASE_SECONDS',
+    flag: null,
+    default: '120',
+    doc: 'How long a claimed scan stays leased without renewal before another process may take it over.',
+    parse: integer(10, 86_400),
+  }),
+  option({
+    key: 'apiToken',
+    env: 'ECRSCAN_API_TOKEN',
+    flag: null,
+    default: '',
+    doc: 'When set, every request but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.',
+    parse: (raw, name) => {
+      if (raw === '') return null;
+      if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters long`);
+      return raw;
+    },
+  }),
+  option({
+    key: 'allowUnauthenticated',
+    env: 'ECRSCAN_ALLOW_UNAUTHENTICATED',
+    flag: 'allow-unauthenticated',
+    default: 'false',
+    switch: true,
+    doc: 'Allow listening on a non-loopback address without an API token.',
+    parse: boolean,
+  }),
+  option({
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    default: 'info',
+    doc: 'fatal, error, warn, info, debug, trace or silent.',
+    parse: (raw, name) => {
+      const levels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+      const level = levels.find((candidate) => candidate === raw.trim().toLowerCase());
+      if (!level) throw new ConfigError(`${name} must be one of ${levels.join(', ')}, got "${raw}"`);
+      return level;
+    },
+  }),
+  option({
+    key: 'osvSources',
+    env: 'ECRSCAN_OSV_SOURCES',
+    flag: null,
+    default: '',
+    doc: 'Comma-separated OSV advisory sources for the built-in scanner: directories or zip files of OSV JSON, or `https://` URLs of zips.',
+    parse: list,
+  }),
+  option({
+    key: 'insecureRegistries',
+    env: 'ECRSCAN_INSECURE_REGISTRIES',
+    flag: null,
+    default: '',
+    doc: 'Comma-separated `host[:port]` registries reached over plain HTTP.',
+    parse: list,
+  }),
+  option({
+    key: 'mode',
+    env: 'ECRSCAN_MODE',
+    flag: null,
+    default: 'all',
+    doc: '`all` (API and scheduler), `api` or `scheduler`; `ecrscan serve --api-only` / `--scheduler-only` set it too.',
+    parse: (raw, name) => {
+      const mode = raw.trim();
+      if (mode !== 'all' && mode !== 'api' && mode !== 'scheduler') throw new ConfigError(`${name} must be all, api or scheduler, got "${raw}"`);
+      return mode;
+    },
+  }),
+] as const;
+
+export type ConfigOverrides = Partial<Record<keyof Config, string>>;
+
+/**
+ * Reads the configuration from the environment, overridden by CLI flags. Pure: the
+ * caller passes both in; the result is validated and frozen.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = {}): Readonly<Config> {
+  const values: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    const fromFlag = overrides[spec.key];
+    const fromEnv = spec.env ? env[spec.env] : undefined;
+    const raw = fromFlag ?? fromEnv ?? spec.default;
+    const name = fromFlag !== undefined && spec.flag ? `--${spec.flag}` : (spec.env ?? spec.key);
+    values[spec.key] = spec.parse(raw, name);
+  }
+  const config = values as unknown as Config;
+  if (!isLoopback(config.host) && config.apiToken === null && !config.allowUnauthenticated && config.mode !== 'scheduler') {
+    throw new ConfigError(
+      `refusing to listen on ${config.host} without ECRSCAN_API_TOKEN; set a token or ECRSCAN_ALLOW_UNAUTHENTICATED=true`,
+    );
+  }
+  return Object.freeze(config);
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.[0-9]+\.[0-9]+\.[0-9]+$/.test(host);
+}
+
+/** The README's configuration table, generated from OPTIONS so that the two cannot drift apart. */
+export function configurationTable(): string {
+  const rows = OPTIONS.map((spec) => {
+    const names = [spec.env ? `\`${spec.env}\`` : null, spec.flag ? `\`--${spec.flag}\`` : null].filter(Boolean).join(' / ');
+    const fallback = spec.default === '' ? '(unset)' : `\`${spec.default}\``;
+    return `| ${names} | ${fallback} | ${spec.doc} |`;
+  });
+  return ['| variable / flag | default | meaning |', '| --- | --- | --- |', ...rows].join('\n');
+}

@@ -1,0 +1,34 @@
+import type { Severity } from './severity.js';
+
+export interface Cvss {
+  score: number | null;
+  vector: string | null;
+}
+
+/** A vulnerability as every scanner reports it, before the store adds its history. */
+export interface Finding {
+  /** CVE or advisory id. */
+  name: string;
+  severity: Severity;
+  package: string | null;
+  version: string | null;
+  fixedVersion: string | null;
+  uri: string | null;
+  description: string | null;
+  cvss: Cvss | null;
+  aliases: string[];
+}
+
+export type FindingStatus = 'ACTIVE' | 'FIXED';
+
+/** A finding as stored: which image it is in and when it was first and last seen. */
+export interface StoredFinding extends Finding {
+  id: number;
+  configId: string;
+  tag: string;
+  digest: string | null;
+  firstSeen: Date;
+  lastSeen: Date;
+  fixedAt: Date | null;
+  status: FindingStatus;
+}

@@ -1,0 +1,103 @@
+import accepts from '@fastify/accepts';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type HTTPMethods, LogController } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { AppError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { Store } from '../store/store.js';
+import { VERSION } from '../version.js';
+import { installAuth } from './auth.js';
+import { installErrorHandling, sendProblem } from './problem.js';
+import { registerConfigRoutes } from './routes/configs-routes.js';
+import { registerFindingsRoutes } from './routes/findings-routes.js';
+import { registerOpsRoutes } from './routes/ops-routes.js';
+import { registerSummaryRoutes } from './routes/summary-routes.js';
+
+/** What the HTTP layer needs from the scheduler: nudge it, and stop a deleted configuration's scan. */
+export interface ScanControl {
+  wake(): void;
+  cancel(configId: string): void;
+}
+
+export interface AppDeps {
+  store: Store;
+  config: Pick<Config, 'schedule' | 'apiToken'>;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  scans?: ScanControl;
+}
+
+const BODY_LIMIT = 64 * 1024;
+const METHODS: HTTPMethods[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+
+/** Builds the HTTP API without listening: the server calls `listen`, tests call `inject`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
+    // Requests are counted in metrics; logging each one would dominate the log at feed-polling rates.
+    logController: new LogController({ disableRequestLogging: true }),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+  });
+  // JSON only: other bodies must get 415, not reach validation as a string.
+  app.removeContentTypeParser(['text/plain']);
+  installErrorHandling(app);
+  if (deps.config.apiToken) installAuth(app, deps.config.apiToken);
+  installRequestMetrics(app, deps.metrics);
+  await app.register(accepts);
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'ecr-continuous-scan', version: VERSION, description: 'Continuous vulnerability scanning of container images.' },
+      components: deps.config.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      security: deps.config.apiToken ? [{ bearer: [] }] : [],
+    },
+  });
+  const routes = collectRoutes(app);
+  registerConfigRoutes(app, deps);
+  registerSummaryRoutes(app, deps);
+  registerFindingsRoutes(app, deps);
+  registerOpsRoutes(app, deps);
+  answerOtherMethods(app, routes);
+  return app;
+}
+
+function collectRoutes(app: FastifyInstance): Map<string, Set<string>> {
+  const routes = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const methods = routes.get(route.url) ?? new Set<string>();
+    for (const method of [route.method].flat()) methods.add(method);
+    routes.set(route.url, methods);
+  });
+  return routes;
+}
+
+/** A known path with an unknown method gets 405 and `Allow`, not a misleading 404. */
+function answerOtherMethods(app: FastifyInstance, routes: Map<string, Set<string>>): void {
+  for (const [url, methods] of [...routes]) {
+    const others = METHODS.filter((method) => !methods.has(method));
+    if (others.length === 0) continue;
+    const allow = [...methods].sort().join(', ');
+    app.route({
+      method: others,
+      url,
+      schema: { hide: true },
+      handler: async (request, reply) => {
+        reply.header('allow', allow);
+        return sendProblem(reply, request, new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`));
+      },
+    });
+  }
+}
+
+function installRequestMetrics(app: FastifyInstance, metrics: Metrics): void {
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+  });
+}

@@ -1,0 +1,96 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, type FieldError, problemType } from '../errors.js';
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `/tags/0` → `tags[0]`; a missing or unknown property names itself. */
+function fieldOf(context: string | undefined, issue: AjvIssue): string {
+  const segments = issue.instancePath.split('/').filter((segment) => segment !== '');
+  const extra = issue.params['missingProperty'] ?? issue.params['additionalProperty'];
+  if (typeof extra === 'string') segments.push(extra);
+  const path = segments.map((segment, index) => (/^[0-9]+$/.test(segment) ? `[${segment}]` : index === 0 ? segment : `.${segment}`)).join('');
+  if (path !== '') return path;
+  return context === 'body' ? 'body' : (context ?? 'request');
+}
+
+function messageOf(field: string, issue: AjvIssue): string {
+  switch (issue.keyword) {
+    case 'additionalProperties':
+      return `${field} is not a known field`;
+    case 'required':
+      return `${field} is required`;
+    case 'pattern':
+      return `${field} has an invalid format`;
+    case 'format':
+      return `${field} must be a ${String(issue.params['format'])}`;
+    default:
+      return `${field} ${issue.message ?? 'is invalid'}`;
+  }
+}
+
+export function validationError(context: string | undefined, issues: AjvIssue[]): AppError {
+  const errors: FieldError[] = issues.map((issue) => {
+    const field = fieldOf(context, issue);
+    return { field, message: messageOf(field, issue) };
+  });
+  const first = errors[0] ?? { field: context ?? 'request', message: 'request is invalid' };
+  return new AppError('VALIDATION_FAILED', first.message, errors);
+}
+
+/** Maps what Fastify itself throws (parsing, limits, validation) onto our coded errors. */
+function toAppError(error: FastifyError): AppError | null {
+  if (error instanceof AppError) return error;
+  if (error.validation) return validationError(error.validationContext, error.validation as AjvIssue[]);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'the request body is larger than 64 KiB');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('VALIDATION_FAILED', 'the request body is empty', [{ field: 'body', message: 'body is required' }]);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('MALFORMED_JSON', 'the request body is not valid JSON', [{ field: 'body', message: 'body is not valid JSON' }]);
+    default:
+      break;
+  }
+  if (error instanceof SyntaxError || error.statusCode === 400) {
+    return new AppError('MALFORMED_JSON', 'the request body is not valid JSON', [{ field: 'body', message: 'body is not valid JSON' }]);
+  }
+  return null;
+}
+
+export function sendProblem(reply: FastifyReply, request: FastifyRequest, error: AppError): FastifyReply {
+  const first = error.fieldErrors[0];
+  return reply
+    .code(error.status)
+    .type('application/problem+json')
+    .send({
+      type: problemType(error.code),
+      title: error.title,
+      status: error.status,
+      detail: error.detail,
+      instance: request.url,
+      ...(first ? { field: first.field, errors: error.fieldErrors } : {}),
+    });
+}
+
+/** One handler decides what users see: problem JSON always, stack traces never; 5xx logged at error. */
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const known = toAppError(error);
+    if (known) {
+      request.log.info({ code: known.code, status: known.status, detail: known.detail }, 'request refused');
+      return sendProblem(reply, request, known);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, request, new AppError('INTERNAL', 'the server failed to answer this request; see its log'));
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, request, new AppError('NOT_FOUND', `no route for ${request.method} ${request.url.split('?')[0]}`)),
+  );
+}

@@ -1,0 +1,118 @@
+import type { StoredFinding } from '../domain/finding.js';
+import type { ConfigState } from '../domain/scan-config.js';
+import { SEVERITIES, type Severity, type SeverityCounts, compactCounts, zeroCounts } from '../domain/severity.js';
+import type { SummaryConfig } from '../store/store.js';
+
+function iso(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
+
+/** The demo's fields first, unchanged in name and type, then this service's additions (SPEC §1). */
+export function configJson(config: ConfigState, defaultSchedule: string) {
+  return {
+    id: config.id,
+    created: String(Math.floor(config.created.getTime() / 1000)),
+    region: config.region,
+    registry: config.registry,
+    repository: config.repository,
+    tags: config.tags,
+    schedule: config.schedule ?? defaultSchedule,
+    scanner: config.scanner,
+    platform: config.platform,
+    status: config.status,
+    lastScan: iso(config.lastScan),
+    nextScan: iso(config.nextScan),
+    lastError: config.lastError,
+    images: config.images,
+  };
+}
+
+export function findingJson(finding: StoredFinding) {
+  return {
+    name: finding.name,
+    severity: finding.severity,
+    package: finding.package,
+    version: finding.version,
+    fixedVersion: finding.fixedVersion,
+    uri: finding.uri,
+    description: finding.description,
+    cvss: finding.cvss,
+    aliases: finding.aliases,
+    tag: finding.tag,
+    digest: finding.digest,
+    firstSeen: finding.firstSeen.toISOString(),
+    lastSeen: finding.lastSeen.toISOString(),
+    fixedAt: iso(finding.fixedAt),
+    status: finding.status,
+  };
+}
+
+export function summaryJson(configs: SummaryConfig[], generatedAt: Date) {
+  const totals = zeroCounts();
+  for (const config of configs) {
+    for (const image of config.images) {
+      for (const severity of SEVERITIES) totals[severity] += image.counts[severity] ?? 0;
+    }
+  }
+  return {
+    generatedAt: generatedAt.toISOString(),
+    totals: compactCounts(totals),
+    configs: configs.map((config) => ({
+      id: config.id,
+      region: config.region,
+      registry: config.registry,
+      repository: config.repository,
+      status: config.status,
+      lastScan: iso(config.lastScan),
+      lastError: config.lastError,
+      images: config.images.map((image) => ({
+        tag: image.tag,
+        digest: image.digest,
+        status: image.status,
+        scannedAt: iso(image.scannedAt),
+        counts: image.counts,
+        error: image.error,
+      })),
+    })),
+  };
+}
+
+/** Where a configuration lives, as the demo printed it: the region for ECR, else the registry host. */
+function locationOf(config: SummaryConfig): string {
+  return config.region ?? config.registry;
+}
+
+/**
+ * The demo's text layout: one block per image, severities in fixed order, zeros left
+ * out; a failed image shows its error, an image not scanned yet says so.
+ */
+export function summaryText(configs: SummaryConfig[]): string {
+  const blocks: string[] = [];
+  for (const config of configs) {
+    if (config.images.length === 0) {
+      const state = config.lastError ? ` scan failed: ${oneLine(config.lastError)}` : config.lastScan ? ' no images found' : ' not scanned yet';
+      blocks.push(`Results for ${config.repository} in ${locationOf(config)}:\n${state}\n`);
+      continue;
+    }
+    for (const image of config.images) {
+      blocks.push(`Results for ${config.repository}:${image.tag} in ${locationOf(config)}:\n${imageLines(image)}`);
+    }
+  }
+  return blocks.join('\n');
+}
+
+function imageLines(image: SummaryConfig['images'][number]): string {
+  if (image.status === 'PENDING') return ' not scanned yet\n';
+  if (image.status !== 'COMPLETE') return ` ${image.status}: ${oneLine(image.error ?? 'scan did not complete')}\n`;
+  return countLines(image.counts);
+}
+
+function countLines(counts: SeverityCounts): string {
+  return SEVERITIES.filter((severity: Severity) => (counts[severity] ?? 0) > 0)
+    .map((severity) => ` ${severity}: ${counts[severity]}\n`)
+    .join('');
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, ' ').trim();
+}

@@ -1,0 +1,74 @@
+import type { Inventory, InstalledPackage } from '../inventory.js';
+import type { ImageFiles } from '../layers/image-files.js';
+import type { LayerLimits } from '../layers/layer-reader.js';
+import { createPathSelector } from '../layers/path-selector.js';
+import { readImageFiles } from '../layers/read-image.js';
+import type { LayerDescriptor, RegistryClient, RepositoryRef } from '../registry/registry-client.js';
+import type { Analyser } from './analyser.js';
+import { readOsRelease } from './os-release.js';
+import { PACKAGE_ANALYSERS, UNREAD_DATABASES, analyserVersions, pathPatternsFor, type UnreadDatabase } from './registry.js';
+
+/**
+ * The inventory of an image's files: its distribution and the packages every analyser
+ * finds. What cannot be reported is said in `unsupported` (a database no analyser reads,
+ * no identifiable OS), so that such an image never passes for a clean one.
+ */
+export function analyseFiles(
+  files: ImageFiles,
+  analysers: readonly Analyser[] = PACKAGE_ANALYSERS,
+  unread: readonly UnreadDatabase[] = UNREAD_DATABASES,
+): Inventory {
+  const os = readOsRelease(files);
+  const packages: InstalledPackage[] = [];
+  const unsupported: string[] = [];
+  let databaseFound = false;
+  for (const analyser of analysers) {
+    const result = analyser.analyse(files, os);
+    databaseFound ||= result.found;
+    packages.push(...result.packages);
+    unsupported.push(...result.notes);
+  }
+  for (const database of unread) {
+    const present = database.paths.find((path) => files.exists(path));
+    if (!present) continue;
+    databaseFound = true;
+    unsupported.push(`${database.label} (${present}) is not analysed yet: its packages are not reported`);
+  }
+  if (!os) unsupported.push('no operating system identified: the image has no etc/os-release or usr/lib/os-release');
+  if (!databaseFound) unsupported.push('no package database found that an analyser reads');
+  return { os, packages: packages.sort(comparePackages), analysers: analyserVersions(analysers), unsupported };
+}
+
+/** A locale-independent order, so that the same image always gives the same inventory. */
+function comparePackages(a: InstalledPackage, b: InstalledPackage): number {
+  return compare(a.ecosystem, b.ecosystem) || compare(a.name, b.name) || compare(a.version, b.version) || compare(a.path, b.path);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+export interface AnalyseImageOptions {
+  client: Pick<RegistryClient, 'openBlob'>;
+  repository: RepositoryRef;
+  layers: readonly LayerDescriptor[];
+  limits?: Partial<LayerLimits>;
+  signal?: AbortSignal;
+  analysers?: readonly Analyser[];
+  /** Layers downloaded at once (default 3). */
+  concurrency?: number;
+}
+
+/** Streams an image's layers from its registry and analyses them; no layer touches the disk. */
+export async function analyseImage(options: AnalyseImageOptions): Promise<Inventory> {
+  const analysers = options.analysers ?? PACKAGE_ANALYSERS;
+  const files = await readImageFiles({
+    blobs: { openBlob: (digest, size, signal) => options.client.openBlob(options.repository, digest, signal, size) },
+    layers: options.layers,
+    selector: createPathSelector(pathPatternsFor(analysers)),
+    limits: options.limits,
+    signal: options.signal,
+    concurrency: options.concurrency,
+  });
+  return analyseFiles(files, analysers);
+}

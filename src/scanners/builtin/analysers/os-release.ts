@@ -1,0 +1,108 @@
+import type { OsRelease } from '../inventory.js';
+import type { ImageFiles } from '../layers/image-files.js';
+
+/** os-release(5): `/etc/os-release` first, `/usr/lib/os-release` as the fallback. */
+export const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'] as const;
+export const OS_RELEASE_DETECTOR = { name: 'os-release', version: '1' } as const;
+
+/** Parses os-release's shell-like `KEY=value` lines (values optionally quoted, with escapes). */
+export function parseOsReleaseFields(text: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!match?.[1]) continue;
+    fields.set(match[1], unquote(match[2] ?? ''));
+  }
+  return fields;
+}
+
+function unquote(value: string): string {
+  const quote = value[0];
+  if ((quote === '"' || quote === "'") && value.endsWith(quote) && value.length >= 2) {
+    const inner = value.slice(1, -1);
+    return quote === '"' ? inner.replace(/\\([\\"$`])/g, '$1') : inner;
+  }
+  return value;
+}
+
+/** os-release files are a few hundred bytes; the bound keeps a hostile one from costing much. */
+const MAX_FIELD_LENGTH = 256;
+
+export function readOsRelease(files: ImageFiles): OsRelease | null {
+  for (const path of OS_RELEASE_PATHS) {
+    const bytes = files.read(path);
+    if (!bytes) continue;
+    const fields = parseOsReleaseFields(bytes.toString('utf8'));
+    const id = (fields.get('ID') ?? '').toLowerCase();
+    if (!/^[a-z0-9._-]{1,64}$/.test(id)) continue;
+    return {
+      id,
+      versionId: bounded(fields.get('VERSION_ID')) ?? versionFromCodename(id, fields.get('VERSION_CODENAME')),
+      prettyName: bounded(fields.get('PRETTY_NAME')),
+    };
+  }
+  return null;
+}
+
+function bounded(value: string | undefined): string | null {
+  if (!value) return null;
+  return value.slice(0, MAX_FIELD_LENGTH);
+}
+
+/**
+ * Debian testing and unstable ship no VERSION_ID, only a codename; the release it will
+ * become is what OSV names. Released codenames map the same way.
+ */
+const DEBIAN_CODENAMES: Record<string, string> = {
+  stretch: '9',
+  buster: '10',
+  bullseye: '11',
+  bookworm: '12',
+  trixie: '13',
+  forky: '14',
+  duke: '15',
+};
+
+function versionFromCodename(id: string, codename: string | undefined): string | null {
+  if (id !== 'debian' || !codename) return null;
+  return DEBIAN_CODENAMES[codename] ?? null;
+}
+
+/**
+ * The OSV ecosystem of a distribution release, as OSV spells it: `Debian:12`,
+ * `Ubuntu:22.04:LTS` (LTS releases carry the suffix in OSV's Ubuntu data),
+ * `Alpine:v3.19`; null when OSV has no data for it (or the release is unknown).
+ */
+export function ecosystemOf(os: OsRelease): string | null {
+  const version = os.versionId ?? '';
+  switch (os.id) {
+    case 'debian': {
+      const major = /^(\d+)/.exec(version)?.[1];
+      return major ? `Debian:${major}` : null;
+    }
+    case 'ubuntu': {
+      const release = /^(\d{2}\.\d{2})/.exec(version)?.[1];
+      if (!release) return null;
+      return isUbuntuLts(release, os.prettyName) ? `Ubuntu:${release}:LTS` : `Ubuntu:${release}`;
+    }
+    case 'alpine': {
+      const minor = /^(\d+\.\d+)/.exec(version)?.[1];
+      return minor ? `Alpine:v${minor}` : null;
+    }
+    case 'wolfi':
+      return 'Wolfi';
+    case 'chainguard':
+      return 'Chainguard';
+    default:
+      return null;
+  }
+}
+
+/** Ubuntu says "LTS" in VERSION and PRETTY_NAME; failing that, LTS releases are the April ones of even years. */
+function isUbuntuLts(release: string, text: string | null): boolean {
+  if (text && /\bLTS\b/.test(text)) return true;
+  const [year, month] = release.split('.').map(Number);
+  return month === 4 && (year ?? 1) % 2 === 0;
+}

@@ -1,0 +1,144 @@
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Decompress } from 'fzstd';
+import { ScanError } from '../../scanner.js';
+import { LayerError } from './layer-error.js';
+
+export type LayerFormat = 'gzip' | 'zstd' | 'tar';
+
+const TAR_BLOCK = 512;
+
+/**
+ * What a layer's first bytes say it is. The media type is not trusted for this: registries
+ * and build tools mislabel layers (gzip under `.tar`, and the reverse), the bytes do not lie.
+ */
+export function sniffFormat(head: Uint8Array): LayerFormat | null {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) return 'zstd';
+  // A zstd skippable frame (magic 0x184D2A5?) may come first.
+  if ((head[0] ?? 0) >> 4 === 0x5 && head[1] === 0x2a && head[2] === 0x4d && head[3] === 0x18) return 'zstd';
+  if (head.length >= TAR_BLOCK && looksLikeTar(head.subarray(0, TAR_BLOCK))) return 'tar';
+  return null;
+}
+
+function looksLikeTar(block: Uint8Array): boolean {
+  if (Buffer.from(block.subarray(257, 262)).toString('latin1') === 'ustar') return true;
+  if (block.every((byte) => byte === 0)) return true;
+  // Pre-POSIX (v7) headers have no magic; their checksum still identifies them.
+  const stored = Number.parseInt(Buffer.from(block.subarray(148, 156)).toString('latin1').replace(/[\0 ]/g, ''), 8);
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : (block[i] ?? 0);
+  return sum === stored;
+}
+
+export interface DecompressLimits {
+  /** Bytes a layer may expand to (and may have compressed). */
+  maxLayerBytes: number;
+}
+
+/**
+ * The tar bytes of a layer blob: sniffs the format, decompresses, and fails with a clear
+ * error once more than `maxLayerBytes` come out (a decompression bomb) or go in.
+ */
+export async function* decompressLayer(source: AsyncIterable<Uint8Array>, limits: DecompressLimits, what: string): AsyncGenerator<Buffer> {
+  const iterator = source[Symbol.asyncIterator]();
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
+  while (headLength < TAR_BLOCK) {
+    const next = await iterator.next();
+    if (next.done) {
+      ended = true;
+      break;
+    }
+    head.push(Buffer.from(next.value));
+    headLength += next.value.byteLength;
+  }
+  const format = sniffFormat(Buffer.concat(head, headLength));
+  if (!format) throw new LayerError('unsupported-format', `${what} is neither a tar archive nor gzip or zstd compressed`);
+  const rest = capped(replay(head, ended ? null : iterator), limits.maxLayerBytes, `${what} (compressed)`);
+  const tar = format === 'gzip' ? gunzip(rest) : format === 'zstd' ? unzstd(rest) : rest;
+  yield* capped(tar, limits.maxLayerBytes, what);
+}
+
+async function* replay(head: Buffer[], iterator: AsyncIterator<Uint8Array> | null): AsyncGenerator<Buffer> {
+  yield* head;
+  if (!iterator) return;
+  for (;;) {
+    const next = await iterator.next();
+    if (next.done) return;
+    yield Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+  }
+}
+
+async function* capped(source: AsyncIterable<Buffer>, maxBytes: number, what: string): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of source) {
+    total += chunk.length;
+    if (total > maxBytes) throw new LayerError('too-large', `${what} is larger than the ${formatBytes(maxBytes)} allowed per layer`);
+    yield chunk;
+  }
+}
+
+async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const inflater = createGunzip();
+  const feeding = pipeline(source, inflater).catch((err: unknown) => err);
+  try {
+    for await (const chunk of inflater) yield chunk as Buffer;
+  } catch (err) {
+    throw corrupt(err, 'gzip');
+  } finally {
+    inflater.destroy();
+  }
+  const failure = await feeding;
+  if (failure) throw corrupt(failure, 'gzip');
+}
+
+/**
+ * fzstd decompresses synchronously, block after block, for whatever it is given. Feeding
+ * it small slices and yielding in between keeps the output of one step small even for a
+ * bomb: a 4-byte RLE block may stand for 128 KiB, so 1 KiB in is at most 32 MiB out.
+ */
+const ZSTD_SLICE = 1024;
+
+async function* unzstd(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let out: Buffer[] = [];
+  const decompressor = new Decompress((chunk) => {
+    out.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  });
+  const take = (): Buffer[] => {
+    const taken = out;
+    out = [];
+    return taken;
+  };
+  try {
+    for await (const chunk of source) {
+      for (let offset = 0; offset < chunk.length; offset += ZSTD_SLICE) {
+        decompressor.push(chunk.subarray(offset, offset + ZSTD_SLICE));
+        yield* take();
+      }
+    }
+    decompressor.push(new Uint8Array(0), true);
+  } catch (err) {
+    throw corrupt(err, 'zstd');
+  }
+  yield* take();
+}
+
+/** Errors of our own (limits, digests) pass; the decompressor's become "corrupt layer". */
+function corrupt(err: unknown, format: string): unknown {
+  if (err instanceof ScanError) return err;
+  if ((err as { code?: string }).code === 'ABORT_ERR' || (err as Error).name === 'AbortError') return err;
+  return new LayerError('malformed', `the layer's ${format} data is corrupt: ${(err as Error).message}`);
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1 && Number.isInteger(value / 1024)) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value} ${units[unit]}`;
+}

@@ -1,0 +1,97 @@
+import type { LayerContents, LayerEntry } from './layer-reader.js';
+
+/**
+ * The files of interest of a whole image: the layers applied in order, each one's
+ * whiteouts and opaque directories removing what the layers below left, so that a
+ * package database deleted or replaced later is seen as the last layer leaves it.
+ */
+export interface ImageFiles {
+  /** Content of a file, following symlinks inside the image; null when absent or not kept. */
+  read(path: string): Buffer | null;
+  /** Whether a file (read or only noted) exists at the path, following symlinks. */
+  exists(path: string): boolean;
+  /** Paths of the kept or noted files directly inside a directory, sorted. */
+  list(dir: string): string[];
+}
+
+/** Linux's own bound on symlinks followed in one lookup (MAXSYMLINKS). */
+const MAX_SYMLINK_HOPS = 40;
+
+export function mergeLayers(layers: readonly LayerContents[]): ImageFiles {
+  const entries = new Map<string, LayerEntry>();
+  for (const layer of layers) applyLayer(entries, layer);
+  return imageFilesOf(entries);
+}
+
+function applyLayer(entries: Map<string, LayerEntry>, layer: LayerContents): void {
+  for (const dir of layer.opaqueDirs) removeBelow(entries, dir, false);
+  for (const path of layer.whiteouts) removeBelow(entries, path, true);
+  for (const [path, entry] of layer.entries) {
+    // A file or symlink replaces a directory of the layers below with everything in it;
+    // a directory over a directory merges.
+    if (entry.kind !== 'directory') removeBelow(entries, path, false);
+    entries.set(path, entry);
+  }
+}
+
+/** Deletes everything under `path` (and `path` itself when `inclusive`); `''` is the root. */
+function removeBelow(entries: Map<string, LayerEntry>, path: string, inclusive: boolean): void {
+  const prefix = path === '' ? '' : `${path}/`;
+  for (const key of [...entries.keys()]) {
+    if ((inclusive && key === path) || key.startsWith(prefix)) entries.delete(key);
+  }
+}
+
+function imageFilesOf(entries: ReadonlyMap<string, LayerEntry>): ImageFiles {
+  const resolve = (path: string): LayerEntry | null => {
+    const resolved = resolvePath(entries, path);
+    return resolved === null ? null : (entries.get(resolved) ?? null);
+  };
+  return {
+    read(path) {
+      const entry = resolve(path);
+      return entry?.kind === 'file' ? entry.data : null;
+    },
+    exists(path) {
+      const entry = resolve(path);
+      return entry?.kind === 'file' || entry?.kind === 'present';
+    },
+    list(dir) {
+      const resolvedDir = resolvePath(entries, dir) ?? dir;
+      const prefix = resolvedDir === '' ? '' : `${resolvedDir}/`;
+      const found: string[] = [];
+      for (const [key, entry] of entries) {
+        if (!key.startsWith(prefix) || key.slice(prefix.length).includes('/')) continue;
+        if (entry.kind === 'file' || entry.kind === 'present') found.push(key);
+      }
+      return found.sort();
+    },
+  };
+}
+
+/**
+ * The path a lookup lands on once every symlink on the way is followed, the image's root
+ * standing for `/`: absolute targets start from the image root and `..` never climbs above
+ * it, so a link cannot lead outside the image. Null on a symlink loop.
+ */
+export function resolvePath(entries: ReadonlyMap<string, LayerEntry>, path: string): string | null {
+  const pending = path.split('/').reverse();
+  const resolved: string[] = [];
+  let hops = 0;
+  while (pending.length > 0) {
+    const part = pending.pop() ?? '';
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      resolved.pop();
+      continue;
+    }
+    resolved.push(part);
+    const entry = entries.get(resolved.join('/'));
+    if (entry?.kind !== 'symlink') continue;
+    if (++hops > MAX_SYMLINK_HOPS) return null;
+    resolved.pop();
+    if (entry.target.startsWith('/')) resolved.length = 0;
+    pending.push(...entry.target.split('/').reverse());
+  }
+  return resolved.join('/');
+}

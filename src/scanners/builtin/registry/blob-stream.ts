@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import { createDigestVerifier, type DigestVerifier } from './digest.js';
+import { failureOf, type RequestDeadline } from './http.js';
+import { RegistryError } from './registry-error.js';
+
+export interface BlobStreamOptions {
+  body: ReadableStream<Uint8Array>;
+  digest: string;
+  /** The size a descriptor announced; more or fewer bytes fail the stream. */
+  expectedSize: number | null;
+  /** The request's deadline, re-armed for every chunk so that only silence counts. */
+  deadline: RequestDeadline;
+  idleMs: number;
+  signal?: AbortSignal;
+  what: string;
+}
+
+/**
+ * A blob's bytes as a Node stream that fails, instead of ending, when the bytes do not
+ * hash to the digest, when there are more or fewer of them than the descriptor said, or
+ * when the server stays silent longer than `idleMs`. Destroying the stream aborts the
+ * download at once, so a consumer that gives up frees the connection.
+ */
+export class BlobStream extends Readable {
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #verifier: DigestVerifier;
+  readonly #options: BlobStreamOptions;
+  #size = 0;
+  #pumping = false;
+
+  constructor(options: BlobStreamOptions) {
+    super({ highWaterMark: 256 * 1024 });
+    this.#options = options;
+    this.#reader = options.body.getReader();
+    this.#verifier = createDigestVerifier(options.digest, options.what);
+    // Headers are in; from now on only the server's silence while we wait counts.
+    options.deadline.pause();
+  }
+
+  override _read(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    this.#pump().catch((err: unknown) => {
+      this.destroy(failureOf(err, this.#options.deadline, this.#options.signal, this.#options.what) as Error);
+    });
+  }
+
+  async #pump(): Promise<void> {
+    const { deadline, idleMs, expectedSize, what } = this.#options;
+    const stalled = (): Error => new RegistryError('timeout', `${what} stalled: no data for ${idleMs} ms`);
+    for (;;) {
+      deadline.restart(idleMs, stalled);
+      const { done, value } = await this.#reader.read();
+      deadline.pause();
+      if (this.destroyed) return;
+      if (done) {
+        deadline.clear();
+        if (expectedSize !== null && this.#size !== expectedSize) {
+          throw new RegistryError('invalid-response', `${what}: ${this.#size} bytes arrived, the descriptor says ${expectedSize}`);
+        }
+        this.#verifier.finish();
+        this.push(null);
+        return;
+      }
+      this.#size += value.byteLength;
+      if (expectedSize !== null && this.#size > expectedSize) {
+        throw new RegistryError('invalid-response', `${what}: more bytes arrived than the ${expectedSize} its descriptor says`);
+      }
+      this.#verifier.update(value);
+      if (!this.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
+        this.#pumping = false;
+        return;
+      }
+    }
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#options.deadline.clear();
+    if (!this.readableEnded) {
+      this.#options.deadline.abort(error ?? new RegistryError('network', `${this.#options.what} was abandoned`));
+      this.#reader.cancel().catch(() => undefined);
+    }
+    callback(error);
+  }
+}

@@ -1,0 +1,285 @@
+import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
+import { createAuthenticator } from './auth.js';
+import { BlobStream } from './blob-stream.js';
+import { anonymous, type CredentialSource } from './credentials.js';
+import { digestOf, isDigest, parseDigest, verifyDigest } from './digest.js';
+import { DEFAULT_RETRY, discardBody, failureOf, readBodyCapped, type FetchLike, type RetryPolicy } from './http.js';
+import {
+  IMAGE_CONFIG_TYPES,
+  LAYER_TYPES,
+  MANIFEST_ACCEPT,
+  essenceOf,
+  manifestKindOf,
+  type ManifestKind,
+} from './media-types.js';
+import { DEFAULT_PLATFORM, selectPlatformEntry, type Platform } from './platform.js';
+import { RegistryError } from './registry-error.js';
+import { ImageIndex, ImageManifest, ManifestHead, TagList, jsonParser, type Descriptor } from './schemas.js';
+import { DEFAULT_TIMEOUTS, sendRegistryRequest, type RegistryTimeouts, type TransportOptions } from './transport.js';
+
+/** A repository of a registry: `{ registry: 'ghcr.io', repository: 'org/app' }`. */
+export interface RepositoryRef {
+  /** Registry host `name[:port]`; `docker.io` stands for Docker Hub. */
+  registry: string;
+  repository: string;
+}
+
+export interface LayerDescriptor {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface ResolvedImage {
+  /** What the reference points at: the index's digest for a multi-platform image. */
+  digest: string;
+  /** The platform-specific image manifest's digest (equal to `digest` for a single-platform image). */
+  manifestDigest: string;
+  manifestMediaType: string;
+  /** The platform chosen from an index, or null when the reference named a single manifest. */
+  platform: Platform | null;
+  config: LayerDescriptor;
+  layers: LayerDescriptor[];
+}
+
+export interface RegistryClientOptions {
+  fetch?: FetchLike;
+  /** Hosts (`name[:port]`) reached over plain HTTP; every other host over HTTPS only. */
+  insecureHosts?: readonly string[];
+  credentials?: CredentialSource;
+  timeouts?: Partial<RegistryTimeouts>;
+  retry?: Partial<RetryPolicy>;
+  /** Largest manifest or index accepted; the reference registry refuses more than 4 MiB too. */
+  maxManifestBytes?: number;
+  /** Asked of registries that paginate `tags/list`. */
+  tagPageSize?: number;
+  userAgent?: string;
+  log?: Logger;
+}
+
+export interface RegistryClient {
+  /** Every tag of a repository, following `Link` pagination. */
+  listTags(repo: RepositoryRef, signal?: AbortSignal): Promise<string[]>;
+  /** The digest a tag points at now (a HEAD request; a GET when the registry does not say). */
+  resolveDigest(repo: RepositoryRef, reference: string, signal?: AbortSignal): Promise<string>;
+  /** The image manifest for `platform` (default linux/amd64), every document's digest verified. */
+  resolveImage(repo: RepositoryRef, reference: string, platform?: Platform, signal?: AbortSignal): Promise<ResolvedImage>;
+  /** A blob's bytes, streamed and verified against `digest` (and `size` when given). */
+  openBlob(repo: RepositoryRef, digest: string, signal?: AbortSignal, size?: number): Promise<Readable>;
+}
+
+const DEFAULT_MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+const DEFAULT_TAG_PAGE_SIZE = 1000;
+/** Bounds the work a registry whose `Link` never ends can cause. */
+const MAX_TAG_PAGES = 1000;
+/** An index may point at an index (nested multi-platform images); deeper is refused. */
+const MAX_INDEX_DEPTH = 2;
+
+const manifestHead = jsonParser(ManifestHead);
+const imageManifest = jsonParser(ImageManifest);
+const imageIndex = jsonParser(ImageIndex);
+const tagList = jsonParser(TagList);
+
+export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
+  const insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
+  const isInsecure = (host: string): boolean => insecure.has(host.toLowerCase());
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const timeouts: RegistryTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const userAgent = options.userAgent ?? 'ecrscan';
+  const maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
+  const pageSize = options.tagPageSize ?? DEFAULT_TAG_PAGE_SIZE;
+  const auth = createAuthenticator({
+    credentials: options.credentials ?? anonymous,
+    fetch: fetchImpl,
+    isInsecure,
+    requestTimeoutMs: timeouts.requestMs,
+    retry,
+    userAgent,
+  });
+  const transport: TransportOptions = { fetch: fetchImpl, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
+
+  function endpoint(repo: RepositoryRef): { base: URL; name: string; scope: string } {
+    const { host, name } = apiLocation(repo);
+    const base = new URL(`${isInsecure(host) ? 'http' : 'https'}://${host}/v2/${name}/`);
+    return { base, name, scope: `repository:${name}:pull` };
+  }
+
+  async function fetchManifest(repo: RepositoryRef, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    const { base, name, scope } = endpoint(repo);
+    const what = `manifest ${name}${isDigest(reference) ? '@' : ':'}${reference} from ${base.host}`;
+    const url = new URL(`manifests/${encodeReference(reference)}`, base);
+    const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, accept: MANIFEST_ACCEPT, signal, what });
+    let bytes: Buffer;
+    try {
+      bytes = await readBodyCapped(open.response, maxManifestBytes, what);
+    } catch (err) {
+      throw failureOf(err, open.deadline, signal, what);
+    } finally {
+      open.deadline.clear();
+    }
+    const digest = verifyManifestDigest(bytes, reference, open.response.headers.get('docker-content-digest'), what);
+    return { bytes, digest, ...kindOfManifest(bytes, open.response.headers.get('content-type'), what), what };
+  }
+
+  return {
+    async listTags(repo, signal) {
+      const { base, name, scope } = endpoint(repo);
+      const tags: string[] = [];
+      let url: URL | null = new URL(`tags/list?n=${pageSize}`, base);
+      for (let page = 1; url; page++) {
+        if (page > MAX_TAG_PAGES) throw new RegistryError('too-large', `tags of ${name} span more than ${MAX_TAG_PAGES} pages`);
+        const what = `tag list of ${name} from ${base.host}`;
+        const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, accept: 'application/json', signal, what });
+        let body: Buffer;
+        try {
+          body = await readBodyCapped(open.response, maxManifestBytes, what);
+        } catch (err) {
+          throw failureOf(err, open.deadline, signal, what);
+        } finally {
+          open.deadline.clear();
+        }
+        tags.push(...(tagList.parse(body, what).tags ?? []));
+        url = nextPage(open.response.headers.get('link'), open.url, what);
+      }
+      return [...new Set(tags)];
+    },
+
+    async resolveDigest(repo, reference, signal) {
+      if (isDigest(reference)) return reference;
+      const { base, name, scope } = endpoint(repo);
+      const what = `manifest ${name}:${reference} from ${base.host}`;
+      const url = new URL(`manifests/${encodeReference(reference)}`, base);
+      const open = await sendRegistryRequest(transport, { method: 'HEAD', url, scope, accept: MANIFEST_ACCEPT, signal, what });
+      open.deadline.clear();
+      await discardBody(open.response);
+      const header = open.response.headers.get('docker-content-digest');
+      if (header && isDigest(header)) return header;
+      return (await fetchManifest(repo, reference, signal)).digest;
+    },
+
+    async resolveImage(repo, reference, platform = DEFAULT_PLATFORM, signal) {
+      let fetched = await fetchManifest(repo, reference, signal);
+      const digest = fetched.digest;
+      let chosen: Platform | null = null;
+      for (let depth = 0; fetched.kind === 'index'; depth++) {
+        if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('unsupported', `${fetched.what}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
+        const entry = selectPlatformEntry(imageIndex.parse(fetched.bytes, fetched.what), platform);
+        chosen = entry.platform ? { ...entry.platform } : platform;
+        fetched = await fetchManifest(repo, entry.digest, signal);
+      }
+      if (fetched.kind !== 'manifest') {
+        throw new RegistryError('unsupported', `${fetched.what} is a ${fetched.mediaType || 'document of unknown type'}, not an image manifest`);
+      }
+      const manifest = imageManifest.parse(fetched.bytes, fetched.what);
+      checkImageManifest(manifest, fetched.what);
+      return {
+        digest,
+        manifestDigest: fetched.digest,
+        manifestMediaType: fetched.mediaType,
+        platform: chosen ? platformOf(chosen) : null,
+        config: descriptorOf(manifest.config),
+        layers: manifest.layers.map(descriptorOf),
+      };
+    },
+
+    async openBlob(repo, digest, signal, size) {
+      parseDigest(digest);
+      const { base, name, scope } = endpoint(repo);
+      const what = `blob ${digest} of ${name} from ${base.host}`;
+      const url = new URL(`blobs/${digest}`, base);
+      const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, signal, what });
+      if (!open.response.body) {
+        open.deadline.clear();
+        throw new RegistryError('invalid-response', `${what}: the answer has no body`);
+      }
+      return new BlobStream({
+        body: open.response.body,
+        digest,
+        expectedSize: size ?? null,
+        deadline: open.deadline,
+        idleMs: timeouts.idleMs,
+        signal,
+        what,
+      });
+    },
+  };
+}
+
+interface FetchedManifest {
+  bytes: Buffer;
+  digest: string;
+  kind: ManifestKind;
+  mediaType: string;
+  what: string;
+}
+
+/** Docker Hub's API lives on another host, and its official images under `library/`. */
+export function apiLocation(repo: RepositoryRef): { host: string; name: string } {
+  const registry = repo.registry.toLowerCase();
+  if (registry === 'docker.io' || registry === 'index.docker.io') {
+    return { host: 'registry-1.docker.io', name: repo.repository.includes('/') ? repo.repository : `library/${repo.repository}` };
+  }
+  return { host: registry, name: repo.repository };
+}
+
+function encodeReference(reference: string): string {
+  return isDigest(reference) ? reference : encodeURIComponent(reference);
+}
+
+/**
+ * The manifest's digest, checked: against the reference when it is a digest, against
+ * `Docker-Content-Digest` when the registry sends one; sha256 of the bytes otherwise.
+ */
+function verifyManifestDigest(bytes: Buffer, reference: string, header: string | null, what: string): string {
+  if (isDigest(reference)) {
+    verifyDigest(bytes, reference, what);
+    return reference;
+  }
+  if (header) {
+    if (!isDigest(header)) throw new RegistryError('invalid-response', `${what}: Docker-Content-Digest "${header.slice(0, 80)}" is not a digest`);
+    verifyDigest(bytes, header, what);
+    return header;
+  }
+  return digestOf(bytes);
+}
+
+function kindOfManifest(bytes: Buffer, contentType: string | null, what: string): { kind: ManifestKind; mediaType: string } {
+  const head = manifestHead.parse(bytes, what);
+  if (head.schemaVersion === 1) throw new RegistryError('unsupported', `${what} is a schema 1 manifest, which is deprecated and not supported`);
+  const mediaType = head.mediaType ?? essenceOf(contentType);
+  const kind = manifestKindOf(mediaType);
+  if (kind !== 'unknown') return { kind, mediaType };
+  // OCI lets a manifest leave out its media type; its fields tell what it is.
+  if (head.manifests !== undefined) return { kind: 'index', mediaType };
+  if (head.config !== undefined) return { kind: 'manifest', mediaType };
+  return { kind: 'unknown', mediaType };
+}
+
+/** Artifacts (Helm charts, signatures) and Windows foreign layers are not images this scanner reads. */
+function checkImageManifest(manifest: ImageManifest, what: string): void {
+  if (!IMAGE_CONFIG_TYPES.includes(manifest.config.mediaType)) {
+    throw new RegistryError('unsupported', `${what} is not a container image (config type ${manifest.config.mediaType})`);
+  }
+  const foreign = manifest.layers.find((layer) => !LAYER_TYPES.includes(layer.mediaType));
+  if (foreign) throw new RegistryError('unsupported', `${what} has a layer of type ${foreign.mediaType}, which is not read`);
+}
+
+function descriptorOf(descriptor: Descriptor): LayerDescriptor {
+  return { digest: descriptor.digest, mediaType: descriptor.mediaType, size: descriptor.size };
+}
+
+function platformOf(platform: Platform): Platform {
+  return platform.variant ? { os: platform.os, architecture: platform.architecture, variant: platform.variant } : { os: platform.os, architecture: platform.architecture };
+}
+
+/** The `rel="next"` target of a `Link` header, which must stay on the registry's origin. */
+function nextPage(link: string | null, current: URL, what: string): URL | null {
+  if (!link) return null;
+  const match = /<([^>]*)>\s*;[^,]*rel="?next"?/i.exec(link);
+  if (!match?.[1]) return null;
+  const next = new URL(match[1], current);
+  if (next.origin !== current.origin) throw new RegistryError('invalid-response', `${what}: the next page is on another host`);
+  return next;
+}

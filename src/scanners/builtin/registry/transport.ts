@@ -1,0 +1,163 @@
+import type { Logger } from 'pino';
+import type { Authenticator } from './auth.js';
+import {
+  backoffDelay,
+  createDeadline,
+  describeUrl,
+  discardBody,
+  failureOf,
+  isRetryableStatus,
+  readBodyCapped,
+  sleep,
+  type FetchLike,
+  type RequestDeadline,
+  type RetryPolicy,
+} from './http.js';
+import { RegistryError, kindOfStatus } from './registry-error.js';
+import { RegistryErrorBody, jsonParser } from './schemas.js';
+
+export interface RegistryTimeouts {
+  /** Until the response headers arrive, and for small bodies (manifests, tag lists) until the body is read. */
+  requestMs: number;
+  /** Longest silence while a blob streams before the download counts as stalled. */
+  idleMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({ requestMs: 30_000, idleMs: 30_000 });
+
+export interface TransportOptions {
+  fetch: FetchLike;
+  auth: Authenticator;
+  isInsecure(host: string): boolean;
+  timeouts: RegistryTimeouts;
+  retry: RetryPolicy;
+  userAgent: string;
+  log?: Logger;
+}
+
+export interface RegistryRequest {
+  method: 'GET' | 'HEAD';
+  url: URL;
+  /** Token scope, `repository:<name>:pull`. */
+  scope: string;
+  accept?: string;
+  signal?: AbortSignal;
+  /** Names the request in errors: `manifest library/debian:12 from registry.example`. */
+  what: string;
+}
+
+/** A successful response whose deadline still runs: the caller clears it once the body is read. */
+export interface OpenResponse {
+  response: Response;
+  /** Where the response came from after redirects. */
+  url: URL;
+  deadline: RequestDeadline;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
+const parseErrorBody = jsonParser(RegistryErrorBody);
+
+/**
+ * Sends one registry request the way every registry expects: credentials after a
+ * challenge, 429 and 5xx retried with backoff, redirects followed without forwarding the
+ * `Authorization` header to another origin, and a 2xx answer or a classified error.
+ */
+export async function sendRegistryRequest(options: TransportOptions, request: RegistryRequest): Promise<OpenResponse> {
+  const host = request.url.host;
+  let challenged = false;
+  for (let attempt = 1; ; ) {
+    const deadline = createDeadline(options.timeouts.requestMs, () => new RegistryError('timeout', `${request.what} timed out after ${options.timeouts.requestMs} ms`), request.signal);
+    let sent: { response: Response; url: URL; authorization: string | null };
+    try {
+      const authorization = await options.auth.headerFor(host, request.scope, request.signal);
+      sent = await fetchFollowingRedirects(options, request, authorization, deadline.signal);
+    } catch (err) {
+      deadline.clear();
+      const failure = failureOf(err, deadline, request.signal, request.what);
+      if (failure instanceof RegistryError && failure.retryable && attempt < options.retry.attempts) {
+        await pause(options, request, attempt, null, failure.kind);
+        attempt++;
+        continue;
+      }
+      throw failure;
+    }
+    const { response, url } = sent;
+    if (response.ok) return { response, url, deadline };
+    if (response.status === 401 && !challenged && url.host === host) {
+      challenged = true;
+      await discardBody(response);
+      deadline.clear();
+      const challenge = response.headers.get('www-authenticate');
+      if (await options.auth.answerChallenge(host, request.scope, challenge, sent.authorization, request.signal)) continue;
+      throw new RegistryError('unauthorized', `${request.what} answered 401: ${host} needs credentials that are not configured`, 401);
+    }
+    if (isRetryableStatus(response.status) && attempt < options.retry.attempts) {
+      await discardBody(response);
+      deadline.clear();
+      await pause(options, request, attempt, response, String(response.status));
+      attempt++;
+      continue;
+    }
+    try {
+      throw await errorOfResponse(response, request.what, url.host === host ? null : url.host);
+    } finally {
+      deadline.clear();
+    }
+  }
+}
+
+async function pause(options: TransportOptions, request: RegistryRequest, attempt: number, response: Response | null, reason: string): Promise<void> {
+  const delayMs = backoffDelay(options.retry, attempt, response?.headers.get('retry-after') ?? null);
+  options.log?.warn({ host: request.url.host, reason, attempt, delayMs }, 'registry request retried');
+  await sleep(delayMs, request.signal);
+}
+
+async function fetchFollowingRedirects(
+  options: TransportOptions,
+  request: RegistryRequest,
+  authorization: string | null,
+  signal: AbortSignal,
+): Promise<{ response: Response; url: URL; authorization: string | null }> {
+  const headers: Record<string, string> = { 'user-agent': options.userAgent };
+  if (request.accept) headers.accept = request.accept;
+  if (authorization) headers.authorization = authorization;
+  let url = request.url;
+  for (let hop = 0; ; hop++) {
+    const response = await options.fetch(url, { method: request.method, headers, redirect: 'manual', signal });
+    if (!REDIRECT_STATUSES.has(response.status)) return { response, url, authorization };
+    await discardBody(response);
+    const location = response.headers.get('location');
+    if (!location || hop >= MAX_REDIRECTS) {
+      throw new RegistryError('invalid-response', `${request.what}: ${location ? 'too many redirects' : 'a redirect without Location'}`);
+    }
+    const next = new URL(location, url);
+    if (next.protocol !== 'https:' && !(next.protocol === 'http:' && options.isInsecure(next.host))) {
+      throw new RegistryError('invalid-response', `${request.what} was redirected to ${describeUrl(next)}, which is neither https nor a host listed as insecure`);
+    }
+    // Credentials are the registry's: a blob store elsewhere (S3, a CDN) must not see them.
+    if (next.origin !== url.origin) delete headers.authorization;
+    url = next;
+  }
+}
+
+/** A readable error from a non-2xx answer, with the registry's own error code when it sent one. */
+async function errorOfResponse(response: Response, what: string, redirectedTo: string | null): Promise<RegistryError> {
+  let detail = '';
+  try {
+    const body = await readBodyCapped(response, MAX_ERROR_BODY_BYTES, 'error body');
+    const first = parseErrorBody.parse(body, 'error body').errors[0];
+    if (first) detail = [first.code, first.message].filter(Boolean).join(': ');
+  } catch {
+    await discardBody(response);
+  }
+  const from = redirectedTo ? ` from ${redirectedTo}` : '';
+  const text = `${what} answered ${response.status}${from}${detail ? ` (${sanitise(detail)})` : ''}`;
+  return new RegistryError(kindOfStatus(response.status), text, response.status);
+}
+
+/** Registry error texts are the other host's words: shortened and stripped of control characters. */
+function sanitise(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
+}

@@ -1,0 +1,68 @@
+import { ecrRegistryOf, type ScanConfig } from '../../domain/scan-config.js';
+import { ScanError } from '../scanner.js';
+import type { EcrSend } from './ecr-client.js';
+import { toScanError } from './ecr-errors.js';
+
+/** The repository a configuration names, as ECR's requests spell it. */
+export interface EcrTarget {
+  region: string;
+  registryId: string;
+  repository: string;
+  input: { registryId: string; repositoryName: string };
+}
+
+export function ecrTargetOf(config: ScanConfig): EcrTarget {
+  const registry = ecrRegistryOf(config);
+  if (!registry || !registry.region) {
+    throw new ScanError('FAILED', `"${config.registry}" is not an ECR registry with a region; the ecr scanner cannot read it`);
+  }
+  return {
+    region: registry.region,
+    registryId: registry.accountId,
+    repository: config.repository,
+    input: { registryId: registry.accountId, repositoryName: config.repository },
+  };
+}
+
+export interface SendOptions {
+  abortSignal: AbortSignal;
+}
+
+/** One scan's ECR calls: a client, a repository and the caller's AbortSignal. */
+export interface EcrCall {
+  readonly client: EcrSend;
+  readonly target: EcrTarget;
+  readonly signal: AbortSignal;
+  /** Runs one SDK call; any failure becomes a ScanError (or the abort reason when cancelled). */
+  send<T>(operation: string, run: (options: SendOptions) => Promise<T>, digest?: string): Promise<T>;
+  /** What `send` would throw for this error. */
+  failure(err: unknown, operation: string, digest?: string): unknown;
+}
+
+export function ecrCall(client: EcrSend, target: EcrTarget, signal: AbortSignal, requestTimeoutMs?: number): EcrCall {
+  const call: EcrCall = {
+    client,
+    target,
+    signal,
+    async send(operation, run, digest) {
+      signal.throwIfAborted();
+      try {
+        return await run({ abortSignal: signal });
+      } catch (err) {
+        throw call.failure(err, operation, digest);
+      }
+    },
+    failure(err, operation, digest) {
+      if (signal.aborted) return signal.reason ?? err;
+      return toScanError(err, {
+        operation,
+        region: target.region,
+        registryId: target.registryId,
+        repository: target.repository,
+        ...(digest ? { digest } : {}),
+        ...(requestTimeoutMs ? { requestTimeoutMs } : {}),
+      });
+    },
+  };
+  return call;
+}

@@ -1,0 +1,50 @@
+import type { Finding } from '../domain/finding.js';
+import type { ImageStatus } from '../domain/image.js';
+import type { ScanConfig } from '../domain/scan-config.js';
+
+/** One image of a configuration: a tag and the digest it points at now. */
+export interface ImageRef {
+  tag: string;
+  digest: string;
+}
+
+export interface ListedImages {
+  images: ImageRef[];
+  /** Configured tags (not globs) that the repository does not have. */
+  missingTags: string[];
+}
+
+export interface ImageScanOutcome {
+  status: ImageStatus;
+  findings: Finding[];
+  error: string | null;
+}
+
+/**
+ * What every scanner does. Implementations live in one folder each and are listed in
+ * `registry.ts`; the scheduler knows nothing else about them.
+ */
+export interface Scanner {
+  readonly id: string;
+  /** Part of every stored result, so results of an older scanner are recognisable. */
+  readonly version: string;
+  listImages(config: ScanConfig, signal: AbortSignal): Promise<ListedImages>;
+  /** Scans one digest. Failures specific to the image are thrown as `ScanError`. */
+  scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome>;
+}
+
+/**
+ * A failure that belongs to one image or one configuration (not a bug): it becomes the
+ * image's status and readable error. `retryable` marks failures of another host that a
+ * later run may not meet (throttling, timeouts, 5xx).
+ */
+export class ScanError extends Error {
+  constructor(
+    readonly status: ImageStatus,
+    message: string,
+    readonly retryable = false,
+  ) {
+    super(message);
+    this.name = 'ScanError';
+  }
+}

@@ -1,0 +1,87 @@
+import type { Clock } from '../clock.js';
+import type { ImageStatus } from '../domain/image.js';
+import type { ScanConfig } from '../domain/scan-config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import { type ImageRef, type ImageScanOutcome, type Scanner, ScanError } from '../scanners/scanner.js';
+import type { ImageResult, ScanResult } from '../store/store.js';
+import type { Limiter } from './limiter.js';
+
+export interface ScanJobDeps {
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  limiter: Limiter;
+}
+
+type ScanOutcome = Pick<ScanResult, 'images' | 'status' | 'error'>;
+
+/**
+ * Scans every image of one configuration: lists them, scans each digest once (however
+ * many tags share it) within the shared concurrency bound, and returns what to commit.
+ * One image's failure becomes that image's status; it never stops the others.
+ */
+export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, config: ScanConfig, signal: AbortSignal): Promise<ScanOutcome> {
+  const label = `${scanner.id}@${scanner.version}`;
+  let listed;
+  try {
+    listed = await deps.limiter.run(() => scanner.listImages(config, signal), signal);
+  } catch (err) {
+    signal.throwIfAborted();
+    return { images: null, status: 'FAILED', error: describeFailure(deps.logger, err, config) };
+  }
+  const byDigest = groupByDigest(listed.images);
+  const outcomes = await Promise.all(
+    [...byDigest.entries()].map(async ([digest, tags]) => {
+      const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, { tag: tags[0] ?? '', digest }, signal), signal);
+      deps.metrics.imageScans.inc({ scanner: scanner.id, status: outcome.status });
+      return tags.map((tag): ImageResult => ({ tag, digest, scanner: label, ...outcome, findings: outcome.status === 'COMPLETE' ? outcome.findings : null }));
+    }),
+  );
+  const missing = listed.missingTags.map(
+    (tag): ImageResult => ({ tag, digest: null, status: 'NOT_FOUND', error: `tag ${tag} does not exist in ${config.repository}`, scanner: label, findings: null }),
+  );
+  const images = [...outcomes.flat(), ...missing].sort((a, b) => a.tag.localeCompare(b.tag));
+  return { images, ...overallStatus(images) };
+}
+
+async function scanDigest(deps: ScanJobDeps, scanner: Scanner, config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {
+  deps.metrics.scansInFlight.inc();
+  try {
+    return await scanner.scanImage(config, image, signal);
+  } catch (err) {
+    signal.throwIfAborted();
+    const status: ImageStatus = err instanceof ScanError ? err.status : 'FAILED';
+    return { status, findings: [], error: describeFailure(deps.logger, err, config, image) };
+  } finally {
+    deps.metrics.scansInFlight.dec();
+  }
+}
+
+/** A ScanError is an expected outcome with a message for users; anything else is our bug, logged in full. */
+function describeFailure(logger: Logger, err: unknown, config: ScanConfig, image?: ImageRef): string {
+  if (err instanceof ScanError) {
+    logger.info({ configId: config.id, repository: config.repository, tag: image?.tag, status: err.status, reason: err.message }, 'scan failed');
+    return err.message;
+  }
+  logger.error({ err, configId: config.id, repository: config.repository, tag: image?.tag }, 'scanner error');
+  return `internal scanner error: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function groupByDigest(images: ImageRef[]): Map<string, string[]> {
+  const byDigest = new Map<string, string[]>();
+  for (const image of images) {
+    const tags = byDigest.get(image.digest) ?? [];
+    if (!tags.includes(image.tag)) tags.push(image.tag);
+    byDigest.set(image.digest, tags);
+  }
+  return byDigest;
+}
+
+function overallStatus(images: ImageResult[]): Pick<ScanResult, 'status' | 'error'> {
+  const failed = images.filter((image) => image.status !== 'COMPLETE');
+  if (failed.length === 0) return { status: 'COMPLETE', error: null };
+  const first = failed[0];
+  const error = `${failed.length} of ${images.length} images not scanned; ${first?.tag}: ${first?.error ?? first?.status}`;
+  return { status: failed.length === images.length ? 'FAILED' : 'PARTIAL', error };
+}

@@ -1,0 +1,180 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.js';
+import { nextRunAfter, type ScanConfig } from '../domain/scan-config.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { ScannerRegistry } from '../scanners/registry.js';
+import type { ClaimedScan, ScanResult, Store } from '../store/store.js';
+import { createLimiter } from './limiter.js';
+import { scanConfiguration } from './scan-job.js';
+
+export interface SchedulerOptions {
+  store: Store;
+  scanners: ScannerRegistry;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+  /** Images (and listings) in flight at once across all configurations. */
+  concurrency: number;
+  leaseMs: number;
+  /** Schedule of configurations that name none. */
+  defaultSchedule: string;
+  /** How often to look for due work that no wake-up announced (other processes, expired leases). */
+  pollMs?: number;
+  /** Identifies this process's leases; unique per process. */
+  owner?: string;
+}
+
+export interface Scheduler {
+  start(): void;
+  /** Stops claiming, aborts scans in flight, waits for them and gives their leases back. */
+  stop(): Promise<void>;
+  /** Looks for due work now (a configuration was created or a scan requested). */
+  wake(): void;
+  /** Aborts the running scan of a configuration (it was deleted). */
+  cancel(configId: string): void;
+  /** Claims and finishes every scan due now; for tests and benchmarks that drive a clock. */
+  runDue(): Promise<number>;
+  readonly owner: string;
+}
+
+// Failed scans are retried sooner than a long schedule would, but not in a tight loop.
+const RETRY_FAILED_MS = 15 * 60_000;
+// Jitter spreads configurations sharing a schedule: up to 10 % of the interval, at most 10 minutes.
+const MAX_JITTER_MS = 10 * 60_000;
+
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { store, clock, logger, metrics } = options;
+  const owner = options.owner ?? `scheduler-${randomUUID()}`;
+  const limiter = createLimiter(options.concurrency);
+  const pollMs = options.pollMs ?? 5000;
+  // Enough configurations in flight that the image limiter never idles while one finishes.
+  const maxConfigs = options.concurrency * 2;
+  const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  let stopped = true;
+  let timer: NodeJS.Timeout | undefined;
+  let ticking: Promise<void> | null = null;
+
+  async function claim(): Promise<ClaimedScan[]> {
+    const room = maxConfigs - running.size;
+    if (room <= 0) return [];
+    return store.claimDueScans(owner, clock.now(), options.leaseMs, room);
+  }
+
+  function launch(claimed: ClaimedScan): Promise<void> {
+    const controller = new AbortController();
+    const done = runScan(claimed, controller).finally(() => {
+      running.delete(claimed.config.id);
+      if (!stopped) schedule(0);
+    });
+    running.set(claimed.config.id, { controller, done });
+    return done;
+  }
+
+  async function runScan(claimed: ClaimedScan, controller: AbortController): Promise<void> {
+    const { config, runId } = claimed;
+    const scanner = options.scanners[config.scanner];
+    const started = performance.now();
+    const renewal = keepLease(config.id, controller);
+    try {
+      const outcome = await scanConfiguration({ clock, logger, metrics, limiter }, scanner, config, controller.signal);
+      controller.signal.throwIfAborted();
+      const finishedAt = clock.now();
+      const result: ScanResult = { configId: config.id, runId, owner, finishedAt, ...outcome, nextScanAt: nextScanAt(config, finishedAt, outcome.status) };
+      const committed = await store.commitScan(result);
+      if (!committed) {
+        logger.warn({ configId: config.id, runId }, 'scan result dropped: lease lost or configuration deleted');
+        return;
+      }
+      metrics.scans.inc({ scanner: scanner.id, outcome: outcome.status });
+      metrics.scanDuration.observe({ scanner: scanner.id }, (performance.now() - started) / 1000);
+      logger.info({ configId: config.id, runId, status: outcome.status, images: outcome.images?.length ?? 0 }, 'scan finished');
+    } catch (err) {
+      if (controller.signal.aborted) logger.info({ configId: config.id, runId }, 'scan cancelled');
+      else logger.error({ err, configId: config.id, runId }, 'scan crashed');
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Renews the lease at a third of its length; a refused renewal means another owner has the work. */
+  function keepLease(configId: string, controller: AbortController): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      store
+        .renewLease(configId, owner, new Date(clock.now().getTime() + options.leaseMs))
+        .then((held) => {
+          if (!held) controller.abort(new Error('lease lost'));
+        })
+        .catch((err: unknown) => logger.warn({ err, configId }, 'lease renewal failed'));
+    }, Math.max(1000, Math.floor(options.leaseMs / 3)));
+    timer.unref();
+    return timer;
+  }
+
+  function nextScanAt(config: ScanConfig, finishedAt: Date, status: ScanResult['status']): Date {
+    const regular = nextRunAfter(config.schedule ?? options.defaultSchedule, finishedAt);
+    const interval = Math.max(0, regular.getTime() - finishedAt.getTime());
+    const planned = new Date(regular.getTime() + jitterOf(config.id, interval));
+    if (status !== 'FAILED') return planned;
+    return new Date(Math.min(planned.getTime(), finishedAt.getTime() + RETRY_FAILED_MS));
+  }
+
+  async function tick(): Promise<void> {
+    try {
+      for (const claimed of await claim()) void launch(claimed);
+      const due = await store.nextDueAt();
+      const wait = due === null ? pollMs : Math.min(pollMs, Math.max(0, due.getTime() - clock.now().getTime()));
+      schedule(Math.max(wait, 50));
+    } catch (err) {
+      logger.error({ err }, 'looking for due scans failed');
+      schedule(pollMs);
+    }
+  }
+
+  function schedule(ms: number): void {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      ticking ??= tick().finally(() => {
+        ticking = null;
+      });
+    }, ms);
+  }
+
+  return {
+    owner,
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await ticking;
+      for (const { controller } of running.values()) controller.abort(new Error('shutting down'));
+      await Promise.allSettled([...running.values()].map((scan) => scan.done));
+      await store.releaseLeases(owner, clock.now());
+    },
+    wake() {
+      schedule(0);
+    },
+    cancel(configId) {
+      running.get(configId)?.controller.abort(new Error('configuration deleted'));
+    },
+    async runDue() {
+      let total = 0;
+      for (;;) {
+        const claimed = await claim();
+        if (claimed.length === 0 && running.size === 0) return total;
+        total += claimed.length;
+        claimed.forEach(launch);
+        await Promise.race([...running.values()].map((scan) => scan.done));
+      }
+    },
+  };
+}
+
+function jitterOf(configId: string, intervalMs: number): number {
+  const fraction = createHash('sha256').update(configId).digest().readUInt32BE(0) / 2 ** 32;
+  return Math.floor(fraction * Math.min(intervalMs * 0.1, MAX_JITTER_MS));
+}

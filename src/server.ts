@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { type Clock, systemClock } from './clock.js';
+import type { Config } from './config.js';
+import { buildApp } from './http/app.js';
+import type { Logger } from './logger.js';
+import { createMetrics } from './metrics.js';
+import type { ScannerRegistry } from './scanners/registry.js';
+import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+
+export interface RunningService {
+  store: Store;
+  app: FastifyInstance | null;
+  scheduler: Scheduler | null;
+  /** Where the API listens, when it does. */
+  url: string | null;
+  /** Releases everything in reverse order of acquisition. */
+  close(): Promise<void>;
+}
+
+export interface ServiceDeps {
+  logger: Logger;
+  scanners: (store: Store) => ScannerRegistry;
+  clock?: Clock;
+}
+
+/**
+ * config → store → scheduler → http. Every acquired resource registers its releaser,
+ * and `close` runs them in reverse, so a failure half-way through start-up still
+ * releases what was acquired.
+ */
+export async function startService(config: Readonly<Config>, deps: ServiceDeps): Promise<RunningService> {
+  const clock = deps.clock ?? systemClock;
+  const releasers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const release of releasers.reverse()) {
+      try {
+        await release();
+      } catch (err) {
+        deps.logger.error({ err }, 'shutdown step failed');
+      }
+    }
+    releasers.length = 0;
+  };
+  try {
+    const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    releasers.push(() => store.close());
+    const metrics = createMetrics();
+    let scheduler: Scheduler | null = null;
+    if (config.mode !== 'api') {
+      scheduler = createScheduler({
+        store,
+        scanners: deps.scanners(store),
+        clock,
+        logger: deps.logger.child({ part: 'scheduler' }),
+        metrics,
+        concurrency: config.concurrency,
+        leaseMs: config.leaseSeconds * 1000,
+        defaultSchedule: config.schedule,
+      });
+      scheduler.start();
+      const started = scheduler;
+      releasers.push(() => started.stop());
+    }
+    let app: FastifyInstance | null = null;
+    let url: string | null = null;
+    if (config.mode !== 'scheduler') {
+      app = await buildApp({ store, config, logger: deps.logger, metrics, clock, ...(scheduler ? { scans: scheduler } : {}) });
+      const built = app;
+      // Fastify's close drains in-flight requests before it resolves.
+      releasers.push(() => built.close());
+      url = await app.listen({ host: config.host, port: config.port });
+    }
+    return { store, app, scheduler, url, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Row types of the OSV advisory tables (migration 2026-11-28-advisories). JSON columns
+ * are text on every dialect; times are Unix milliseconds.
+ */
+export interface OsvAdvisoriesTable {
+  id: string;
+  modified: number;
+  published: number | null;
+  withdrawn: number | null;
+  /** The import source the record last came from. */
+  source: string;
+  /** JSON array of ids. */
+  aliases: string;
+  /** JSON array of ids. */
+  upstream: string;
+  summary: string | null;
+  details: string | null;
+  /** JSON array of OSV severity entries. */
+  severity: string;
+  database_severity: string | null;
+  /** JSON array of OSV references. */
+  refs: string;
+}
+
+export interface OsvAffectedTable {
+  advisory_id: string;
+  ecosystem: string;
+  package: string;
+  /** JSON of the entry's ordered ranges, versions, severities and per-CVE map. */
+  spec: string;
+}
+
+export interface OsvAliasesTable {
+  alias: string;
+  advisory_id: string;
+}
+
+export interface OsvSourcesTable {
+  source: string;
+  etag: string | null;
+  last_modified: string | null;
+  /** Size and modification time of a local zip, to skip an unchanged one. */
+  signature: string | null;
+  imported_at: number;
+  records: number;
+}
+
+export interface AdvisoryTables {
+  osv_advisories: OsvAdvisoriesTable;
+  osv_affected: OsvAffectedTable;
+  osv_aliases: OsvAliasesTable;
+  osv_sources: OsvSourcesTable;
+}

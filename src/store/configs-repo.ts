@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely, Transaction } from 'kysely';
+import type { ConfigImageStatus, ConfigState, ScanConfig } from '../domain/scan-config.js';
+import type { ImageStatus } from '../domain/image.js';
+import { toConfigState } from './rows.js';
+import type { Database } from './tables.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function bumpStoreRevision(db: Db): Promise<void> {
+  await db
+    .updateTable('store_meta')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('key', '=', 'revision')
+    .execute();
+}
+
+export async function readStoreRevision(db: Db): Promise<number> {
+  const row = await db.selectFrom('store_meta').select('value').where('key', '=', 'revision').executeTakeFirstOrThrow();
+  return Number(row.value);
+}
+
+export async function insertConfig(db: Kysely<Database>, config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState> {
+  const id = randomUUID();
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('configs')
+      .values({
+        id,
+        created_at: now.getTime(),
+        region: config.region,
+        registry: config.registry,
+        repository: config.repository,
+        tags: config.tags === null ? null : JSON.stringify(config.tags),
+        schedule: config.schedule,
+        scanner: config.scanner,
+        platform: config.platform,
+        status: 'NEW',
+        last_scan_at: null,
+        // A new configuration is due at once (SPEC §3).
+        next_scan_at: now.getTime(),
+        last_error: null,
+        lease_owner: null,
+        lease_expires_at: null,
+        revision: 0,
+      })
+      .execute();
+    await bumpStoreRevision(trx);
+  });
+  const created = await selectConfig(db, id);
+  if (!created) throw new Error(`configuration ${id} vanished right after insert`);
+  return created;
+}
+
+export async function selectConfigs(db: Db): Promise<ConfigState[]> {
+  const [rows, images] = await Promise.all([
+    db.selectFrom('configs').selectAll().orderBy('created_at').orderBy('id').execute(),
+    db.selectFrom('images').select(['config_id', 'tag', 'digest', 'status']).orderBy('config_id').orderBy('tag').execute(),
+  ]);
+  const byConfig = new Map<string, ConfigImageStatus[]>();
+  for (const image of images) {
+    const list = byConfig.get(image.config_id) ?? [];
+    list.push({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus });
+    byConfig.set(image.config_id, list);
+  }
+  return rows.map((row) => toConfigState(row, byConfig.get(row.id) ?? []));
+}
+
+export async function selectConfig(db: Db, id: string): Promise<ConfigState | undefined> {
+  const row = await db.selectFrom('configs').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return undefined;
+  const images = await db
+    .selectFrom('images')
+    .select(['tag', 'digest', 'status'])
+    .where('config_id', '=', id)
+    .orderBy('tag')
+    .execute();
+  return toConfigState(
+    row,
+    images.map((image) => ({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus })),
+  );
+}
+
+export async function removeConfig(db: Kysely<Database>, id: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    // The configuration row goes first: a scan being committed holds its lock, so this waits
+    // for the commit instead of deadlocking with it over findings (PostgreSQL). Findings
+    // reference images, images and runs the configuration; deleting them explicitly keeps
+    // this independent of whether the connection enforces foreign keys.
+    const result = await trx.deleteFrom('configs').where('id', '=', id).executeTakeFirst();
+    await trx.deleteFrom('findings').where('config_id', '=', id).execute();
+    await trx.deleteFrom('images').where('config_id', '=', id).execute();
+    await trx.deleteFrom('scan_runs').where('config_id', '=', id).execute();
+    const deleted = Number(result.numDeletedRows) > 0;
+    if (deleted) await bumpStoreRevision(trx);
+    return deleted;
+  });
+}

@@ -1,0 +1,98 @@
+import type { Kysely } from 'kysely';
+import type { StoredFinding } from '../domain/finding.js';
+import type { ConfigStatus } from '../domain/scan-config.js';
+import { type Severity } from '../domain/severity.js';
+import { toDate, toImageState } from './rows.js';
+import type { FindingsPage, FindingsQuery, SummaryConfig } from './store.js';
+import type { Database } from './tables.js';
+
+/** Opaque page position: the (first_seen, id) of the last finding shown. */
+export function encodeCursor(firstSeen: number, id: number): string {
+  return Buffer.from(`${firstSeen}.${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): { firstSeen: number; id: number } | null {
+  const match = /^([0-9]{1,16})\.([0-9]{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) return null;
+  return { firstSeen: Number(match[1]), id: Number(match[2]) };
+}
+
+export async function selectFindings(db: Kysely<Database>, configId: string, query: FindingsQuery): Promise<FindingsPage> {
+  let select = db
+    .selectFrom('findings')
+    .innerJoin('images', 'images.id', 'findings.image_id')
+    .selectAll('findings')
+    .select(['images.tag', 'images.digest'])
+    .where('findings.config_id', '=', configId);
+  if (query.status === 'ACTIVE') select = select.where('findings.fixed_at', 'is', null);
+  if (query.status === 'FIXED') select = select.where('findings.fixed_at', 'is not', null);
+  if (query.severities) select = select.where('findings.severity', 'in', query.severities);
+  const after = query.after === null ? null : decodeCursor(query.after);
+  if (after) {
+    select = select.where((eb) =>
+      eb.or([
+        eb('findings.first_seen', '<', after.firstSeen),
+        eb.and([eb('findings.first_seen', '=', after.firstSeen), eb('findings.id', '<', after.id)]),
+      ]),
+    );
+  }
+  const rows = await select
+    .orderBy('findings.first_seen', 'desc')
+    .orderBy('findings.id', 'desc')
+    .limit(query.limit + 1)
+    .execute();
+  const page = rows.slice(0, query.limit);
+  const last = page.at(-1);
+  const findings = page.map(
+    (row): StoredFinding => ({
+      id: Number(row.id),
+      configId: row.config_id,
+      tag: row.tag,
+      digest: row.digest,
+      name: row.name,
+      severity: row.severity as Severity,
+      package: row.package === '' ? null : row.package,
+      version: row.version,
+      fixedVersion: row.fixed_version,
+      uri: row.uri,
+      description: row.description,
+      cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
+      aliases: JSON.parse(row.aliases) as string[],
+      firstSeen: new Date(Number(row.first_seen)),
+      lastSeen: new Date(Number(row.last_seen)),
+      fixedAt: toDate(row.fixed_at),
+      status: row.fixed_at === null ? 'ACTIVE' : 'FIXED',
+    }),
+  );
+  const next = rows.length > query.limit && last ? encodeCursor(Number(last.first_seen), Number(last.id)) : null;
+  return { findings, next };
+}
+
+export async function selectSummary(db: Kysely<Database>): Promise<SummaryConfig[]> {
+  const [configs, images] = await Promise.all([
+    db
+      .selectFrom('configs')
+      .select(['id', 'region', 'registry', 'repository', 'status', 'last_scan_at', 'last_error'])
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute(),
+    db.selectFrom('images').selectAll().orderBy('config_id').orderBy('tag').execute(),
+  ]);
+  const byConfig = new Map<string, SummaryConfig>();
+  const summary = configs.map((row): SummaryConfig => {
+    const config: SummaryConfig = {
+      id: row.id,
+      region: row.region,
+      registry: row.registry,
+      repository: row.repository,
+      status: row.status as ConfigStatus,
+      lastScan: toDate(row.last_scan_at),
+      lastError: row.last_error,
+      images: [],
+    };
+    byConfig.set(row.id, config);
+    return config;
+  });
+  for (const image of images) byConfig.get(image.config_id)?.images.push(toImageState(image));
+  return summary;
+}

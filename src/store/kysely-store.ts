@@ -1,0 +1,54 @@
+import { type Kysely, Migrator, sql } from 'kysely';
+import { insertConfig, readStoreRevision, removeConfig, selectConfig, selectConfigs } from './configs-repo.js';
+import { selectFindings, selectSummary } from './findings-repo.js';
+import { migrations } from './migrations/index.js';
+import { claimDue, type ClaimOptions, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
+import type { Store } from './store.js';
+import type { Database } from './tables.js';
+
+// Readiness checks call ping; a server that stopped answering must not hold them for the
+// pool's connect or query timeouts.
+const PING_TIMEOUT_MS = 3_000;
+
+/** Applies every bundled migration not yet applied; Kysely's migrator locks against concurrent starts. */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((result) => result.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`database migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+export function createKyselyStore(db: Kysely<Database>, options: ClaimOptions): Store {
+  return {
+    createConfig: (config, now) => insertConfig(db, config, now),
+    listConfigs: () => selectConfigs(db),
+    getConfig: (id) => selectConfig(db, id),
+    deleteConfig: (id) => removeConfig(db, id),
+    requestScan: (configId, now) => queueRun(db, configId, now),
+    getRun: (id) => selectRun(db, id),
+    claimDueScans: (owner, now, leaseMs, limit) => claimDue(db, options, owner, now, leaseMs, limit),
+    renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
+    commitScan: (result) => writeScan(db, result),
+    releaseLeases: (owner, now) => dropLeases(db, owner, now),
+    nextDueAt: () => earliestDue(db),
+    summary: () => selectSummary(db),
+    listFindings: (configId, query) => selectFindings(db, configId, query),
+    revision: () => readStoreRevision(db),
+    ping: () => pingWithin(db, PING_TIMEOUT_MS),
+    close: () => db.destroy(),
+  };
+}
+
+async function pingWithin(db: Kysely<Database>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([sql`select 1`.execute(db), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import { createKyselyStore, migrateToLatest } from './kysely-store.js';
+import { openPostgres, type PoolLogger } from './postgres/open-postgres.js';
+import { openSqlite } from './sqlite/open-sqlite.js';
+import type { Store } from './store.js';
+import type { Database } from './tables.js';
+
+export type { Store } from './store.js';
+
+export interface StoreOptions {
+  /** PostgreSQL connections this process may hold; default 10. */
+  poolSize?: number;
+  /** PostgreSQL statement timeout in milliseconds; default 30 s. */
+  statementTimeoutMs?: number;
+  /** Told about PostgreSQL connections the server dropped while idle. */
+  logger?: PoolLogger;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+const DEFAULT_STATEMENT_TIMEOUT_MS = 30_000;
+
+export function isPostgresUrl(databaseUrl: string): boolean {
+  return /^postgres(ql)?:\/\//.test(databaseUrl);
+}
+
+/**
+ * Opens the database named by DATABASE_URL, a SQLite file path or a `postgres://` URL,
+ * migrated to the latest schema.
+ */
+export async function openStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
+  if (isPostgresUrl(databaseUrl)) return openPostgresStore(databaseUrl, options);
+  const db = openSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
+  await migrateOrClose(db);
+  return createKyselyStore(db, { skipLocked: false });
+}
+
+async function openPostgresStore(url: string, options: StoreOptions): Promise<Store> {
+  // Migrations run on a connection of their own without a statement timeout: waiting for
+  // another process's migration lock, or building an index over a large table, may rightly
+  // take longer than any query of the running service should.
+  const migrationDb = openPostgres(url, { poolSize: 1, statementTimeoutMs: 0, logger: options.logger });
+  try {
+    await migrateToLatest(migrationDb);
+  } finally {
+    await migrationDb.destroy();
+  }
+  const db = openPostgres(url, {
+    poolSize: options.poolSize ?? DEFAULT_POOL_SIZE,
+    statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
+    logger: options.logger,
+  });
+  return createKyselyStore(db, { skipLocked: true });
+}
+
+async function migrateOrClose(db: Kysely<Database>): Promise<void> {
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}

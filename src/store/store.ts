@@ -1,0 +1,105 @@
+import type { Finding, StoredFinding, FindingStatus } from '../domain/finding.js';
+import type { ImageState, ImageStatus } from '../domain/image.js';
+import type { ConfigState, ConfigStatus, ScanConfig } from '../domain/scan-config.js';
+import type { Severity } from '../domain/severity.js';
+
+export type ScanTrigger = 'schedule' | 'manual';
+export type RunOutcome = 'QUEUED' | 'RUNNING' | 'COMPLETE' | 'PARTIAL' | 'FAILED' | 'ABANDONED';
+
+export interface ScanRun {
+  id: string;
+  configId: string;
+  trigger: ScanTrigger;
+  requestedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  outcome: RunOutcome;
+  error: string | null;
+}
+
+/** A configuration whose lease this process now holds, and the run it is doing. */
+export interface ClaimedScan {
+  config: ScanConfig;
+  runId: string;
+  leaseExpiresAt: Date;
+}
+
+export interface ImageResult {
+  tag: string;
+  digest: string | null;
+  status: ImageStatus;
+  error: string | null;
+  scanner: string;
+  /** null when the scan did not get as far as findings: the previous ones stay as they were. */
+  findings: Finding[] | null;
+}
+
+export interface ScanResult {
+  configId: string;
+  runId: string;
+  owner: string;
+  finishedAt: Date;
+  /** null when the image list itself could not be read: the known images stay as they were. */
+  images: ImageResult[] | null;
+  status: Exclude<ConfigStatus, 'NEW' | 'QUEUED' | 'SCANNING'>;
+  error: string | null;
+  nextScanAt: Date;
+}
+
+export interface SummaryConfig {
+  id: string;
+  region: string | null;
+  registry: string;
+  repository: string;
+  status: ConfigStatus;
+  lastScan: Date | null;
+  lastError: string | null;
+  images: ImageState[];
+}
+
+export interface FindingsQuery {
+  limit: number;
+  /** Opaque position after which the page starts, as returned in `next`. */
+  after: string | null;
+  severities: Severity[] | null;
+  status: FindingStatus | 'ALL';
+}
+
+export interface FindingsPage {
+  findings: StoredFinding[];
+  next: string | null;
+}
+
+/**
+ * Everything the service keeps. One implementation over Kysely serves every dialect;
+ * callers pass the time in, so that tests can drive a clock.
+ */
+export interface Store {
+  createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState>;
+  listConfigs(): Promise<ConfigState[]>;
+  getConfig(id: string): Promise<ConfigState | undefined>;
+  /** Removes the configuration with its images, findings and runs; false when unknown. */
+  deleteConfig(id: string): Promise<boolean>;
+
+  /** Queues a run now (or returns the one already queued); undefined when the configuration is unknown. */
+  requestScan(configId: string, now: Date): Promise<ScanRun | undefined>;
+  getRun(id: string): Promise<ScanRun | undefined>;
+  /** Leases up to `limit` due configurations whose lease is free or expired. */
+  claimDueScans(owner: string, now: Date, leaseMs: number, limit: number): Promise<ClaimedScan[]>;
+  /** False when the lease is no longer this owner's (taken over, or the configuration deleted). */
+  renewLease(configId: string, owner: string, until: Date): Promise<boolean>;
+  /** Writes a whole scan in one transaction; false (and nothing written) when the lease was lost. */
+  commitScan(result: ScanResult): Promise<boolean>;
+  /** Gives up this owner's leases so that another process may take the work at once. */
+  releaseLeases(owner: string, now: Date): Promise<void>;
+  /** When the next configuration falls due, for the scheduler's sleep. */
+  nextDueAt(): Promise<Date | null>;
+
+  summary(): Promise<SummaryConfig[]>;
+  listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;
+  /** Moves on every write that changes what reads return; caches key on it. */
+  revision(): Promise<number>;
+
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

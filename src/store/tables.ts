@@ -1,0 +1,91 @@
+import type { Generated } from 'kysely';
+import type { AdvisoryTables } from './advisory-tables.js';
+
+/**
+ * Row types of the tables the migrations create. Times are Unix milliseconds in a
+ * 64-bit integer on every dialect, so that ordering and arithmetic need no dialect code.
+ */
+export interface ConfigsTable {
+  id: string;
+  created_at: number;
+  region: string | null;
+  registry: string;
+  repository: string;
+  /** JSON array, or null for "every tagged image". */
+  tags: string | null;
+  schedule: string | null;
+  scanner: string;
+  platform: string | null;
+  status: string;
+  last_scan_at: number | null;
+  next_scan_at: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  revision: number;
+}
+
+export interface ImagesTable {
+  id: Generated<number>;
+  config_id: string;
+  tag: string;
+  digest: string | null;
+  status: string;
+  error: string | null;
+  scanned_at: number | null;
+  scanner: string | null;
+  critical: number;
+  high: number;
+  medium: number;
+  low: number;
+  informational: number;
+  undefined: number;
+}
+
+export interface FindingsTable {
+  id: Generated<number>;
+  image_id: number;
+  config_id: string;
+  name: string;
+  /** Empty string rather than null, so that (image, name, package) can be unique. */
+  package: string;
+  version: string | null;
+  fixed_version: string | null;
+  severity: string;
+  uri: string | null;
+  description: string | null;
+  cvss_score: number | null;
+  cvss_vector: string | null;
+  aliases: string;
+  first_seen: number;
+  last_seen: number;
+  fixed_at: number | null;
+  seen_run: string;
+}
+
+export interface ScanRunsTable {
+  id: string;
+  config_id: string;
+  trigger: string;
+  requested_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  outcome: string;
+  error: string | null;
+  owner: string | null;
+  images: number | null;
+}
+
+/** Single-row counters; `revision` moves on every write that changes what reads return. */
+export interface StoreMetaTable {
+  key: string;
+  value: number;
+}
+
+export interface Database extends AdvisoryTables {
+  configs: ConfigsTable;
+  images: ImagesTable;
+  findings: FindingsTable;
+  scan_runs: ScanRunsTable;
+  store_meta: StoreMetaTable;
+}
