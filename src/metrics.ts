@@ -51,7 +51,7 @@ export function createMetrics(): Metrics {
     }),
     findings: new Gauge({
       name: 'ecrscan_open_findings',
-      help: 'Open findings across all configurations, by severity, as of the last summary.',
+      help: 'Open findings across all configurations, by severity.',
       labelNames: ['severity'],
       registers: [registry],
     }),

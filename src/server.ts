@@ -4,7 +4,7 @@ import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
-import type { ScannerRegistry } from './scanners/registry.js';
+import type { ScannerSet } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -21,7 +21,7 @@ export interface RunningService {
 
 export interface ServiceDeps {
   logger: Logger;
-  scanners: (store: Store) => ScannerRegistry;
+  scanners: (store: Store) => ScannerSet;
   clock?: Clock;
 }
 
@@ -44,14 +44,20 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     releasers.length = 0;
   };
   try {
-    const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs });
+    const store = await openStore(config.databaseUrl, {
+      poolSize: config.databasePoolSize,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+      logger: deps.logger.child({ part: 'store' }),
+    });
     releasers.push(() => store.close());
     const metrics = createMetrics();
     let scheduler: Scheduler | null = null;
     if (config.mode !== 'api') {
+      const scanners = deps.scanners(store);
+      releasers.push(() => scanners.close());
       scheduler = createScheduler({
         store,
-        scanners: deps.scanners(store),
+        scanners: scanners.scanners,
         clock,
         logger: deps.logger.child({ part: 'scheduler' }),
         metrics,

@@ -221,6 +221,8 @@ for (const dialect of await databases()) {
       const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /ecrscan_http_requests_total\{method="GET",route="\/configs",status="200"\} [1-9]/);
       assert.match(metrics.body, /ecrscan_scans_total\{scanner="memory",outcome="COMPLETE"\} [1-9]/);
+      const summary = (await service.app.inject({ method: 'GET', url: '/summary' })).json();
+      assert.match(metrics.body, new RegExp(`ecrscan_open_findings\\{severity="HIGH"\\} ${summary.totals.HIGH}\\n`));
       assert.deepEqual((await service.app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ready' });
       const openapi = (await service.app.inject({ method: 'GET', url: '/openapi.json' })).json();
       assert.equal(openapi.openapi, '3.1.0');

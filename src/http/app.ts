@@ -14,6 +14,7 @@ import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
+import { createSummaryCache } from './summary-cache.js';
 
 /** What the HTTP layer needs from the scheduler: nudge it, and stop a deleted configuration's scan. */
 export interface ScanControl {
@@ -59,9 +60,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   const routes = collectRoutes(app);
   registerConfigRoutes(app, deps);
-  registerSummaryRoutes(app, deps);
+  const summaries = createSummaryCache(deps);
+  registerSummaryRoutes(app, deps, summaries);
   registerFindingsRoutes(app, deps);
-  registerOpsRoutes(app, deps);
+  registerOpsRoutes(app, deps, summaries);
   answerOtherMethods(app, routes);
   return app;
 }

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import { createEcrScanner } from './ecr/ecr-scanner.js';
 import type { ScannerRegistry } from './registry.js';
 import { ScanError, type Scanner } from './scanner.js';
 
@@ -8,6 +9,12 @@ export interface ScannerDeps {
   store: Store;
   config: Readonly<Config>;
   logger: Logger;
+}
+
+export interface ScannerSet {
+  scanners: ScannerRegistry;
+  /** Closes clients and caches the scanners hold. */
+  close(): Promise<void>;
 }
 
 function unavailable(id: string): Scanner {
@@ -18,6 +25,12 @@ function unavailable(id: string): Scanner {
 }
 
 /** The scanners of a running service, by the id a configuration names. */
-export function createScanners(_deps: ScannerDeps): ScannerRegistry {
-  return { ecr: unavailable('ecr'), builtin: unavailable('builtin') };
+export function createScanners(deps: ScannerDeps): ScannerSet {
+  const ecr = createEcrScanner({ logger: deps.logger.child({ scanner: 'ecr' }) });
+  return {
+    scanners: { ecr, builtin: unavailable('builtin') },
+    async close() {
+      ecr.close();
+    },
+  };
 }

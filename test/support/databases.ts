@@ -26,9 +26,10 @@ export type { ThrowawayServer } from './postgres-server.js';
 export interface TestDialect {
   name: 'sqlite' | 'postgres';
   /**
-   * A store on this file's database, migrated and emptied of every row first, so that each
-   * test starts from nothing. Tests that call it must run one at a time (the default within
-   * a file). Everything is closed when the file's tests end; closing earlier is fine.
+   * A store on a migrated database without rows, its own until the store is closed. Closing
+   * it (`t.after(() => store.close())`) lets the next openStore reuse the database, emptied,
+   * which is much cheaper than a new one; whatever is still open is closed when the file's
+   * tests end.
    */
   openStore(options?: StoreOptions): Promise<Store>;
   /** DATABASE_URL of a new, empty (not migrated) database of its own, removed when the file's tests end. */
@@ -114,8 +115,8 @@ function missing(reason: string): null {
 
 /**
  * Databases are created from template0, which nobody connects to, so that test files creating
- * theirs at the same moment never clash. Stores without options share one pool on the file's
- * database, emptied for each test: far cheaper than creating, migrating and connecting anew.
+ * theirs at the same moment never clash. A store's database is handed to the next store once
+ * the first is closed, emptied: far cheaper than creating, migrating and connecting anew.
  */
 function postgresOn(adminUrl: string, server: ThrowawayServer | null, releasers: Releaser[]): TestDialect {
   const created: string[] = [];
@@ -126,35 +127,78 @@ function postgresOn(adminUrl: string, server: ThrowawayServer | null, releasers:
     });
   }
   let count = 0;
-  const createDatabase = async (): Promise<string> => {
+  const createDatabase = async (template = 'template0'): Promise<string> => {
     const name = `ecrscan_test_${process.pid}_${++count}_${Math.random().toString(36).slice(2, 8)}`;
-    await admin(adminUrl, `create database ${name} template template0 encoding 'UTF8'`);
+    await admin(adminUrl, `create database ${name} template ${template} encoding 'UTF8'`);
     created.push(name);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
     return url.toString();
   };
-  let shared: Promise<{ url: string; db: Kysely<Database>; store: Store }> | undefined;
-  const openShared = async () => {
+
+  interface Slot {
+    url: string;
+    db: Kysely<Database>;
+    inUse: boolean;
+  }
+  const slots: Slot[] = [];
+  releasers.push(async () => {
+    for (const slot of slots) await slot.db.destroy();
+  });
+  let template: Promise<string> | undefined;
+  const migratedTemplate = async (): Promise<string> => {
     const url = await createDatabase();
+    // Closed again at once: a database can be copied only while nobody is connected to it.
     await (await openStore(url)).close();
-    const db = openPostgres(url, { poolSize: 4, statementTimeoutMs: 30_000 });
-    releasers.push(() => db.destroy());
-    return { url, db, store: createKyselyStore(db, { skipLocked: true }) };
+    return new URL(url).pathname.slice(1);
   };
+  const acquire = async (): Promise<Slot> => {
+    const free = slots.find((slot) => !slot.inUse);
+    if (free) {
+      free.inUse = true;
+      await emptyTables(free.db);
+      return free;
+    }
+    template ??= migratedTemplate();
+    const url = await createDatabase(await template);
+    const slot = { url, db: openPostgres(url, { poolSize: 4, statementTimeoutMs: 30_000 }), inUse: true };
+    slots.push(slot);
+    return slot;
+  };
+
   return {
     name: 'postgres',
     server,
-    createDatabase,
+    createDatabase: () => createDatabase(),
     openStore: async (options) => {
-      shared ??= openShared();
-      const { url, db, store } = await shared;
-      await emptyTables(db);
-      if (options) return tracked(await openStore(url, options), releasers);
-      // The shared pool lives until the end of the file.
-      return { ...store, close: async () => undefined };
+      const slot = await acquire();
+      // A store with options of its own gets its own pool; others share the slot's.
+      const store = options ? await openStore(slot.url, options) : createKyselyStore(slot.db, { skipLocked: true });
+      return tracked(closedWith(store, async () => {
+        if (options) await store.close();
+        slot.inUse = false;
+      }), releasers);
     },
   };
+}
+
+/** The store with `close` replaced, refusing every call once closed, as a store of its own would. */
+function closedWith(store: Store, close: () => Promise<void>): Store {
+  let closed = false;
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'close') {
+        return async () => {
+          if (closed) return;
+          closed = true;
+          await close();
+        };
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]): unknown => (closed ? Promise.reject(new Error('the store is closed')) : value.apply(target, args));
+    },
+  });
 }
 
 /** Removes every row the service wrote; the migrations' bookkeeping stays and store_meta's counters restart at 0. */

@@ -3,10 +3,11 @@ import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
 import { Problem } from '../schemas.js';
+import type { SummaryCache } from '../summary-cache.js';
 
 const READY_TIMEOUT_MS = 2000;
 
-export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
   app.get('/healthz', {
     schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
     handler: async () => ({ status: 'ok' as const }),
@@ -30,7 +31,11 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/metrics', {
     schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] },
-    handler: async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+    handler: async (_request, reply) => {
+      // Open findings by severity come from the cached summary, which is current as of the last write.
+      await summaries.current();
+      return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+    },
   });
 
   app.get('/openapi.json', {

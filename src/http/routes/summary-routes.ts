@@ -1,48 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { SEVERITIES } from '../../domain/severity.js';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
-import { summaryJson, summaryText } from '../representations.js';
+import type { SummaryCache } from '../summary-cache.js';
 import { Problem, SummaryQuery, SummaryRepresentation } from '../schemas.js';
 
-interface RenderedSummary {
-  revision: number;
-  json: string;
-  text: string;
-}
-
-/**
- * The summary spans every image of every configuration, so it is rendered once per
- * store revision (which every write moves, in any process) and served from memory
- * until the next write; a request costs one read of the revision.
- */
-function createSummaryCache(deps: AppDeps) {
-  let cached: RenderedSummary | null = null;
-  let pending: Promise<RenderedSummary> | null = null;
-
-  async function render(revision: number): Promise<RenderedSummary> {
-    const configs = await deps.store.summary();
-    const body = summaryJson(configs, deps.clock.now());
-    for (const severity of SEVERITIES) deps.metrics.findings.set({ severity }, body.totals[severity] ?? 0);
-    return { revision, json: JSON.stringify(body), text: summaryText(configs) };
-  }
-
-  return async function current(): Promise<RenderedSummary> {
-    const revision = await deps.store.revision();
-    if (cached?.revision === revision) return cached;
-    // Concurrent requests after a write share one rendering instead of each doing it.
-    pending ??= render(revision).finally(() => {
-      pending = null;
-    });
-    const rendered = await pending;
-    if (!cached || rendered.revision >= cached.revision) cached = rendered;
-    return rendered;
-  };
-}
-
-export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const current = createSummaryCache(deps);
-
+export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
   app.get<{ Querystring: SummaryQuery }>('/summary', {
     schema: {
       tags: ['findings'],
@@ -53,7 +15,7 @@ export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps): void
     },
     handler: async (request, reply) => {
       const format = request.query.format ?? negotiate(request.accepts().type(['application/json', 'text/plain']));
-      const summary = await current();
+      const summary = await summaries.current();
       const etag = `"summary-${summary.revision}-${format}"`;
       reply.header('etag', etag).header('vary', 'accept').header('cache-control', 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();

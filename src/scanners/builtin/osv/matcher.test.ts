@@ -212,7 +212,7 @@ describe('matching Ubuntu packages', () => {
   it('prefers the CVSS v4 vector where the map gives one', async () => {
     const findings = await match([fixture('USN-8697-1')], pkg('Ubuntu:26.04:LTS', 'gnu-coreutils', '9.7-3ubuntu2', { name: 'coreutils' }));
     assert.deepEqual(
-      findings.map((finding) => [finding.name, finding.cvss?.vector.startsWith('CVSS:4.0/'), finding.package]),
+      findings.map((finding) => [finding.name, finding.cvss?.vector?.startsWith('CVSS:4.0/'), finding.package]),
       [
         ['CVE-2025-5278', false, 'gnu-coreutils'],
         ['CVE-2026-56391', true, 'gnu-coreutils'],

@@ -134,9 +134,17 @@ function groupMatches(matches: readonly Match[], details: Map<string, AdvisoryDe
   return [...groups.values()];
 }
 
-/** Whether a record not matched itself speaks of the group's vulnerability. */
-function speaksOf(record: AdvisoryDetails, name: string): boolean {
-  return record.id === name || record.aliases.includes(name) || cveIdsOf(record).includes(name);
+/** Records by every vulnerability name they speak of: their id, their aliases and their CVEs. */
+function indexByName(records: readonly AdvisoryDetails[]): Map<string, AdvisoryDetails[]> {
+  const index = new Map<string, AdvisoryDetails[]>();
+  for (const record of records) {
+    for (const name of new Set([record.id, ...record.aliases, ...cveIdsOf(record)])) {
+      const named = index.get(name);
+      if (named) named.push(record);
+      else index.set(name, [record]);
+    }
+  }
+  return index;
 }
 
 /** How closely a record's id names the finding: the CVE itself, a distribution's copy of it, anything else. */
@@ -225,9 +233,9 @@ function fixedVersionOf(group: Group): string | null {
   return highest;
 }
 
-function toFinding(group: Group, linkedRecords: readonly AdvisoryDetails[]): Finding {
+function toFinding(group: Group, linkedByName: Map<string, AdvisoryDetails[]>): Finding {
   const own = ownRecords(group);
-  const linked = linkedRecords.filter((record) => !group.records.has(record.id) && speaksOf(record, group.name));
+  const linked = (linkedByName.get(group.name) ?? []).filter((record) => !group.records.has(record.id));
   const rating = rate(group, own, linked);
   return {
     name: group.name,
@@ -249,7 +257,7 @@ export async function matchInventory(inventory: Inventory, advisories: AdvisoryL
   if (matches.length === 0) return [];
   const details = new Map((await advisories.advisories([...new Set(matches.map((match) => match.advisoryId))])).map((record) => [record.id, record]));
   const groups = groupMatches(matches, details);
-  const linked = await advisories.advisoriesNaming([...new Set(groups.map((group) => group.name))]);
+  const linked = indexByName(await advisories.advisoriesNaming([...new Set(groups.map((group) => group.name))]));
   return groups
     .map((group) => toFinding(group, linked))
     .sort((a, b) => byText(a.package ?? '', b.package ?? '') || byText(a.name, b.name));

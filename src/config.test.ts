@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 8080);
+    assert.match(config.databaseUrl, /data\/ecrscan\.db$/);
+    assert.equal(config.schedule, '24h');
+    assert.equal(config.apiToken, null);
+    assert.equal(config.mode, 'all');
+    assert.ok(Object.isFrozen(config));
+  });
+
+  it('lets flags override the environment', () => {
+    const config = loadConfig({ PORT: '9000', ECRSCAN_CONCURRENCY: '8' }, { port: '9001' });
+    assert.equal(config.port, 9001);
+    assert.equal(config.concurrency, 8);
+  });
+
+  it('keeps postgres URLs and lists as given', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u:p@db:5432/scan',
+      ECRSCAN_INSECURE_REGISTRIES: 'localhost:5000, 127.0.0.1:5001,',
+      ECRSCAN_OSV_SOURCES: '/data/osv/debian.zip',
+    });
+    assert.equal(config.databaseUrl, 'postgres://u:p@db:5432/scan');
+    assert.deepEqual(config.insecureRegistries, ['localhost:5000', '127.0.0.1:5001']);
+    assert.deepEqual(config.osvSources, ['/data/osv/debian.zip']);
+  });
+
+  const bad: Array<[NodeJS.ProcessEnv, RegExp]> = [
+    [{ PORT: '80a' }, /^PORT must be a whole number from 0 to 65535, got "80a"$/],
+    [{ PORT: '70000' }, /^PORT must be/],
+    [{ ECRSCAN_CONCURRENCY: '0' }, /^ECRSCAN_CONCURRENCY must be a whole number from 1 to 256/],
+    [{ ECRSCAN_SCHEDULE: '2m' }, /^ECRSCAN_SCHEDULE must be a duration of at least 5m/],
+    [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of fatal, error/],
+    [{ DATABASE_URL: 'mysql://db/scan' }, /^DATABASE_URL must be a file path or a postgres:\/\/ URL, got a mysql URL$/],
+    [{ ECRSCAN_API_TOKEN: 'short' }, /^ECRSCAN_API_TOKEN must be at least 16 characters long$/],
+    [{ ECRSCAN_ALLOW_UNAUTHENTICATED: 'maybe' }, /^ECRSCAN_ALLOW_UNAUTHENTICATED must be true or false/],
+    [{ ECRSCAN_MODE: 'both' }, /^ECRSCAN_MODE must be all, api or scheduler/],
+    [{ HOST: '0.0.0.0' }, /^refusing to listen on 0\.0\.0\.0 without ECRSCAN_API_TOKEN/],
+  ];
+  for (const [env, message] of bad) {
+    it(`refuses ${JSON.stringify(env)} with a clear message`, () => {
+      assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message));
+    });
+  }
+
+  it('listens beyond loopback with a token, or when told to without one', () => {
+    assert.equal(loadConfig({ HOST: '0.0.0.0', ECRSCAN_API_TOKEN: 'x'.repeat(16) }).host, '0.0.0.0');
+    assert.equal(loadConfig({ HOST: '0.0.0.0', ECRSCAN_ALLOW_UNAUTHENTICATED: 'true' }).allowUnauthenticated, true);
+    assert.equal(loadConfig({ HOST: '0.0.0.0', ECRSCAN_MODE: 'scheduler' }).mode, 'scheduler');
+  });
+});

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { after, beforeEach, describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import { migrateToLatest } from '../../../store/kysely-store.js';
+import { openSqlite } from '../../../store/sqlite/open-sqlite.js';
+import type { Database } from '../../../store/tables.js';
+import type { Advisory } from './advisory.js';
+import {
+  countAdvisories,
+  createAdvisoryLookup,
+  readImportSource,
+  saveAdvisories,
+  saveImportSource,
+  storedModifiedTimes,
+} from './advisory-store.js';
+
+function advisory(id: string, overrides: Partial<Advisory> = {}): Advisory {
+  return {
+    id,
+    modified: 1_000,
+    published: null,
+    withdrawn: null,
+    aliases: [],
+    upstream: [],
+    summary: `${id} summary`,
+    details: null,
+    severity: [],
+    databaseSeverity: null,
+    references: [],
+    affected: [
+      {
+        ecosystem: 'Debian:12',
+        package: 'openssl',
+        ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '3.0.15-1~deb12u1' }] }],
+        versions: [],
+        severity: [],
+        cves: [],
+      },
+    ],
+    ...overrides,
+  };
+}
+
+describe('advisory store', () => {
+  let db: Kysely<Database>;
+
+  beforeEach(async () => {
+    await db?.destroy();
+    db = openSqlite(':memory:');
+    await migrateToLatest(db);
+  });
+
+  after(async () => {
+    await db?.destroy();
+  });
+
+  it('saves advisories and finds their affected entries by (ecosystem, package)', async () => {
+    await saveAdvisories(db, [advisory('DSA-1-1'), advisory('DSA-2-1', { affected: [] })], 'test');
+    const lookup = createAdvisoryLookup(db);
+    const rows = await lookup.affectedEntries([
+      { ecosystem: 'Debian:12', name: 'openssl' },
+      { ecosystem: 'Debian:11', name: 'openssl' },
+    ]);
+    assert.deepEqual(
+      rows.map((row) => [row.advisoryId, row.ecosystem, row.package, row.ranges[0]?.events.length]),
+      [['DSA-1-1', 'Debian:12', 'openssl', 2]],
+    );
+    assert.deepEqual(await storedModifiedTimes(db, ['DSA-1-1', 'DSA-9-1']), new Map([['DSA-1-1', 1_000]]));
+  });
+
+  it('replaces the affected entries of a record saved again', async () => {
+    await saveAdvisories(db, [advisory('DSA-1-1')], 'test');
+    const moved = advisory('DSA-1-1', { modified: 2_000, affected: [{ ...advisory('x').affected[0]!, package: 'openssl3' }] });
+    await saveAdvisories(db, [moved], 'test');
+    const lookup = createAdvisoryLookup(db);
+    assert.deepEqual(await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }]), []);
+    assert.equal((await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl3' }])).length, 1);
+    assert.deepEqual(await countAdvisories(db), { total: 1, withdrawn: 0 });
+  });
+
+  it('keeps a withdrawn record but hides it from every lookup', async () => {
+    await saveAdvisories(db, [advisory('GHSA-xxxx-yyyy-zzzz', { aliases: ['CVE-2024-12345'] })], 'test');
+    await saveAdvisories(db, [advisory('GHSA-xxxx-yyyy-zzzz', { aliases: ['CVE-2024-12345'], modified: 2_000, withdrawn: 2_000 })], 'test');
+    const lookup = createAdvisoryLookup(db);
+    assert.deepEqual(await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }]), []);
+    assert.deepEqual(await lookup.advisories(['GHSA-xxxx-yyyy-zzzz']), []);
+    assert.deepEqual(await lookup.advisoriesNaming(['CVE-2024-12345']), []);
+    assert.deepEqual(await countAdvisories(db), { total: 1, withdrawn: 1 });
+  });
+
+  it('finds records by id and by the ids they name among aliases and upstream', async () => {
+    await saveAdvisories(
+      db,
+      [
+        advisory('DSA-1-1', { upstream: ['CVE-2024-0001', 'DEBIAN-CVE-2024-0001'] }),
+        advisory('GHSA-aaaa-bbbb-cccc', { aliases: ['CVE-2024-0001'], databaseSeverity: 'HIGH' }),
+        advisory('CVE-2024-0001'),
+        advisory('DSA-2-1', { upstream: ['CVE-2024-0002'] }),
+      ],
+      'test',
+    );
+    const lookup = createAdvisoryLookup(db);
+    const naming = await lookup.advisoriesNaming(['CVE-2024-0001']);
+    assert.deepEqual(naming.map((record) => record.id).sort(), ['CVE-2024-0001', 'DSA-1-1', 'GHSA-aaaa-bbbb-cccc']);
+    const [ghsa] = await lookup.advisories(['GHSA-aaaa-bbbb-cccc']);
+    assert.equal(ghsa?.databaseSeverity, 'HIGH');
+    assert.deepEqual(ghsa?.aliases, ['CVE-2024-0001']);
+  });
+
+  it('handles more ids than one statement may carry', async () => {
+    const many = Array.from({ length: 1_234 }, (_, i) => advisory(`DSA-${i}-1`));
+    await saveAdvisories(db, many, 'test');
+    assert.equal((await storedModifiedTimes(db, many.map((a) => a.id))).size, 1_234);
+    assert.equal((await createAdvisoryLookup(db).advisories(many.map((a) => a.id))).length, 1_234);
+    assert.equal((await createAdvisoryLookup(db).affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }])).length, 1_234);
+  });
+
+  it('remembers each import source and updates it', async () => {
+    assert.equal(await readImportSource(db, 'https://example.org/all.zip'), null);
+    await saveImportSource(db, { source: 'https://example.org/all.zip', etag: '"a"', last_modified: null, signature: null, imported_at: 5, records: 10 });
+    await saveImportSource(db, { source: 'https://example.org/all.zip', etag: '"b"', last_modified: 'Tue, 01 Oct 2024 00:00:00 GMT', signature: null, imported_at: 6, records: 11 });
+    assert.deepEqual(await readImportSource(db, 'https://example.org/all.zip'), {
+      source: 'https://example.org/all.zip',
+      etag: '"b"',
+      last_modified: 'Tue, 01 Oct 2024 00:00:00 GMT',
+      signature: null,
+      imported_at: 6,
+      records: 11,
+    });
+  });
+});
