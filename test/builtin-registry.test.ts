@@ -192,12 +192,11 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     assert.ok(inventory.packages.length === 6 && inventory.packages.every((p) => p.ecosystem === 'Ubuntu:22.04:LTS'));
   });
 
-  it('lists every tag through Link pagination', async () => {
+  it('lists every tag of a repository, asking for pages', async () => {
+    // distribution 2.8 answers all tags at once whatever `n` says; `Link` paging is
+    // exercised against a registry that pages in builtin-registry-faults.test.ts.
     const paged = createRegistryClient({ insecureHosts: [registry.host], tagPageSize: 2 });
     assert.deepEqual((await paged.listTags(repo('pages/app'))).sort(), ['1.0', '1.1', '2.0', 'edge', 'latest']);
-    const pageRequest = await fetch(`${registry.url}/v2/pages/app/tags/list?n=2`);
-    assert.match(pageRequest.headers.get('link') ?? '', /rel="next"/, 'the registry really paginates');
-    await pageRequest.body?.cancel();
   });
 
   it('applies a later layer’s whiteout and opaque directory to the package databases', async () => {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import type { ScanConfig } from '../../src/domain/scan-config.js';
-import { migrations } from '../../src/store/migrations/index.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { ImageResult, Store } from '../../src/store/store.js';
 import { createRandom, syntheticFindings } from './synthetic-findings.js';
@@ -17,7 +17,7 @@ export const SEED_SHAPE = { configs: 1_000, imagesPerConfig: 10, findingsPerImag
 
 /** Bump when the seeded data changes, so that a cached database of the old shape is not reused. */
 const SEED_VERSION = 1;
-/** Tags of one repository share most findings: each image draws its findings from this many. */
+/** Tags of one repository share most findings: each image draws its 100 from this many of its repository's. */
 const FINDINGS_PER_REPOSITORY = 130;
 /** Seeded scans happened in the past and are next due in the far future, so nothing is due. */
 export const SEEDED_AT = new Date(Date.UTC(2026, 9, 1));
@@ -33,10 +33,16 @@ export interface SeededDatabase {
   bytes: number;
 }
 
-/** Key of the cached file: the seed version and every migration the schema is made of. */
-function seedKey(): string {
-  const schema = Object.keys(migrations).sort().join(',');
-  return createHash('sha256').update(`${SEED_VERSION}|${JSON.stringify(SEED_SHAPE)}|${schema}`).digest('hex').slice(0, 12);
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../src/store/migrations/', import.meta.url));
+
+/**
+ * Key of the cached file: the seed version and the text of every migration, so that a
+ * changed schema (even a migration edited before release) never reuses an old database.
+ */
+async function seedKey(): Promise<string> {
+  const hash = createHash('sha256').update(`${SEED_VERSION}|${JSON.stringify(SEED_SHAPE)}`);
+  for (const file of (await readdir(MIGRATIONS_DIR)).sort()) hash.update(`|${file}|`).update(await readFile(`${MIGRATIONS_DIR}${file}`));
+  return hash.digest('hex').slice(0, 12);
 }
 
 /** What is kept beside a cached database: how long it took to make. */
@@ -65,12 +71,13 @@ export async function removeDatabase(file: string): Promise<void> {
 /** The seeded database in `dir`, made now if no cached one of this schema and seed exists. */
 export async function seededDatabase(dir: string, log: (line: string) => void): Promise<SeededDatabase> {
   await mkdir(dir, { recursive: true });
-  const file = `${dir}/api-seed-${seedKey()}.db`;
+  const file = `${dir}/api-seed-${await seedKey()}.db`;
   const facts = `${file}.json`;
   if ((await exists(file)) && (await exists(facts))) {
     const { seedSeconds } = SeedFacts.parse(await readFile(facts, 'utf8'));
     return { file, seedSeconds, cached: true, bytes: (await stat(file)).size };
   }
+  await removeStaleSeeds(dir, file);
   // Seeded under a temporary name and renamed when complete: an interrupted run leaves no
   // half-seeded file that a later run would take for the real thing.
   const partial = `${file}.partial`;
@@ -88,6 +95,14 @@ export async function seededDatabase(dir: string, log: (line: string) => void): 
   await rename(partial, file);
   await writeFile(facts, JSON.stringify({ seedSeconds }));
   return { file, seedSeconds, cached: false, bytes: (await stat(file)).size };
+}
+
+/** Databases seeded for an older schema or seed are never used again, and each takes some 600 MB. */
+async function removeStaleSeeds(dir: string, keep: string): Promise<void> {
+  for (const name of await readdir(dir)) {
+    const path = `${dir}/${name}`;
+    if (name.startsWith('api-seed-') && !path.startsWith(keep)) await rm(path, { force: true });
+  }
 }
 
 /** A copy of the seeded database to run against, so that writes of one run never reach the cache. */
@@ -121,7 +136,7 @@ function imageResults(configIndex: number, next: () => number): ImageResult[] {
       status: 'COMPLETE',
       error: null,
       scanner: configIndex % 5 === 4 ? 'builtin' : 'ecr',
-      findings: syntheticFindings([...keys], next),
+      findings: syntheticFindings(keys),
     };
   });
 }

@@ -79,6 +79,13 @@ const IMPACTS = [
   'cause a denial of service (CPU consumption)',
 ];
 
+const CVSS_VECTORS = [
+  'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H',
+  'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H',
+  'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',
+  'CVSS:3.1/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:L/A:N',
+];
+
 function pick<T>(items: readonly T[], next: () => number): T {
   return items[Math.floor(next() * items.length)] as T;
 }
@@ -103,14 +110,20 @@ function describe(name: string, pkg: string, fixed: string | null, next: () => n
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-/** One finding; `key` picks the CVE and package, so that the same key gives the same identity. */
-export function syntheticFinding(key: number, next: () => number): Finding {
+/**
+ * The finding of one key: the key picks the CVE, the package and every other field, so
+ * that the same key always gives the same finding, as a rescan of an unchanged image does.
+ */
+export function syntheticFinding(key: number): Finding {
+  const next = createRandom(Math.imul(key + 1, 0x9e3779b1));
   const year = 2015 + (key % 11);
+  // 7919 is coprime to 89,999: keys below that give distinct CVE numbers.
   const name = `CVE-${year}-${String(10_000 + ((key * 7919) % 89_999)).padStart(5, '0')}`;
   const pkg = PACKAGES[key % PACKAGES.length] as string;
   const severity = pickSeverity(next);
   const version = versionOf(next);
-  const fixedVersion = next() < 0.7 ? versionOf(next) : null;
+  // Seven in ten have a fix: the installed version with a later Debian security update.
+  const fixedVersion = next() < 0.7 ? version.replace(/u([0-9]+)$/, (_, n: string) => `u${Number(n) + 1}`) : null;
   const [low, high] = SCORE_RANGE[severity];
   const scored = low > 0 && next() < 0.8;
   return {
@@ -121,18 +134,12 @@ export function syntheticFinding(key: number, next: () => number): Finding {
     fixedVersion,
     uri: `https://security-tracker.debian.org/tracker/${name}`,
     description: describe(name, pkg, fixedVersion, next),
-    cvss: scored
-      ? { score: Math.round((low + next() * (high - low)) * 10) / 10, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }
-      : null,
+    cvss: scored ? { score: Math.round((low + next() * (high - low)) * 10) / 10, vector: pick(CVSS_VECTORS, next) } : null,
     aliases: next() < 0.2 ? [`DSA-${5000 + Math.floor(next() * 900)}-1`] : [],
   };
 }
 
-/**
- * `count` findings with distinct keys drawn from `keys`; one image's scan. Tags of one
- * repository share most of their findings, which is why callers pass a per-repository
- * key space.
- */
-export function syntheticFindings(keys: readonly number[], next: () => number): Finding[] {
-  return keys.map((key) => syntheticFinding(key, next));
+/** The findings of `keys`: one image's scan. */
+export function syntheticFindings(keys: Iterable<number>): Finding[] {
+  return Array.from(keys, syntheticFinding);
 }

@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import type { Clock } from '../clock.js';
 import { nextRunAfter, type ScanConfig } from '../domain/scan-config.js';
 import type { Logger } from '../logger.js';
@@ -45,7 +46,8 @@ const MAX_JITTER_MS = 10 * 60_000;
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { store, clock, logger, metrics } = options;
-  const owner = options.owner ?? `scheduler-${randomUUID()}`;
+  // Host and pid in the owner tell an operator which process holds a lease.
+  const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   const limiter = createLimiter(options.concurrency);
   const pollMs = options.pollMs ?? 5000;
   // Enough configurations in flight that the image limiter never idles while one finishes.

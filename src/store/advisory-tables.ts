@@ -9,28 +9,22 @@ export interface OsvAdvisoriesTable {
   withdrawn: number | null;
   /** The import source the record last came from. */
   source: string;
-  /** JSON array of ids. */
-  aliases: string;
-  /** JSON array of ids. */
-  upstream: string;
-  summary: string | null;
-  details: string | null;
-  /** JSON array of OSV severity entries. */
-  severity: string;
-  database_severity: string | null;
-  /** JSON array of OSV references. */
-  refs: string;
+  /** JSON of what findings show of the record (id, aliases, upstream, severity, description, uri). */
+  summary: string;
 }
 
 export interface OsvAffectedTable {
-  advisory_id: string;
   ecosystem: string;
   package: string;
+  advisory_id: string;
+  /** Index of the entry within the record's `affected` list. */
+  position: number;
   /** JSON of the entry's ordered ranges, versions, severities and per-CVE map. */
   spec: string;
 }
 
 export interface OsvAliasesTable {
+  /** A name the record goes by: its id, an alias, an upstream id or the CVE it wraps. */
   alias: string;
   advisory_id: string;
 }

@@ -10,7 +10,11 @@ import type { Database } from './tables.js';
 // pool's connect or query timeouts.
 const PING_TIMEOUT_MS = 3_000;
 
-/** Applies every bundled migration not yet applied; Kysely's migrator locks against concurrent starts. */
+/**
+ * Applies every bundled migration not yet applied. On PostgreSQL, Kysely's migrator holds a
+ * session advisory lock (pg_advisory_lock) around the run, so that processes starting
+ * together apply each migration once; SQLite serves one process.
+ */
 export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const { error, results } = await migrator.migrateToLatest();

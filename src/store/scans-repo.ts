@@ -99,6 +99,8 @@ export async function claimDue(
       .where('id', 'in', ids)
       .returningAll()
       .execute();
+    // Claimed configurations show SCANNING: the summary must not serve them from before.
+    await bumpStoreRevision(trx);
     const claimed: ClaimedScan[] = [];
     for (const row of rows) {
       claimed.push({ config: toScanConfig(row), runId: await startRun(trx, row.id, owner, nowMs), leaseExpiresAt: new Date(until) });
@@ -357,6 +359,7 @@ export async function dropLeases(db: Kysely<Database>, owner: string, now: Date)
       .set({ lease_owner: null, lease_expires_at: null, status: 'QUEUED', next_scan_at: now.getTime() })
       .where('id', 'in', ids)
       .execute();
+    await bumpStoreRevision(trx);
   });
 }
 

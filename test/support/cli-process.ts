@@ -23,6 +23,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, input?
 }
 
 export interface ServerProcess {
+  /** Where the API listens; empty for a scheduler-only process. */
   url: string;
   child: ChildProcess;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
@@ -33,13 +34,14 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv): Promi
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--port', '0', ...args], { env: { ...process.env, LOG_LEVEL: 'info', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), 60_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-      if (match?.[1]) {
+      // A scheduler-only process serves no API: it is up once it says so.
+      if (match?.[1] || /scheduler running without the API/.test(output)) {
         clearTimeout(timer);
-        resolve(match[1]);
+        resolve(match?.[1] ?? '');
       }
     });
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -52,7 +54,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv): Promi
     url,
     child,
     async stop(signal = 'SIGTERM') {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);
       const [code] = (await once(child, 'exit')) as [number | null];
       return code;

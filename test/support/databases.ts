@@ -11,6 +11,7 @@ import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 import type { Store } from '../../src/store/store.js';
 import type { Database } from '../../src/store/tables.js';
 import { findPostgresBin, type Releaser, startThrowawayServer, type ThrowawayServer } from './postgres-server.js';
+import { startWatchdog, type Watchdog } from './watchdog.js';
 
 export type { ThrowawayServer } from './postgres-server.js';
 
@@ -51,8 +52,10 @@ async function setUp(): Promise<TestDialect[]> {
   after(async () => {
     for (const release of releasers.reverse()) await release();
   });
-  const dialects = [await sqliteDialect(releasers)];
-  const postgres = await postgresDialect(releasers);
+  const watchdog = await startWatchdog();
+  releasers.push(() => watchdog.dismiss());
+  const dialects = [await sqliteDialect(releasers, watchdog)];
+  const postgres = await postgresDialect(releasers, watchdog);
   if (postgres) dialects.push(postgres);
   return dialects;
 }
@@ -69,9 +72,10 @@ function tracked(store: Store, releasers: Releaser[]): Store {
   return { ...store, close };
 }
 
-async function sqliteDialect(releasers: Releaser[]): Promise<TestDialect> {
+async function sqliteDialect(releasers: Releaser[], watchdog: Watchdog): Promise<TestDialect> {
   const dir = await mkdtemp(join(tmpdir(), 'ecrscan-sqlite-'));
   releasers.push(() => rm(dir, { recursive: true, force: true }));
+  await watchdog.add(['rm', '-rf', dir]);
   let count = 0;
   const createDatabase = async (): Promise<string> => join(dir, `db-${++count}.sqlite`);
   let migrated: Promise<string> | undefined;
@@ -94,7 +98,7 @@ async function sqliteDialect(releasers: Releaser[]): Promise<TestDialect> {
   };
 }
 
-async function postgresDialect(releasers: Releaser[]): Promise<TestDialect | null> {
+async function postgresDialect(releasers: Releaser[], watchdog: Watchdog): Promise<TestDialect | null> {
   const external = process.env.TEST_DATABASE_URL;
   if (external) return postgresOn(external, null, releasers);
   const bin = findPostgresBin();
@@ -103,7 +107,7 @@ async function postgresDialect(releasers: Releaser[]): Promise<TestDialect | nul
   if (runAs && spawnSync('id', ['-u', runAs]).status !== 0) {
     return missing('running as root and there is no "postgres" user to run the PostgreSQL server as');
   }
-  const server = await startThrowawayServer(bin, runAs, releasers);
+  const server = await startThrowawayServer(bin, runAs, releasers, watchdog);
   return postgresOn(`postgres://postgres@127.0.0.1:${server.port}/postgres`, server, releasers);
 }
 

@@ -250,25 +250,21 @@ export async function pushBlob(target: PushTarget, repository: string, blob: Blo
       const chunk = blob.bytes.subarray(offset, offset + options.chunkSize);
       const patched = await fetch(location, {
         method: 'PATCH',
-        headers: headersFor(target, {
-          'content-type': 'application/octet-stream',
-          'content-range': `${offset}-${offset + chunk.length - 1}`,
-          'content-length': String(chunk.length),
-        }),
+        headers: headersFor(target, { 'content-type': 'application/octet-stream', 'content-range': `${offset}-${offset + chunk.length - 1}` }),
         body: bodyOf(chunk),
       });
       await expectStatus(patched, [202], `upload chunk of ${blob.digest}`);
       location = new URL(patched.headers.get('location') ?? '', target.url);
     }
     location.searchParams.set('digest', blob.digest);
-    const finished = await fetch(location, { method: 'PUT', headers: headersFor(target, { 'content-length': '0' }) });
+    const finished = await fetch(location, { method: 'PUT', headers: headersFor(target), body: new Uint8Array(0) });
     await expectStatus(finished, [201], `finish upload of ${blob.digest}`);
     return;
   }
   location.searchParams.set('digest', blob.digest);
   const put = await fetch(location, {
     method: 'PUT',
-    headers: headersFor(target, { 'content-type': 'application/octet-stream', 'content-length': String(blob.size) }),
+    headers: headersFor(target, { 'content-type': 'application/octet-stream' }),
     body: bodyOf(blob.bytes),
   });
   await expectStatus(put, [201], `upload ${blob.digest}`);

@@ -1,9 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import type { Watchdog } from './watchdog.js';
 
 /** What a test file's teardown runs, last registered first. */
 export type Releaser = () => Promise<void>;
@@ -38,9 +39,10 @@ export function findPostgresBin(): string | null {
 /**
  * Starts a PostgreSQL server of its own in a temporary directory on a free loopback port, with
  * trust authentication for the `postgres` superuser. `runAs` names the system user to run it
- * as (PostgreSQL refuses to run as root); the releasers stop it and remove its files.
+ * as (PostgreSQL refuses to run as root); the releasers stop it and remove its files, or the
+ * watchdog does should this process die first.
  */
-export async function startThrowawayServer(bin: string, runAs: string | null, releasers: Releaser[]): Promise<ThrowawayServer> {
+export async function startThrowawayServer(bin: string, runAs: string | null, releasers: Releaser[], watchdog: Watchdog): Promise<ThrowawayServer> {
   const dir = await mkdtemp(join(tmpdir(), 'ecrscan-pg-'));
   releasers.push(() => rm(dir, { recursive: true, force: true }));
   // The server runs as another user when we are root; it creates its own 0700 data directory in here.
@@ -72,17 +74,10 @@ export async function startThrowawayServer(bin: string, runAs: string | null, re
     await pgCtl(['-m', mode, '-w', '-t', '30', 'stop']);
     running = false;
   };
-  // pg_ctl detaches the server from us: should this process end without its after hooks, stop it anyway.
-  const stopOnExit = (): void => {
-    if (!running) return;
-    spawnSync(...command('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']));
-    rmSync(dir, { recursive: true, force: true });
-  };
-  process.once('exit', stopOnExit);
-  releasers.push(async () => {
-    process.removeListener('exit', stopOnExit);
-    await stop('immediate');
-  });
+  const [stopFile, stopArgs] = command('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-w', 'stop']);
+  await watchdog.add([stopFile, ...stopArgs]);
+  await watchdog.add(['rm', '-rf', dir]);
+  releasers.push(() => stop('immediate'));
 
   for (let attempt = 1; ; attempt++) {
     port = await freePort();

@@ -1,5 +1,5 @@
 import { Kysely, PostgresDialect } from 'kysely';
-import { type CustomTypesConfig, Pool, types as pgTypes } from 'pg';
+import { type CustomTypesConfig, Pool, type PoolConfig, types as pgTypes } from 'pg';
 import type { Database } from '../tables.js';
 
 /** The one thing this module logs; a pino logger fits it. */
@@ -40,7 +40,9 @@ const SCHEMA_TYPES: CustomTypesConfig = {
     oid === pgTypes.builtins.INT8 && format !== 'binary' ? parseInt8 : pgTypes.getTypeParser(oid, format),
 };
 
-function timeoutSettings(statementTimeoutMs: number): { statement_timeout?: number; idle_in_transaction_session_timeout?: number; query_timeout?: number } {
+type TimeoutSettings = Pick<PoolConfig, 'statement_timeout' | 'idle_in_transaction_session_timeout' | 'query_timeout'>;
+
+function timeoutSettings(statementTimeoutMs: number): TimeoutSettings {
   if (statementTimeoutMs <= 0) return {};
   return {
     statement_timeout: statementTimeoutMs,

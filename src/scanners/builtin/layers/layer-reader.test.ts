@@ -150,6 +150,9 @@ describe('hostile layers', () => {
     await assert.rejects(readLayer(streamOf(truncatedGzip), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed'));
     const tar = await tarOf([{ path: 'var/lib/dpkg/status', content: Buffer.alloc(50_000, 65) }]);
     await assert.rejects(readLayer(streamOf(tar.subarray(0, 20_000)), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed'));
+    const badHeader = Buffer.from(await tarOf([{ path: 'a', content: 'x' }, { path: 'var/lib/dpkg/status', content: 'y' }]));
+    badHeader[1024 + 3] = 0x7a; // the second header's name, so its checksum no longer matches
+    await assert.rejects(readLayer(streamOf(badHeader), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed', /Invalid tar header/));
     const corrupt = Buffer.from(layer.bytes);
     corrupt.fill(0x55, 20, 2000);
     await assert.rejects(readLayer(streamOf(corrupt), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed', /gzip data is corrupt/));

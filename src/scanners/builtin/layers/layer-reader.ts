@@ -41,6 +41,8 @@ export interface LayerContents {
 }
 
 const WHITEOUT_PREFIX = '.wh.';
+/** What tar-stream throws on a broken archive (as opposed to our own errors and bugs). */
+const TAR_FORMAT_ERRORS = /Unexpected end of data|Invalid (?:tar )?header|Header exceeds max size/;
 const OPAQUE_MARKER = '.wh..wh..opq';
 
 /** A tar-stream entry: its header, and its content as a stream that must be read or resumed. */
@@ -115,7 +117,7 @@ async function collectEntries(
       }
     }
   } catch (err) {
-    if (err instanceof Error && !(err instanceof LayerError) && /Unexpected end of data|Invalid tar header|Header exceeds/i.test(err.message)) {
+    if (err instanceof Error && !(err instanceof LayerError) && TAR_FORMAT_ERRORS.test(err.message)) {
       throw new LayerError('malformed', `${what} is not a valid tar archive: ${err.message}`);
     }
     throw err;

@@ -5,6 +5,7 @@ import { migrateToLatest } from '../../../store/kysely-store.js';
 import { openSqlite } from '../../../store/sqlite/open-sqlite.js';
 import type { Database } from '../../../store/tables.js';
 import type { Advisory } from './advisory.js';
+import type { AffectedRow } from './advisory-lookup.js';
 import {
   countAdvisories,
   createAdvisoryLookup,
@@ -13,6 +14,12 @@ import {
   saveImportSource,
   storedModifiedTimes,
 } from './advisory-store.js';
+
+async function all(batches: AsyncIterable<AffectedRow[]>): Promise<AffectedRow[]> {
+  const rows: AffectedRow[] = [];
+  for await (const batch of batches) rows.push(...batch);
+  return rows;
+}
 
 function advisory(id: string, overrides: Partial<Advisory> = {}): Advisory {
   return {
@@ -57,10 +64,10 @@ describe('advisory store', () => {
   it('saves advisories and finds their affected entries by (ecosystem, package)', async () => {
     await saveAdvisories(db, [advisory('DSA-1-1'), advisory('DSA-2-1', { affected: [] })], 'test');
     const lookup = createAdvisoryLookup(db);
-    const rows = await lookup.affectedEntries([
+    const rows = await all(lookup.affectedEntries([
       { ecosystem: 'Debian:12', name: 'openssl' },
       { ecosystem: 'Debian:11', name: 'openssl' },
-    ]);
+    ]));
     assert.deepEqual(
       rows.map((row) => [row.advisoryId, row.ecosystem, row.package, row.ranges[0]?.events.length]),
       [['DSA-1-1', 'Debian:12', 'openssl', 2]],
@@ -73,8 +80,8 @@ describe('advisory store', () => {
     const moved = advisory('DSA-1-1', { modified: 2_000, affected: [{ ...advisory('x').affected[0]!, package: 'openssl3' }] });
     await saveAdvisories(db, [moved], 'test');
     const lookup = createAdvisoryLookup(db);
-    assert.deepEqual(await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }]), []);
-    assert.equal((await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl3' }])).length, 1);
+    assert.deepEqual(await all(lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }])), []);
+    assert.equal((await all(lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl3' }]))).length, 1);
     assert.deepEqual(await countAdvisories(db), { total: 1, withdrawn: 0 });
   });
 
@@ -82,29 +89,56 @@ describe('advisory store', () => {
     await saveAdvisories(db, [advisory('GHSA-xxxx-yyyy-zzzz', { aliases: ['CVE-2024-12345'] })], 'test');
     await saveAdvisories(db, [advisory('GHSA-xxxx-yyyy-zzzz', { aliases: ['CVE-2024-12345'], modified: 2_000, withdrawn: 2_000 })], 'test');
     const lookup = createAdvisoryLookup(db);
-    assert.deepEqual(await lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }]), []);
+    assert.deepEqual(await all(lookup.affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }])), []);
     assert.deepEqual(await lookup.advisories(['GHSA-xxxx-yyyy-zzzz']), []);
-    assert.deepEqual(await lookup.advisoriesNaming(['CVE-2024-12345']), []);
+    assert.deepEqual(await lookup.advisoriesNamed(['CVE-2024-12345', 'GHSA-xxxx-yyyy-zzzz']), []);
     assert.deepEqual(await countAdvisories(db), { total: 1, withdrawn: 1 });
   });
 
-  it('finds records by id and by the ids they name among aliases and upstream', async () => {
+  it('finds records by every name they go by: id, alias, upstream id, wrapped CVE', async () => {
     await saveAdvisories(
       db,
       [
         advisory('DSA-1-1', { upstream: ['CVE-2024-0001', 'DEBIAN-CVE-2024-0001'] }),
         advisory('GHSA-aaaa-bbbb-cccc', { aliases: ['CVE-2024-0001'], databaseSeverity: 'HIGH' }),
         advisory('CVE-2024-0001'),
+        advisory('DEBIAN-CVE-2024-0001'),
         advisory('DSA-2-1', { upstream: ['CVE-2024-0002'] }),
       ],
       'test',
     );
     const lookup = createAdvisoryLookup(db);
-    const naming = await lookup.advisoriesNaming(['CVE-2024-0001']);
-    assert.deepEqual(naming.map((record) => record.id).sort(), ['CVE-2024-0001', 'DSA-1-1', 'GHSA-aaaa-bbbb-cccc']);
+    const named = await lookup.advisoriesNamed(['CVE-2024-0001']);
+    assert.deepEqual(
+      named.map((pair) => pair.advisoryId).sort(),
+      ['CVE-2024-0001', 'DEBIAN-CVE-2024-0001', 'DSA-1-1', 'GHSA-aaaa-bbbb-cccc'],
+    );
+    assert.ok(named.every((pair) => pair.name === 'CVE-2024-0001'));
     const [ghsa] = await lookup.advisories(['GHSA-aaaa-bbbb-cccc']);
     assert.equal(ghsa?.databaseSeverity, 'HIGH');
     assert.deepEqual(ghsa?.aliases, ['CVE-2024-0001']);
+  });
+
+  it('computes what findings show once, at import', async () => {
+    await saveAdvisories(
+      db,
+      [
+        advisory('GHSA-dddd-eeee-ffff', {
+          summary: null,
+          details: '  Long details.  ',
+          references: [
+            { type: 'PACKAGE', url: 'https://example.org/pkg' },
+            { type: 'WEB', url: 'https://example.org/web' },
+            { type: 'ADVISORY', url: 'javascript:alert(1)' },
+            { type: 'ADVISORY', url: 'https://example.org/advisory' },
+          ],
+        }),
+      ],
+      'test',
+    );
+    const [summary] = await createAdvisoryLookup(db).advisories(['GHSA-dddd-eeee-ffff']);
+    assert.equal(summary?.description, 'Long details.');
+    assert.equal(summary?.uri, 'https://example.org/advisory', 'an ADVISORY link over a WEB one, http(s) only');
   });
 
   it('handles more ids than one statement may carry', async () => {
@@ -112,7 +146,7 @@ describe('advisory store', () => {
     await saveAdvisories(db, many, 'test');
     assert.equal((await storedModifiedTimes(db, many.map((a) => a.id))).size, 1_234);
     assert.equal((await createAdvisoryLookup(db).advisories(many.map((a) => a.id))).length, 1_234);
-    assert.equal((await createAdvisoryLookup(db).affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }])).length, 1_234);
+    assert.equal((await all(createAdvisoryLookup(db).affectedEntries([{ ecosystem: 'Debian:12', name: 'openssl' }]))).length, 1_234);
   });
 
   it('remembers each import source and updates it', async () => {

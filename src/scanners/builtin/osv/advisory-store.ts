@@ -1,8 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { OsvAdvisoriesTable, OsvSourcesTable } from '../../../store/advisory-tables.js';
 import type { Database } from '../../../store/tables.js';
-import type { AdvisoryLookup, AffectedRow, PackageKey } from './advisory-lookup.js';
-import type { Advisory, AdvisoryDetails, AffectedSpec } from './advisory.js';
+import type { AdvisoryLookup, AffectedRow, NamedAdvisory, PackageKey } from './advisory-lookup.js';
+import { type Advisory, type AdvisorySummary, type AffectedSpec, namesOf, summaryOf } from './advisory.js';
 
 /**
  * Advisories in the service's database: plain functions over Kysely, the same SQL on
@@ -14,8 +14,10 @@ import type { Advisory, AdvisoryDetails, AffectedSpec } from './advisory.js';
 // The service's database; only its advisory tables (store/advisory-tables.ts) are used here.
 export type AdvisoryDb = Kysely<Database>;
 
-// Ids per IN list and rows per INSERT: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+// Rows per INSERT and ids per IN list: far below SQLite's 32,766 and PostgreSQL's 65,535
+// parameters. Reads take larger lists: fewer statements for an inventory of thousands.
 const CHUNK = 500;
+const READ_CHUNK = 2_000;
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
   const out: T[][] = [];
@@ -33,38 +35,45 @@ export async function storedModifiedTimes(db: AdvisoryDb, ids: readonly string[]
   return times;
 }
 
-function advisoryRow(advisory: Advisory, source: string): OsvAdvisoriesTable {
+function advisoryRow(advisory: Advisory, summary: AdvisorySummary, source: string): OsvAdvisoriesTable {
   return {
     id: advisory.id,
     modified: advisory.modified,
     published: advisory.published,
     withdrawn: advisory.withdrawn,
     source,
-    aliases: JSON.stringify(advisory.aliases),
-    upstream: JSON.stringify(advisory.upstream),
-    summary: advisory.summary,
-    details: advisory.details,
-    severity: JSON.stringify(advisory.severity),
-    database_severity: advisory.databaseSeverity,
-    refs: JSON.stringify(advisory.references),
+    summary: JSON.stringify(summary),
   };
 }
 
+/** The entry's matching data as stored; empty lists are left out, as most entries have only ranges. */
+type StoredSpec = Partial<AffectedSpec>;
+
 function specOf(entry: AffectedSpec): string {
-  const spec: AffectedSpec = { ranges: entry.ranges, versions: entry.versions, severity: entry.severity, cves: entry.cves };
+  const spec: StoredSpec = { ranges: entry.ranges };
+  if (entry.versions.length > 0) spec.versions = entry.versions;
+  if (entry.severity.length > 0) spec.severity = entry.severity;
+  if (entry.cves.length > 0) spec.cves = entry.cves;
   return JSON.stringify(spec);
 }
 
-/** Inserts or replaces these advisories, their affected entries and aliases, in one transaction. */
+const NONE: never[] = [];
+
+/** Inserts or replaces these advisories, their affected entries and names, in one transaction. */
 export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Advisory[], source: string): Promise<void> {
   if (advisories.length === 0) return;
+  const latest = new Map<string, Advisory>();
+  for (const advisory of advisories) {
+    const known = latest.get(advisory.id);
+    if (!known || known.modified < advisory.modified) latest.set(advisory.id, advisory);
+  }
+  const records = [...latest.values()].map((advisory) => ({ advisory, summary: summaryOf(advisory) }));
   await db.transaction().execute(async (trx) => {
-    const ids = [...new Set(advisories.map((advisory) => advisory.id))];
-    for (const chunk of chunks(ids)) {
+    for (const chunk of chunks([...latest.keys()])) {
       await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
       await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
     }
-    for (const chunk of chunks(advisories.map((advisory) => advisoryRow(advisory, source)))) {
+    for (const chunk of chunks(records.map(({ advisory, summary }) => advisoryRow(advisory, summary, source)))) {
       await trx
         .insertInto('osv_advisories')
         .values(chunk)
@@ -74,26 +83,18 @@ export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Adviso
             published: eb.ref('excluded.published'),
             withdrawn: eb.ref('excluded.withdrawn'),
             source: eb.ref('excluded.source'),
-            aliases: eb.ref('excluded.aliases'),
-            upstream: eb.ref('excluded.upstream'),
             summary: eb.ref('excluded.summary'),
-            details: eb.ref('excluded.details'),
-            severity: eb.ref('excluded.severity'),
-            database_severity: eb.ref('excluded.database_severity'),
-            refs: eb.ref('excluded.refs'),
           })),
         )
         .execute();
     }
-    const live = advisories.filter((advisory) => advisory.withdrawn === null);
-    const affected = live.flatMap((advisory) =>
-      advisory.affected.map((entry) => ({ advisory_id: advisory.id, ecosystem: entry.ecosystem, package: entry.package, spec: specOf(entry) })),
+    const live = records.filter(({ advisory }) => advisory.withdrawn === null);
+    const affected = live.flatMap(({ advisory }) =>
+      advisory.affected.map((entry, position) => ({ ecosystem: entry.ecosystem, package: entry.package, advisory_id: advisory.id, position, spec: specOf(entry) })),
     );
     for (const chunk of chunks(affected)) await trx.insertInto('osv_affected').values(chunk).execute();
-    const aliases = live.flatMap((advisory) =>
-      [...new Set([...advisory.aliases, ...advisory.upstream])].filter((alias) => alias !== advisory.id).map((alias) => ({ alias, advisory_id: advisory.id })),
-    );
-    for (const chunk of chunks(aliases)) await trx.insertInto('osv_aliases').values(chunk).execute();
+    const names = live.flatMap(({ advisory }) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
+    for (const chunk of chunks(names)) await trx.insertInto('osv_aliases').values(chunk).execute();
   });
 }
 
@@ -133,64 +134,52 @@ function parseJson<T>(text: string): T {
   return JSON.parse(text) as T;
 }
 
-function toDetails(row: Selectable<OsvAdvisoriesTable>): AdvisoryDetails {
-  return {
-    id: row.id,
-    aliases: parseJson<string[]>(row.aliases),
-    upstream: parseJson<string[]>(row.upstream),
-    summary: row.summary,
-    details: row.details,
-    severity: parseJson<AdvisoryDetails['severity']>(row.severity),
-    databaseSeverity: row.database_severity,
-    references: parseJson<AdvisoryDetails['references']>(row.refs),
-  };
-}
-
-async function affectedEntries(db: AdvisoryDb, keys: readonly PackageKey[]): Promise<AffectedRow[]> {
+async function* affectedEntries(db: AdvisoryDb, keys: readonly PackageKey[]): AsyncGenerator<AffectedRow[]> {
   const namesByEcosystem = new Map<string, Set<string>>();
   for (const key of keys) namesByEcosystem.set(key.ecosystem, (namesByEcosystem.get(key.ecosystem) ?? new Set()).add(key.name));
-  const out: AffectedRow[] = [];
   for (const [ecosystem, names] of namesByEcosystem) {
-    for (const chunk of chunks([...names])) {
-      const rows = await db
-        .selectFrom('osv_affected')
-        .select(['advisory_id', 'package', 'spec'])
-        .where('ecosystem', '=', ecosystem)
-        .where('package', 'in', chunk)
-        .execute();
-      for (const row of rows) out.push({ ...parseJson<AffectedSpec>(row.spec), advisoryId: row.advisory_id, ecosystem, package: row.package });
+    for (const chunk of chunks([...names], READ_CHUNK)) {
+      const rows = await db.selectFrom('osv_affected').select(['package', 'advisory_id', 'spec']).where('ecosystem', '=', ecosystem).where('package', 'in', chunk).execute();
+      const batch: AffectedRow[] = [];
+      for (const row of rows) {
+        const spec = parseJson<StoredSpec>(row.spec);
+        batch.push({
+          ecosystem,
+          package: row.package,
+          advisoryId: row.advisory_id,
+          ranges: spec.ranges ?? NONE,
+          versions: spec.versions ?? NONE,
+          severity: spec.severity ?? NONE,
+          cves: spec.cves ?? NONE,
+        });
+      }
+      yield batch;
     }
   }
-  return out;
 }
 
-async function advisoriesById(db: AdvisoryDb, ids: readonly string[]): Promise<AdvisoryDetails[]> {
-  const out: AdvisoryDetails[] = [];
-  for (const chunk of chunks([...new Set(ids)])) {
-    const rows = await db.selectFrom('osv_advisories').selectAll().where('id', 'in', chunk).where('withdrawn', 'is', null).execute();
-    out.push(...rows.map(toDetails));
+async function advisoriesNamed(db: AdvisoryDb, names: readonly string[]): Promise<NamedAdvisory[]> {
+  const out: NamedAdvisory[] = [];
+  for (const chunk of chunks([...new Set(names)], READ_CHUNK)) {
+    const rows = await db.selectFrom('osv_aliases').select(['alias', 'advisory_id']).where('alias', 'in', chunk).execute();
+    for (const row of rows) out.push({ name: row.alias, advisoryId: row.advisory_id });
   }
   return out;
 }
 
-async function advisoriesNaming(db: AdvisoryDb, ids: readonly string[]): Promise<AdvisoryDetails[]> {
-  const found = new Map<string, AdvisoryDetails>();
-  for (const chunk of chunks([...new Set(ids)])) {
-    const rows = await db
-      .selectFrom('osv_advisories')
-      .selectAll()
-      .where('withdrawn', 'is', null)
-      .where((eb) => eb.or([eb('id', 'in', chunk), eb('id', 'in', eb.selectFrom('osv_aliases').select('advisory_id').where('alias', 'in', chunk))]))
-      .execute();
-    for (const row of rows) found.set(row.id, toDetails(row));
+async function advisoriesById(db: AdvisoryDb, ids: readonly string[]): Promise<AdvisorySummary[]> {
+  const out: AdvisorySummary[] = [];
+  for (const chunk of chunks([...new Set(ids)], READ_CHUNK)) {
+    const rows = await db.selectFrom('osv_advisories').select('summary').where('id', 'in', chunk).where('withdrawn', 'is', null).execute();
+    for (const row of rows) out.push(parseJson<AdvisorySummary>(row.summary));
   }
-  return [...found.values()];
+  return out;
 }
 
 export function createAdvisoryLookup(db: AdvisoryDb): AdvisoryLookup {
   return {
     affectedEntries: (keys) => affectedEntries(db, keys),
+    advisoriesNamed: (names) => advisoriesNamed(db, names),
     advisories: (ids) => advisoriesById(db, ids),
-    advisoriesNaming: (ids) => advisoriesNaming(db, ids),
   };
 }

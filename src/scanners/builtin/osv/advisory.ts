@@ -33,23 +33,33 @@ export interface AdvisoryAffected extends AffectedSpec {
   package: string;
 }
 
-export interface AdvisoryDetails {
+/** What a finding shows of one record, computed once at import. */
+export interface AdvisorySummary {
   id: string;
+  aliases: string[];
+  upstream: string[];
+  severity: OsvSeverity[];
+  /** `database_specific.severity` as the database wrote it (GitHub: LOW, MODERATE, HIGH, CRITICAL). */
+  databaseSeverity: string | null;
+  /** The summary, else the details. */
+  description: string | null;
+  /** The first ADVISORY reference, else the first WEB one (http and https only). */
+  uri: string | null;
+}
+
+export interface Advisory {
+  id: string;
+  /** Unix milliseconds. */
+  modified: number;
+  published: number | null;
+  withdrawn: number | null;
   aliases: string[];
   upstream: string[];
   summary: string | null;
   details: string | null;
   severity: OsvSeverity[];
-  /** `database_specific.severity` as the database wrote it (GitHub: LOW, MODERATE, HIGH, CRITICAL). */
   databaseSeverity: string | null;
   references: OsvReference[];
-}
-
-export interface Advisory extends AdvisoryDetails {
-  /** Unix milliseconds. */
-  modified: number;
-  published: number | null;
-  withdrawn: number | null;
   affected: AdvisoryAffected[];
 }
 
@@ -120,9 +130,37 @@ export function embeddedCve(id: string): string | null {
  * The CVEs a record is about: itself when its id is one (or wraps one), otherwise the CVEs
  * among its aliases and upstream ids. A DSA that fixes three CVEs is about all three.
  */
-export function cveIdsOf(advisory: Pick<AdvisoryDetails, 'id' | 'aliases' | 'upstream'>): string[] {
+export function cveIdsOf(advisory: Pick<AdvisorySummary, 'id' | 'aliases' | 'upstream'>): string[] {
   if (isCveId(advisory.id)) return [advisory.id];
   const wrapped = embeddedCve(advisory.id);
   if (wrapped) return [wrapped];
   return [...new Set([...advisory.aliases, ...advisory.upstream].filter(isCveId))];
+}
+
+/** Every id under which the record can be looked up: its own, its aliases and upstream ids, and the CVE it wraps. */
+export function namesOf(advisory: Pick<Advisory, 'id' | 'aliases' | 'upstream'>): string[] {
+  const wrapped = embeddedCve(advisory.id);
+  return [...new Set([advisory.id, ...advisory.aliases, ...advisory.upstream, ...(wrapped ? [wrapped] : [])])];
+}
+
+const WEB_URL = /^https?:\/\/\S+$/;
+
+function preferredUri(references: readonly OsvReference[]): string | null {
+  for (const type of ['ADVISORY', 'WEB']) {
+    const reference = references.find((ref) => ref.type === type && WEB_URL.test(ref.url));
+    if (reference) return reference.url;
+  }
+  return null;
+}
+
+export function summaryOf(advisory: Advisory): AdvisorySummary {
+  return {
+    id: advisory.id,
+    aliases: advisory.aliases,
+    upstream: advisory.upstream,
+    severity: advisory.severity,
+    databaseSeverity: advisory.databaseSeverity,
+    description: advisory.summary?.trim() || advisory.details?.trim() || null,
+    uri: preferredUri(advisory.references),
+  };
 }

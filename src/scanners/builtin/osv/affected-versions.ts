@@ -6,13 +6,6 @@ import type { AffectedSpec, VersionRange } from './advisory.js';
  * affected when the `versions` list names it or it lies within any ordered range.
  */
 
-type EventKind = 'introduced' | 'fixed' | 'last_affected';
-
-interface Applicable {
-  kind: EventKind;
-  version: string;
-}
-
 /** `introduced: "0"` sorts before every version. */
 function compareEventVersions(a: string, b: string, comparator: VersionComparator): number {
   if (a === '0' || b === '0') return a === b ? 0 : a === '0' ? -1 : 1;
@@ -38,25 +31,33 @@ function beforeLimits(version: string, range: VersionRange, comparator: VersionC
  */
 export function isInRange(version: string, range: VersionRange, comparator: VersionComparator): boolean {
   if (!beforeLimits(version, range, comparator)) return false;
-  let greatest: Applicable | null = null;
+  // The greatest applicable event so far, kept as two variables: this runs for every candidate entry.
+  let greatestVersion: string | null = null;
+  let greatestIntroduces = false;
   for (const event of range.events) {
-    let applicable: Applicable | null = null;
+    let eventVersion: string;
+    let introduces = false;
     if ('introduced' in event) {
-      if (event.introduced === '0' || comparator.compare(version, event.introduced) >= 0) applicable = { kind: 'introduced', version: event.introduced };
+      if (event.introduced !== '0' && comparator.compare(version, event.introduced) < 0) continue;
+      eventVersion = event.introduced;
+      introduces = true;
     } else if ('fixed' in event) {
-      if (comparator.compare(version, event.fixed) >= 0) applicable = { kind: 'fixed', version: event.fixed };
+      if (comparator.compare(version, event.fixed) < 0) continue;
+      eventVersion = event.fixed;
     } else if ('last_affected' in event) {
-      if (comparator.compare(version, event.last_affected) > 0) applicable = { kind: 'last_affected', version: event.last_affected };
-    }
-    if (applicable === null) continue;
-    if (greatest === null) {
-      greatest = applicable;
+      if (comparator.compare(version, event.last_affected) <= 0) continue;
+      eventVersion = event.last_affected;
+    } else {
       continue;
     }
-    const order = compareEventVersions(applicable.version, greatest.version, comparator);
-    if (order > 0 || (order === 0 && applicable.kind !== 'introduced')) greatest = applicable;
+    if (greatestVersion !== null) {
+      const order = compareEventVersions(eventVersion, greatestVersion, comparator);
+      if (order < 0 || (order === 0 && introduces)) continue;
+    }
+    greatestVersion = eventVersion;
+    greatestIntroduces = introduces;
   }
-  return greatest?.kind === 'introduced';
+  return greatestIntroduces;
 }
 
 /** Whether `version` is affected; ranges count only when the ecosystem's ordering is known. */

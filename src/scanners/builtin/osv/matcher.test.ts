@@ -91,6 +91,22 @@ describe('matching Debian packages', () => {
     );
   });
 
+  it('reports every binary built from an affected source, and a binary installed twice once', async () => {
+    const findings = await match(
+      [fixture('DLA-3008-1')],
+      libssl,
+      pkg('Debian:9', 'openssl', '1.1.0l-1~deb9u5'),
+      { ...libssl, path: '/other/var/lib/dpkg/status' },
+    );
+    assert.deepEqual(
+      findings.map((finding) => [finding.package, finding.name]),
+      [
+        ['libssl1.1', 'CVE-2022-1292'],
+        ['openssl', 'CVE-2022-1292'],
+      ],
+    );
+  });
+
   it('matches the release: a Debian:10 package is not matched by a Debian:9 record', async () => {
     assert.deepEqual(await match([fixture('DLA-3008-1')], { ...libssl, ecosystem: 'Debian:10' }), []);
   });

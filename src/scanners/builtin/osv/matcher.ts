@@ -1,11 +1,9 @@
 import type { Finding } from '../../../domain/finding.js';
 import type { Severity } from '../../../domain/severity.js';
-import type { InstalledPackage, Inventory } from '../inventory.js';
-import { comparatorFor, ecosystemBase } from '../versioning/registry.js';
-import type { VersionComparator } from '../versioning/version-comparator.js';
-import { type AdvisoryDetails, cveIdsOf, embeddedCve, isCveId } from './advisory.js';
-import { type AdvisoryLookup, type AffectedRow, type PackageKey, packageKey } from './advisory-lookup.js';
-import { firstFixAbove, isAffected } from './affected-versions.js';
+import type { Inventory } from '../inventory.js';
+import { type AdvisorySummary, embeddedCve, isCveId } from './advisory.js';
+import type { AdvisoryLookup } from './advisory-lookup.js';
+import { findMatches, type Group, groupMatches, indexSubjects } from './match-groups.js';
 import type { OsvSeverity } from './osv-record.js';
 import { bestCvss, type CvssScore, cvssSeverity, statedSeverity, toFindingCvss } from './severity.js';
 
@@ -15,172 +13,91 @@ import { bestCvss, type CvssScore, cvssSeverity, statedSeverity, toFindingCvss }
  * distribution's CVE record, a GitHub advisory…) say the package is affected.
  */
 
-// The OSV schema names source packages in these ecosystems' records, not binaries.
-const SOURCE_NAMED_ECOSYSTEMS = new Set(['Debian', 'Ubuntu', 'Alpine']);
-
-interface Subject {
-  pkg: InstalledPackage;
-  /** The name and version the ecosystem's advisories speak of. */
-  name: string;
-  version: string;
-  comparator: VersionComparator | null;
-}
-
-interface Group {
-  name: string;
-  subject: Subject;
-  records: Map<string, AdvisoryDetails>;
-  rows: AffectedRow[];
-  /** Per record, the lowest fix above the installed version (null: none known). */
-  fixes: Map<string, string | null>;
-}
-
-function subjectOf(pkg: InstalledPackage): Subject {
-  const comparator = comparatorFor(pkg.ecosystem);
-  return SOURCE_NAMED_ECOSYSTEMS.has(ecosystemBase(pkg.ecosystem))
-    ? { pkg, name: pkg.sourceName ?? pkg.name, version: pkg.sourceVersion ?? pkg.version, comparator }
-    : { pkg, name: pkg.name, version: pkg.version, comparator };
-}
-
-/** Keys under which records can name a package: its ecosystem with release, and without (records valid for every release). */
-function keysOf(subject: Subject): PackageKey[] {
-  const base = ecosystemBase(subject.pkg.ecosystem);
-  const keys = [{ ecosystem: subject.pkg.ecosystem, name: subject.name }];
-  if (base !== subject.pkg.ecosystem) keys.push({ ecosystem: base, name: subject.name });
-  return keys;
-}
-
-interface SubjectIndex {
-  byKey: Map<string, Subject[]>;
-  keys: PackageKey[];
-}
-
-function indexSubjects(inventory: Inventory): SubjectIndex {
-  const byKey = new Map<string, Subject[]>();
-  const keys: PackageKey[] = [];
-  for (const pkg of inventory.packages) {
-    const subject = subjectOf(pkg);
-    for (const key of keysOf(subject)) {
-      const id = packageKey(key.ecosystem, key.name);
-      const subjects = byKey.get(id);
-      if (subjects) subjects.push(subject);
-      else {
-        byKey.set(id, [subject]);
-        keys.push(key);
-      }
-    }
-  }
-  return { byKey, keys };
-}
-
 function byText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-interface Match {
-  subject: Subject;
-  advisoryId: string;
-  rows: AffectedRow[];
-}
-
-function findMatches(rows: readonly AffectedRow[], index: Map<string, Subject[]>): Match[] {
-  const matches = new Map<string, Match>();
-  const subjectIds = new Map<Subject, number>();
-  for (const row of rows) {
-    for (const subject of index.get(packageKey(row.ecosystem, row.package)) ?? []) {
-      if (!isAffected(subject.version, row, subject.comparator)) continue;
-      if (!subjectIds.has(subject)) subjectIds.set(subject, subjectIds.size);
-      const key = `${subjectIds.get(subject)}\u0000${row.advisoryId}`;
-      const match = matches.get(key) ?? { subject, advisoryId: row.advisoryId, rows: [] };
-      match.rows.push(row);
-      matches.set(key, match);
-    }
-  }
-  return [...matches.values()];
-}
-
-/** The vulnerabilities a matched record stands for here: the entry's own CVE list (Ubuntu), the record's CVEs, or itself. */
-function namesOf(record: AdvisoryDetails, rows: readonly AffectedRow[]): string[] {
-  const perEntry = [...new Set(rows.flatMap((row) => row.cves.map((cve) => cve.id)))];
-  if (perEntry.length > 0) return perEntry;
-  const cves = cveIdsOf(record);
-  return cves.length > 0 ? cves : [record.id];
-}
-
-function lowestFix(subject: Subject, rows: readonly AffectedRow[]): string | null {
-  let lowest: string | null = null;
-  for (const row of rows) {
-    const fix = firstFixAbove(subject.version, row, subject.comparator);
-    if (fix !== null && (lowest === null || (subject.comparator && subject.comparator.compare(fix, lowest) < 0))) lowest = fix;
-  }
-  return lowest;
-}
-
-function groupMatches(matches: readonly Match[], details: Map<string, AdvisoryDetails>): Group[] {
-  const groups = new Map<string, Group>();
-  for (const match of matches) {
-    const record = details.get(match.advisoryId);
-    if (!record) continue;
-    const fix = lowestFix(match.subject, match.rows);
-    for (const name of namesOf(record, match.rows)) {
-      const key = `${match.subject.pkg.name}\u0000${name}`;
-      const group: Group = groups.get(key) ?? { name, subject: match.subject, records: new Map(), rows: [], fixes: new Map() };
-      group.records.set(record.id, record);
-      group.rows.push(...match.rows);
-      group.fixes.set(record.id, fix);
-      groups.set(key, group);
-    }
-  }
-  return [...groups.values()];
-}
-
-/** Records by every vulnerability name they speak of: their id, their aliases and their CVEs. */
-function indexByName(records: readonly AdvisoryDetails[]): Map<string, AdvisoryDetails[]> {
-  const index = new Map<string, AdvisoryDetails[]>();
-  for (const record of records) {
-    for (const name of new Set([record.id, ...record.aliases, ...cveIdsOf(record)])) {
-      const named = index.get(name);
-      if (named) named.push(record);
-      else index.set(name, [record]);
-    }
-  }
-  return index;
-}
-
 /** How closely a record's id names the finding: the CVE itself, a distribution's copy of it, anything else. */
-function closeness(record: AdvisoryDetails, name: string): number {
+function closeness(record: AdvisorySummary, name: string): number {
   if (record.id === name) return 0;
   return embeddedCve(record.id) === name ? 1 : 2;
 }
 
-/** The group's own records, the closest to the finding's name first, then by id. */
-function ownRecords(group: Group): AdvisoryDetails[] {
-  return [...group.records.values()].sort((a, b) => closeness(a, group.name) - closeness(b, group.name) || byText(a.id, b.id));
+interface Assessed {
+  group: Group;
+  /** The group's own records, the closest to the finding's name first, then by id. */
+  own: AdvisorySummary[];
+  /** Severity entries of the matched affected entries (per package, per CVE). */
+  entries: OsvSeverity[];
+  ownCvss: CvssScore | null;
 }
 
-function entrySeverities(group: Group): OsvSeverity[] {
-  return group.rows.flatMap((row) => [...row.severity, ...row.cves.filter((cve) => cve.id === group.name).flatMap((cve) => cve.severity)]);
+// The functions below run once or more per finding, thousands of times per image; they use
+// plain loops rather than callbacks, which cost an allocation each where names are kept.
+
+/** Insertion sort: a finding has one or two own records. */
+function ordered(records: readonly AdvisorySummary[], name: string): AdvisorySummary[] {
+  const out: AdvisorySummary[] = [];
+  for (const record of records) {
+    let at = out.length;
+    while (at > 0) {
+      const before = out[at - 1] as AdvisorySummary;
+      const order = closeness(before, name) - closeness(record, name) || byText(before.id, record.id);
+      if (order <= 0) break;
+      at--;
+    }
+    out.splice(at, 0, record);
+  }
+  return out;
 }
 
-interface Rating {
-  severity: Severity;
-  cvss: CvssScore | null;
+function severitiesOf(records: readonly AdvisorySummary[], extra: readonly OsvSeverity[] = []): OsvSeverity[] {
+  const all: OsvSeverity[] = [...extra];
+  for (const record of records) all.push(...record.severity);
+  return all;
 }
 
-/** CVSS of the matched records, then their stated severity, then the same from related records; never a guess. */
-function rate(group: Group, own: readonly AdvisoryDetails[], linked: readonly AdvisoryDetails[]): Rating {
-  const entries = entrySeverities(group);
-  const ownCvss = bestCvss([...own.flatMap((record) => record.severity), ...entries]);
-  const linkedCvss = bestCvss(linked.flatMap((record) => record.severity));
-  const cvss = ownCvss ?? linkedCvss;
-  if (ownCvss) return { severity: cvssSeverity(ownCvss), cvss };
-  const ownStated = statedSeverity(null, entries) ?? firstStated(own);
-  if (ownStated) return { severity: ownStated, cvss };
-  if (linkedCvss) return { severity: cvssSeverity(linkedCvss), cvss };
-  return { severity: firstStated(linked) ?? 'UNDEFINED', cvss };
+function assess(group: Group): Assessed {
+  const own = ordered(group.records, group.name);
+  const entries: OsvSeverity[] = [];
+  for (const row of group.rows) {
+    entries.push(...row.severity);
+    for (const cve of row.cves) if (cve.id === group.name) entries.push(...cve.severity);
+  }
+  return { group, own, entries, ownCvss: bestCvss(severitiesOf(own, entries)) };
 }
 
-function firstStated(records: readonly AdvisoryDetails[]): Severity | null {
+function firstDescription(records: readonly AdvisorySummary[]): string | null {
+  for (const record of records) if (record.description !== null) return record.description;
+  return null;
+}
+
+/** Related records are read only for findings that lack a vector or a description of their own. */
+function needsRelated(assessed: Assessed): boolean {
+  return assessed.ownCvss === null || firstDescription(assessed.own) === null;
+}
+
+/** The records, other than a finding's own, that go by its name: the CVE record, a GitHub advisory aliasing it… */
+async function relatedRecords(assessed: readonly Assessed[], advisories: AdvisoryLookup): Promise<Map<string, AdvisorySummary[]>> {
+  const related = new Map<string, AdvisorySummary[]>();
+  const names = [...new Set(assessed.filter(needsRelated).map((item) => item.group.name))];
+  if (names.length === 0) return related;
+  const named = await advisories.advisoriesNamed(names);
+  const known = new Map<string, AdvisorySummary>();
+  for (const item of assessed) for (const record of item.own) known.set(record.id, record);
+  const missing = [...new Set(named.map((pair) => pair.advisoryId).filter((id) => !known.has(id)))];
+  for (const record of missing.length > 0 ? await advisories.advisories(missing) : []) known.set(record.id, record);
+  for (const { name, advisoryId } of named) {
+    const record = known.get(advisoryId);
+    if (!record) continue;
+    const list = related.get(name);
+    if (list) list.push(record);
+    else related.set(name, [record]);
+  }
+  return related;
+}
+
+function firstStated(records: readonly AdvisorySummary[]): Severity | null {
   for (const record of records) {
     const stated = statedSeverity(record.databaseSeverity, record.severity);
     if (stated) return stated;
@@ -188,77 +105,104 @@ function firstStated(records: readonly AdvisoryDetails[]): Severity | null {
   return null;
 }
 
-const WEB_URL = /^https?:\/\/\S+$/;
-
-function uriOf(own: readonly AdvisoryDetails[]): string | null {
-  for (const type of ['ADVISORY', 'WEB']) {
-    for (const record of own) {
-      const reference = record.references.find((ref) => ref.type === type && WEB_URL.test(ref.url));
-      if (reference) return reference.url;
-    }
-  }
-  const primary = own[0];
-  return primary ? `https://osv.dev/vulnerability/${encodeURIComponent(primary.id)}` : null;
+/** CVSS of the matched records, then their stated severity, then the same from related records; never a guess. */
+function rate(assessed: Assessed, related: readonly AdvisorySummary[]): { severity: Severity; cvss: CvssScore | null } {
+  const { ownCvss } = assessed;
+  if (ownCvss) return { severity: cvssSeverity(ownCvss), cvss: ownCvss };
+  const relatedCvss = bestCvss(severitiesOf(related));
+  const ownStated = statedSeverity(null, assessed.entries) ?? firstStated(assessed.own);
+  if (ownStated) return { severity: ownStated, cvss: relatedCvss };
+  if (relatedCvss) return { severity: cvssSeverity(relatedCvss), cvss: relatedCvss };
+  return { severity: firstStated(related) ?? 'UNDEFINED', cvss: null };
 }
 
-function descriptionOf(records: readonly AdvisoryDetails[]): string | null {
-  for (const record of records) {
-    const text = record.summary?.trim() || record.details?.trim();
-    if (text) return text;
-  }
-  return null;
+/** Keeps an alias unless it is, or wraps, another CVE than the finding's. */
+function addAlias(aliases: Set<string>, id: string, name: string): void {
+  const about = isCveId(id) ? id : embeddedCve(id);
+  if (about === null || about === name) aliases.add(id);
 }
 
-/** Other ids of the same vulnerability: the records' own ids and the aliases that are not other CVEs. */
-function aliasesOf(name: string, own: readonly AdvisoryDetails[]): string[] {
+/** Other ids of the same vulnerability: the records' own ids and those of their aliases that are not other CVEs. */
+function aliasesOf(name: string, own: readonly AdvisorySummary[]): string[] {
   const aliases = new Set<string>();
   for (const record of own) {
     aliases.add(record.id);
-    for (const id of [...record.aliases, ...record.upstream]) {
-      const about = isCveId(id) ? id : embeddedCve(id);
-      if (about === null || about === name) aliases.add(id);
-    }
+    for (const id of record.aliases) addAlias(aliases, id, name);
+    for (const id of record.upstream) addAlias(aliases, id, name);
   }
   aliases.delete(name);
-  return [...aliases].sort();
+  return [...aliases].sort(byText);
 }
 
 function fixedVersionOf(group: Group): string | null {
   // Every record's fix must be installed to be clear of all of them: the highest one.
   let highest: string | null = null;
-  for (const fix of group.fixes.values()) {
+  for (const fix of group.fixes) {
     if (fix === null) continue;
     if (highest === null || (group.subject.comparator && group.subject.comparator.compare(fix, highest) > 0)) highest = fix;
   }
   return highest;
 }
 
-function toFinding(group: Group, linkedByName: Map<string, AdvisoryDetails[]>): Finding {
-  const own = ownRecords(group);
-  const linked = (linkedByName.get(group.name) ?? []).filter((record) => !group.records.has(record.id));
-  const rating = rate(group, own, linked);
-  return {
-    name: group.name,
-    severity: rating.severity,
-    package: group.subject.pkg.name,
-    version: group.subject.pkg.version,
-    fixedVersion: fixedVersionOf(group),
-    uri: uriOf(own),
-    description: descriptionOf([...own, ...linked]),
-    cvss: toFindingCvss(rating.cvss),
-    aliases: aliasesOf(group.name, own),
-  };
+function othersThan(records: readonly AdvisorySummary[], own: readonly AdvisorySummary[]): AdvisorySummary[] {
+  const others: AdvisorySummary[] = [];
+  outer: for (const record of records) {
+    for (const mine of own) if (mine.id === record.id) continue outer;
+    others.push(record);
+  }
+  return others;
+}
+
+function uriOf(own: readonly AdvisorySummary[]): string {
+  for (const record of own) if (record.uri !== null) return record.uri;
+  return `https://osv.dev/vulnerability/${encodeURIComponent((own[0] as AdvisorySummary).id)}`;
+}
+
+/** The findings of one group: one per installed package built from the subject. */
+function toFindings(assessed: Assessed, relatedByName: Map<string, AdvisorySummary[]>): Finding[] {
+  const { group, own } = assessed;
+  const related = othersThan(relatedByName.get(group.name) ?? [], own);
+  const rating = rate(assessed, related);
+  const cvss = toFindingCvss(rating.cvss);
+  const aliases = aliasesOf(group.name, own);
+  const fixedVersion = fixedVersionOf(group);
+  const uri = uriOf(own);
+  const description = firstDescription(own) ?? firstDescription(related);
+  const findings: Finding[] = [];
+  for (const pkg of group.subject.packages) {
+    findings.push({
+      name: group.name,
+      severity: rating.severity,
+      package: pkg.name,
+      version: pkg.version,
+      fixedVersion,
+      uri,
+      description,
+      // Each finding gets its own copies: they travel on separately.
+      cvss: cvss === null ? null : { score: cvss.score, vector: cvss.vector },
+      aliases: aliases.slice(),
+    });
+  }
+  return findings;
+}
+
+/** One finding per vulnerability per package name: a package installed twice is reported once. */
+function uniqueFindings(findings: Finding[]): Finding[] {
+  findings.sort((a, b) => byText(a.package ?? '', b.package ?? '') || byText(a.name, b.name));
+  return findings.filter((finding, i) => {
+    const previous = findings[i - 1];
+    return previous === undefined || previous.package !== finding.package || previous.name !== finding.name;
+  });
 }
 
 export async function matchInventory(inventory: Inventory, advisories: AdvisoryLookup): Promise<Finding[]> {
   const index = indexSubjects(inventory);
-  const rows = await advisories.affectedEntries(index.keys);
-  const matches = findMatches(rows, index.byKey);
-  if (matches.length === 0) return [];
-  const details = new Map((await advisories.advisories([...new Set(matches.map((match) => match.advisoryId))])).map((record) => [record.id, record]));
-  const groups = groupMatches(matches, details);
-  const linked = indexByName(await advisories.advisoriesNaming([...new Set(groups.map((group) => group.name))]));
-  return groups
-    .map((group) => toFinding(group, linked))
-    .sort((a, b) => byText(a.package ?? '', b.package ?? '') || byText(a.name, b.name));
+  const matches = await findMatches(advisories.affectedEntries(index.keys), index.byKey, advisories);
+  const assessed: Assessed[] = [];
+  for (const group of groupMatches(matches)) assessed.push(assess(group));
+  if (assessed.length === 0) return [];
+  const related = await relatedRecords(assessed, advisories);
+  const findings: Finding[] = [];
+  for (const item of assessed) findings.push(...toFindings(item, related));
+  return uniqueFindings(findings);
 }

@@ -143,8 +143,14 @@ function isUrl(source: string): boolean {
 }
 
 async function importUrl(db: AdvisoryDb, source: string, options: ImportOptions, report: ImportReport, now: number): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(source);
+  } catch {
+    throw new OsvSourceError(`OSV source ${displaySource(source)} is not a valid URL`, false);
+  }
   const previous = await readImportSource(db, source);
-  const download = await downloadZip(new URL(source), {
+  const download = await downloadZip(url, {
     dataDir: options.dataDir,
     fetch: options.fetch ?? globalThis.fetch,
     allowLoopbackHttp: options.allowLoopbackHttp ?? false,

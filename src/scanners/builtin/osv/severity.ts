@@ -39,8 +39,22 @@ function vectorOf(text: string): { version: CvssVersion; build: () => ScoredVect
   return null;
 }
 
+// Vectors repeat across thousands of records and parsing one costs tens of microseconds;
+// a bounded memo keeps matching a large inventory cheap without growing without end.
+const SCORE_MEMO_LIMIT = 10_000;
+const scoreMemo = new Map<string, CvssScore | null>();
+
 /** The base score of a CVSS v2, v3.0, v3.1 or v4.0 vector; null when it does not parse or lacks base metrics. */
 export function scoreCvssVector(text: string): CvssScore | null {
+  const known = scoreMemo.get(text);
+  if (known !== undefined) return known;
+  const scored = computeScore(text);
+  if (scoreMemo.size >= SCORE_MEMO_LIMIT) scoreMemo.clear();
+  scoreMemo.set(text, scored);
+  return scored;
+}
+
+function computeScore(text: string): CvssScore | null {
   const parsed = vectorOf(text);
   if (parsed === null) return null;
   try {

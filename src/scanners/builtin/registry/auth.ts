@@ -6,9 +6,11 @@ import {
   discardBody,
   failureOf,
   isRetryableStatus,
+  isSuccess,
   readBodyCapped,
   sleep,
-  type FetchLike,
+  type HttpRequester,
+  type HttpResponse,
   type RetryPolicy,
 } from './http.js';
 import { RegistryError, kindOfStatus } from './registry-error.js';
@@ -33,7 +35,7 @@ export interface Authenticator {
 
 export interface AuthenticatorOptions {
   credentials: CredentialSource;
-  fetch: FetchLike;
+  http: HttpRequester;
   isInsecure(host: string): boolean;
   requestTimeoutMs: number;
   retry: RetryPolicy;
@@ -153,14 +155,14 @@ async function requestToken(
     let retryAfter: string | null;
     try {
       const response = await sendTokenRequest(options, scheme, scope, credential, deadline.signal);
-      if (response.ok) return await readToken(response, what);
-      await discardBody(response);
+      if (isSuccess(response.status)) return await readToken(response, what);
+      discardBody(response);
       if (!isRetryableStatus(response.status) || attempt >= options.retry.attempts) {
         const who = credential ? 'the configured credentials' : 'anonymous access';
         const kind = response.status === 401 ? 'unauthorized' : kindOfStatus(response.status);
         throw new RegistryError(kind, `${what} answered ${response.status}: ${scheme.realm.host} refused ${who}`, response.status);
       }
-      retryAfter = response.headers.get('retry-after');
+      retryAfter = response.header('retry-after');
     } catch (err) {
       throw failureOf(err, deadline, signal, what);
     } finally {
@@ -170,7 +172,7 @@ async function requestToken(
   }
 }
 
-async function readToken(response: Response, what: string): Promise<IssuedToken> {
+async function readToken(response: HttpResponse, what: string): Promise<IssuedToken> {
   const body = await readBodyCapped(response, MAX_TOKEN_RESPONSE_BYTES, `the answer to the ${what}`);
   const parsed = parseTokenResponse.parse(body, `the answer to the ${what}`);
   const value = parsed.token ?? parsed.access_token;
@@ -184,7 +186,7 @@ async function sendTokenRequest(
   scope: string,
   credential: RegistryCredential | null,
   signal: AbortSignal,
-): Promise<Response> {
+): Promise<HttpResponse> {
   const headers: Record<string, string> = { 'user-agent': options.userAgent, accept: 'application/json' };
   if (credential?.kind === 'identity-token') {
     // An identity token is an OAuth2 refresh token: docker exchanges it with a form POST.
@@ -192,7 +194,7 @@ async function sendTokenRequest(
     if (scheme.service) form.set('service', scheme.service);
     if (scope) form.set('scope', scope);
     headers['content-type'] = 'application/x-www-form-urlencoded';
-    return options.fetch(scheme.realm, { method: 'POST', headers, body: form.toString(), signal, redirect: 'error' });
+    return options.http(scheme.realm, { method: 'POST', headers, body: form.toString(), signal });
   }
   const url = new URL(scheme.realm);
   if (scheme.service) url.searchParams.set('service', scheme.service);
@@ -201,5 +203,5 @@ async function sendTokenRequest(
     url.searchParams.set('account', credential.username);
     headers.authorization = `Basic ${Buffer.from(`${credential.username}:${credential.password.reveal()}`).toString('base64')}`;
   }
-  return options.fetch(url, { method: 'GET', headers, signal, redirect: 'error' });
+  return options.http(url, { method: 'GET', headers, signal });
 }

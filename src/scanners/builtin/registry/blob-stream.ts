@@ -4,7 +4,7 @@ import { failureOf, type RequestDeadline } from './http.js';
 import { RegistryError } from './registry-error.js';
 
 export interface BlobStreamOptions {
-  body: ReadableStream<Uint8Array>;
+  body: Readable;
   digest: string;
   /** The size a descriptor announced; more or fewer bytes fail the stream. */
   expectedSize: number | null;
@@ -22,7 +22,8 @@ export interface BlobStreamOptions {
  * download at once, so a consumer that gives up frees the connection.
  */
 export class BlobStream extends Readable {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #body: Readable;
+  readonly #chunks: AsyncIterator<Buffer>;
   readonly #verifier: DigestVerifier;
   readonly #options: BlobStreamOptions;
   #size = 0;
@@ -31,7 +32,8 @@ export class BlobStream extends Readable {
   constructor(options: BlobStreamOptions) {
     super({ highWaterMark: 256 * 1024 });
     this.#options = options;
-    this.#reader = options.body.getReader();
+    this.#body = options.body;
+    this.#chunks = options.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
     this.#verifier = createDigestVerifier(options.digest, options.what);
     // Headers are in; from now on only the server's silence while we wait counts.
     options.deadline.pause();
@@ -50,7 +52,7 @@ export class BlobStream extends Readable {
     const stalled = (): Error => new RegistryError('timeout', `${what} stalled: no data for ${idleMs} ms`);
     for (;;) {
       deadline.restart(idleMs, stalled);
-      const { done, value } = await this.#reader.read();
+      const { done, value } = await this.#chunks.next();
       deadline.pause();
       if (this.destroyed) return;
       if (done) {
@@ -62,12 +64,12 @@ export class BlobStream extends Readable {
         this.push(null);
         return;
       }
-      this.#size += value.byteLength;
+      this.#size += value.length;
       if (expectedSize !== null && this.#size > expectedSize) {
         throw new RegistryError('invalid-response', `${what}: more bytes arrived than the ${expectedSize} its descriptor says`);
       }
       this.#verifier.update(value);
-      if (!this.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength))) {
+      if (!this.push(value)) {
         this.#pumping = false;
         return;
       }
@@ -78,7 +80,8 @@ export class BlobStream extends Readable {
     this.#options.deadline.clear();
     if (!this.readableEnded) {
       this.#options.deadline.abort(error ?? new RegistryError('network', `${this.#options.what} was abandoned`));
-      this.#reader.cancel().catch(() => undefined);
+      this.#body.on('error', () => undefined);
+      this.#body.destroy();
     }
     callback(error);
   }

@@ -34,6 +34,11 @@ describe('environment credentials', () => {
     assert.equal(await source.credentialsFor('quay.io'), null);
   });
 
+  it('knows Docker Hub by the name users write, docker.io', async () => {
+    const source = envCredentials({ ECRSCAN_REGISTRY_DOCKER_IO_USERNAME: 'hub', ECRSCAN_REGISTRY_DOCKER_IO_PASSWORD: 'pw' });
+    assert.deepEqual(basicOf(await source.credentialsFor('registry-1.docker.io')), ['hub', 'pw']);
+  });
+
   it('refuses half a pair with a configuration error naming the variables', async () => {
     const source = envCredentials({ ECRSCAN_REGISTRY_QUAY_IO_USERNAME: 'bot' });
     await assert.rejects(source.credentialsFor('quay.io'), (err: unknown) => err instanceof RegistryError && /ECRSCAN_REGISTRY_QUAY_IO_PASSWORD/.test(err.message));

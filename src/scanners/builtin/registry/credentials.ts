@@ -51,6 +51,9 @@ export function chainCredentials(sources: readonly CredentialSource[]): Credenti
   };
 }
 
+/** Hosts Docker writes for Docker Hub, all standing for the same registry. */
+const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
+
 /** `ECRSCAN_REGISTRY_<HOST>_` for a host, as documented above. */
 export function envPrefixFor(host: string): string {
   return `ECRSCAN_REGISTRY_${host.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_`;
@@ -59,7 +62,8 @@ export function envPrefixFor(host: string): string {
 export function envCredentials(env: Readonly<Record<string, string | undefined>>): CredentialSource {
   return {
     async credentialsFor(host) {
-      const prefix = envPrefixFor(host);
+      // Docker Hub's API host stands for `docker.io`, the name users know.
+      const prefix = envPrefixFor(DOCKER_HUB_HOSTS.has(host) ? 'docker.io' : host);
       const username = env[`${prefix}USERNAME`];
       const password = env[`${prefix}PASSWORD`];
       if (!username && !password) return null;
@@ -88,9 +92,6 @@ const dockerConfigFile = Compile(DockerConfigFile);
 
 /** A Docker config is a few KiB; the bound keeps a wrong path from being read whole. */
 const MAX_DOCKER_CONFIG_BYTES = 1024 * 1024;
-
-/** Hosts Docker writes for Docker Hub, all standing for the same registry. */
-const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 
 /** `https://index.docker.io/v1/`, `http://host:5000`, `host` → the host key we look up. */
 export function normaliseAuthKey(key: string): string {

@@ -1,10 +1,22 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import { VERSION } from '../../../version.js';
 import { createAuthenticator } from './auth.js';
 import { BlobStream } from './blob-stream.js';
 import { anonymous, type CredentialSource } from './credentials.js';
 import { digestOf, isDigest, parseDigest, verifyDigest } from './digest.js';
-import { DEFAULT_RETRY, discardBody, failureOf, readBodyCapped, type FetchLike, type RetryPolicy } from './http.js';
+import {
+  DEFAULT_RETRY,
+  discardBody,
+  failureOf,
+  fetchRequester,
+  readBodyCapped,
+  undiciRequester,
+  type FetchLike,
+  type HttpRequester,
+  type HttpResponse,
+  type RetryPolicy,
+} from './http.js';
 import {
   IMAGE_CONFIG_TYPES,
   LAYER_TYPES,
@@ -44,7 +56,10 @@ export interface ResolvedImage {
 }
 
 export interface RegistryClientOptions {
+  /** Runs the client on this `fetch` (a proxy-aware one, say) instead of undici's faster `request`. */
   fetch?: FetchLike;
+  /** Lower-level than `fetch`: one HTTP exchange with a Node stream body. */
+  http?: HttpRequester;
   /** Hosts (`name[:port]`) reached over plain HTTP; every other host over HTTPS only. */
   insecureHosts?: readonly string[];
   credentials?: CredentialSource;
@@ -84,21 +99,21 @@ const tagList = jsonParser(TagList);
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
   const isInsecure = (host: string): boolean => insecure.has(host.toLowerCase());
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const http: HttpRequester = options.http ?? (options.fetch ? fetchRequester(options.fetch) : undiciRequester);
   const timeouts: RegistryTimeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
   const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
-  const userAgent = options.userAgent ?? 'ecrscan';
+  const userAgent = options.userAgent ?? `ecrscan/${VERSION}`;
   const maxManifestBytes = options.maxManifestBytes ?? DEFAULT_MAX_MANIFEST_BYTES;
   const pageSize = options.tagPageSize ?? DEFAULT_TAG_PAGE_SIZE;
   const auth = createAuthenticator({
     credentials: options.credentials ?? anonymous,
-    fetch: fetchImpl,
+    http,
     isInsecure,
     requestTimeoutMs: timeouts.requestMs,
     retry,
     userAgent,
   });
-  const transport: TransportOptions = { fetch: fetchImpl, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
+  const transport: TransportOptions = { http, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
 
   function endpoint(repo: RepositoryRef): { base: URL; name: string; scope: string } {
     const { host, name } = apiLocation(repo);
@@ -106,21 +121,31 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return { base, name, scope: `repository:${name}:pull` };
   }
 
-  async function fetchManifest(repo: RepositoryRef, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
-    const { base, name, scope } = endpoint(repo);
-    const what = `manifest ${name}${isDigest(reference) ? '@' : ':'}${reference} from ${base.host}`;
-    const url = new URL(`manifests/${encodeReference(reference)}`, base);
-    const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, accept: MANIFEST_ACCEPT, signal, what });
-    let bytes: Buffer;
+  /** GETs a small JSON document (manifest, index, tag list), bounded in size and time. */
+  async function getDocument(
+    url: URL,
+    scope: string,
+    accept: string,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Promise<{ bytes: Buffer; response: HttpResponse; url: URL }> {
+    const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, accept, signal, what });
     try {
-      bytes = await readBodyCapped(open.response, maxManifestBytes, what);
+      return { bytes: await readBodyCapped(open.response, maxManifestBytes, what), response: open.response, url: open.url };
     } catch (err) {
       throw failureOf(err, open.deadline, signal, what);
     } finally {
       open.deadline.clear();
     }
-    const digest = verifyManifestDigest(bytes, reference, open.response.headers.get('docker-content-digest'), what);
-    return { bytes, digest, ...kindOfManifest(bytes, open.response.headers.get('content-type'), what), what };
+  }
+
+  async function fetchManifest(repo: RepositoryRef, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    const { base, name, scope } = endpoint(repo);
+    const what = `manifest ${name}${isDigest(reference) ? '@' : ':'}${reference} from ${base.host}`;
+    const url = new URL(`manifests/${encodeReference(reference)}`, base);
+    const { bytes, response } = await getDocument(url, scope, MANIFEST_ACCEPT, signal, what);
+    const digest = verifyManifestDigest(bytes, reference, response.header('docker-content-digest'), what);
+    return { bytes, digest, ...kindOfManifest(bytes, response.header('content-type'), what), what };
   }
 
   return {
@@ -131,17 +156,9 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       for (let page = 1; url; page++) {
         if (page > MAX_TAG_PAGES) throw new RegistryError('too-large', `tags of ${name} span more than ${MAX_TAG_PAGES} pages`);
         const what = `tag list of ${name} from ${base.host}`;
-        const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, accept: 'application/json', signal, what });
-        let body: Buffer;
-        try {
-          body = await readBodyCapped(open.response, maxManifestBytes, what);
-        } catch (err) {
-          throw failureOf(err, open.deadline, signal, what);
-        } finally {
-          open.deadline.clear();
-        }
-        tags.push(...(tagList.parse(body, what).tags ?? []));
-        url = nextPage(open.response.headers.get('link'), open.url, what);
+        const document = await getDocument(url, scope, 'application/json', signal, what);
+        tags.push(...(tagList.parse(document.bytes, what).tags ?? []));
+        url = nextPage(document.response.header('link'), document.url, what);
       }
       return [...new Set(tags)];
     },
@@ -153,8 +170,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const url = new URL(`manifests/${encodeReference(reference)}`, base);
       const open = await sendRegistryRequest(transport, { method: 'HEAD', url, scope, accept: MANIFEST_ACCEPT, signal, what });
       open.deadline.clear();
-      await discardBody(open.response);
-      const header = open.response.headers.get('docker-content-digest');
+      discardBody(open.response);
+      const header = open.response.header('docker-content-digest');
       if (header && isDigest(header)) return header;
       return (await fetchManifest(repo, reference, signal)).digest;
     },
@@ -166,7 +183,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       for (let depth = 0; fetched.kind === 'index'; depth++) {
         if (depth >= MAX_INDEX_DEPTH) throw new RegistryError('unsupported', `${fetched.what}: indexes nested more than ${MAX_INDEX_DEPTH} deep`);
         const entry = selectPlatformEntry(imageIndex.parse(fetched.bytes, fetched.what), platform);
-        chosen = entry.platform ? { ...entry.platform } : platform;
+        chosen = platformOf(entry.platform ?? platform);
         fetched = await fetchManifest(repo, entry.digest, signal);
       }
       if (fetched.kind !== 'manifest') {
@@ -178,7 +195,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         digest,
         manifestDigest: fetched.digest,
         manifestMediaType: fetched.mediaType,
-        platform: chosen ? platformOf(chosen) : null,
+        platform: chosen,
         config: descriptorOf(manifest.config),
         layers: manifest.layers.map(descriptorOf),
       };
@@ -190,10 +207,6 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       const what = `blob ${digest} of ${name} from ${base.host}`;
       const url = new URL(`blobs/${digest}`, base);
       const open = await sendRegistryRequest(transport, { method: 'GET', url, scope, signal, what });
-      if (!open.response.body) {
-        open.deadline.clear();
-        throw new RegistryError('invalid-response', `${what}: the answer has no body`);
-      }
       return new BlobStream({
         body: open.response.body,
         digest,

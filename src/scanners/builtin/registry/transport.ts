@@ -7,9 +7,11 @@ import {
   discardBody,
   failureOf,
   isRetryableStatus,
+  isSuccess,
   readBodyCapped,
   sleep,
-  type FetchLike,
+  type HttpRequester,
+  type HttpResponse,
   type RequestDeadline,
   type RetryPolicy,
 } from './http.js';
@@ -26,7 +28,7 @@ export interface RegistryTimeouts {
 export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({ requestMs: 30_000, idleMs: 30_000 });
 
 export interface TransportOptions {
-  fetch: FetchLike;
+  http: HttpRequester;
   auth: Authenticator;
   isInsecure(host: string): boolean;
   timeouts: RegistryTimeouts;
@@ -48,7 +50,7 @@ export interface RegistryRequest {
 
 /** A successful response whose deadline still runs: the caller clears it once the body is read. */
 export interface OpenResponse {
-  response: Response;
+  response: HttpResponse;
   /** Where the response came from after redirects. */
   url: URL;
   deadline: RequestDeadline;
@@ -69,7 +71,7 @@ export async function sendRegistryRequest(options: TransportOptions, request: Re
   let challenged = false;
   for (let attempt = 1; ; ) {
     const deadline = createDeadline(options.timeouts.requestMs, () => new RegistryError('timeout', `${request.what} timed out after ${options.timeouts.requestMs} ms`), request.signal);
-    let sent: { response: Response; url: URL; authorization: string | null };
+    let sent: { response: HttpResponse; url: URL; authorization: string | null };
     try {
       const authorization = await options.auth.headerFor(host, request.scope, request.signal);
       sent = await fetchFollowingRedirects(options, request, authorization, deadline.signal);
@@ -84,32 +86,30 @@ export async function sendRegistryRequest(options: TransportOptions, request: Re
       throw failure;
     }
     const { response, url } = sent;
-    if (response.ok) return { response, url, deadline };
+    if (isSuccess(response.status)) return { response, url, deadline };
     if (response.status === 401 && !challenged && url.host === host) {
       challenged = true;
-      await discardBody(response);
+      discardBody(response);
       deadline.clear();
-      const challenge = response.headers.get('www-authenticate');
+      const challenge = response.header('www-authenticate');
       if (await options.auth.answerChallenge(host, request.scope, challenge, sent.authorization, request.signal)) continue;
       throw new RegistryError('unauthorized', `${request.what} answered 401: ${host} needs credentials that are not configured`, 401);
     }
     if (isRetryableStatus(response.status) && attempt < options.retry.attempts) {
-      await discardBody(response);
+      discardBody(response);
       deadline.clear();
       await pause(options, request, attempt, response, String(response.status));
       attempt++;
       continue;
     }
-    try {
-      throw await errorOfResponse(response, request.what, url.host === host ? null : url.host);
-    } finally {
-      deadline.clear();
-    }
+    const error = await errorOfResponse(response, request.what, url.host === host ? null : url.host);
+    deadline.clear();
+    throw error;
   }
 }
 
-async function pause(options: TransportOptions, request: RegistryRequest, attempt: number, response: Response | null, reason: string): Promise<void> {
-  const delayMs = backoffDelay(options.retry, attempt, response?.headers.get('retry-after') ?? null);
+async function pause(options: TransportOptions, request: RegistryRequest, attempt: number, response: HttpResponse | null, reason: string): Promise<void> {
+  const delayMs = backoffDelay(options.retry, attempt, response?.header('retry-after') ?? null);
   options.log?.warn({ host: request.url.host, reason, attempt, delayMs }, 'registry request retried');
   await sleep(delayMs, request.signal);
 }
@@ -119,16 +119,16 @@ async function fetchFollowingRedirects(
   request: RegistryRequest,
   authorization: string | null,
   signal: AbortSignal,
-): Promise<{ response: Response; url: URL; authorization: string | null }> {
+): Promise<{ response: HttpResponse; url: URL; authorization: string | null }> {
   const headers: Record<string, string> = { 'user-agent': options.userAgent };
   if (request.accept) headers.accept = request.accept;
   if (authorization) headers.authorization = authorization;
   let url = request.url;
   for (let hop = 0; ; hop++) {
-    const response = await options.fetch(url, { method: request.method, headers, redirect: 'manual', signal });
+    const response = await options.http(url, { method: request.method, headers, signal });
     if (!REDIRECT_STATUSES.has(response.status)) return { response, url, authorization };
-    await discardBody(response);
-    const location = response.headers.get('location');
+    discardBody(response);
+    const location = response.header('location');
     if (!location || hop >= MAX_REDIRECTS) {
       throw new RegistryError('invalid-response', `${request.what}: ${location ? 'too many redirects' : 'a redirect without Location'}`);
     }
@@ -143,14 +143,14 @@ async function fetchFollowingRedirects(
 }
 
 /** A readable error from a non-2xx answer, with the registry's own error code when it sent one. */
-async function errorOfResponse(response: Response, what: string, redirectedTo: string | null): Promise<RegistryError> {
+async function errorOfResponse(response: HttpResponse, what: string, redirectedTo: string | null): Promise<RegistryError> {
   let detail = '';
   try {
     const body = await readBodyCapped(response, MAX_ERROR_BODY_BYTES, 'error body');
     const first = parseErrorBody.parse(body, 'error body').errors[0];
     if (first) detail = [first.code, first.message].filter(Boolean).join(': ');
   } catch {
-    await discardBody(response);
+    discardBody(response);
   }
   const from = redirectedTo ? ` from ${redirectedTo}` : '';
   const text = `${what} answered ${response.status}${from}${detail ? ` (${sanitise(detail)})` : ''}`;

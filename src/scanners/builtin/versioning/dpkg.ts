@@ -7,12 +7,6 @@ import type { VersionComparator } from './version-comparator.js';
  * everything, even the end of the string) and digit runs (as integers).
  */
 
-interface DpkgParts {
-  epoch: number;
-  upstream: string;
-  revision: string;
-}
-
 // dpkg stores the epoch in an int and refuses anything larger.
 const MAX_EPOCH = 2147483647;
 const TILDE = 0x7e;
@@ -33,61 +27,92 @@ function order(code: number): number {
   return code + 256;
 }
 
-/** dpkg's `verrevcmp()`, over string indices so that comparing allocates nothing. */
-function compareFragment(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  while (i < a.length || j < b.length) {
+/**
+ * dpkg's `verrevcmp()` over `a[i, iEnd)` and `b[j, jEnd)`: string indices rather than
+ * slices, so that comparing allocates nothing (matching compares thousands of versions).
+ */
+function compareFragment(a: string, i: number, iEnd: number, b: string, j: number, jEnd: number): number {
+  // Past the end a code reads as NaN, which is neither a digit nor a letter and orders as 0, like dpkg's NUL.
+  while (i < iEnd || j < jEnd) {
     let firstDiff = 0;
-    while ((i < a.length && !isDigit(a.charCodeAt(i))) || (j < b.length && !isDigit(b.charCodeAt(j)))) {
-      const ac = order(a.charCodeAt(i));
-      const bc = order(b.charCodeAt(j));
+    while ((i < iEnd && !isDigit(a.charCodeAt(i))) || (j < jEnd && !isDigit(b.charCodeAt(j)))) {
+      const ac = order(i < iEnd ? a.charCodeAt(i) : Number.NaN);
+      const bc = order(j < jEnd ? b.charCodeAt(j) : Number.NaN);
       if (ac !== bc) return ac - bc;
       i++;
       j++;
     }
-    while (a.charCodeAt(i) === 0x30) i++;
-    while (b.charCodeAt(j) === 0x30) j++;
-    while (isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
+    while (i < iEnd && a.charCodeAt(i) === 0x30) i++;
+    while (j < jEnd && b.charCodeAt(j) === 0x30) j++;
+    while (i < iEnd && j < jEnd && isDigit(a.charCodeAt(i)) && isDigit(b.charCodeAt(j))) {
       if (firstDiff === 0) firstDiff = a.charCodeAt(i) - b.charCodeAt(j);
       i++;
       j++;
     }
-    if (isDigit(a.charCodeAt(i))) return 1;
-    if (isDigit(b.charCodeAt(j))) return -1;
+    if (i < iEnd && isDigit(a.charCodeAt(i))) return 1;
+    if (j < jEnd && isDigit(b.charCodeAt(j))) return -1;
     if (firstDiff !== 0) return firstDiff;
   }
   return 0;
 }
 
-function allDigits(text: string): boolean {
-  if (text.length === 0) return false;
-  for (let i = 0; i < text.length; i++) if (!isDigit(text.charCodeAt(i))) return false;
+function allDigits(text: string, start = 0, end = text.length): boolean {
+  if (end <= start) return false;
+  for (let i = start; i < end; i++) if (!isDigit(text.charCodeAt(i))) return false;
   return true;
 }
 
-/** Splits as dpkg does: the epoch at the first colon, the revision at the last hyphen. */
-function splitVersion(version: string): DpkgParts {
-  const text = version.trim();
-  const colon = text.indexOf(':');
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d || code === 0x0b || code === 0x0c;
+}
+
+// Where the parts of a version lie: epoch, upstream start and end, revision start, end.
+// Written into preallocated arrays, as matching compares tens of thousands of versions
+// and an object per comparison is measurable garbage. Comparison is synchronous, so the
+// two scratch arrays are never shared by two comparisons at once.
+const EPOCH = 0;
+const UPSTREAM_START = 1;
+const UPSTREAM_END = 2;
+const REVISION_START = 3;
+const END = 4;
+const LEFT = new Float64Array(5);
+const RIGHT = new Float64Array(5);
+
+/** Splits as dpkg does: the epoch at the first colon, the revision at the last hyphen; whitespace around is ignored. */
+function boundsInto(text: string, out: Float64Array): void {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isSpace(text.charCodeAt(start))) start++;
+  while (end > start && isSpace(text.charCodeAt(end - 1))) end--;
   let epoch = 0;
-  let rest = text;
-  if (colon > 0 && allDigits(text.slice(0, colon))) {
-    epoch = Number(text.slice(0, colon));
-    rest = text.slice(colon + 1);
+  const colon = text.indexOf(':', start);
+  if (colon > start && colon < end && allDigits(text, start, colon)) {
+    epoch = Number(text.slice(start, colon));
+    start = colon + 1;
   }
-  const hyphen = rest.lastIndexOf('-');
-  return hyphen < 0
-    ? { epoch, upstream: rest, revision: '' }
-    : { epoch, upstream: rest.slice(0, hyphen), revision: rest.slice(hyphen + 1) };
+  const hyphen = text.lastIndexOf('-', end - 1);
+  out[EPOCH] = epoch;
+  out[UPSTREAM_START] = start;
+  out[UPSTREAM_END] = hyphen >= start ? hyphen : end;
+  out[REVISION_START] = hyphen >= start ? hyphen + 1 : end;
+  out[END] = end;
+}
+
+function part(bounds: Float64Array, index: number): number {
+  return bounds[index] as number;
 }
 
 export function compareDpkgVersions(a: string, b: string): number {
   if (a === b) return 0;
-  const left = splitVersion(a);
-  const right = splitVersion(b);
-  if (left.epoch !== right.epoch) return left.epoch < right.epoch ? -1 : 1;
-  return Math.sign(compareFragment(left.upstream, right.upstream) || compareFragment(left.revision, right.revision));
+  boundsInto(a, LEFT);
+  boundsInto(b, RIGHT);
+  const left = part(LEFT, EPOCH);
+  const right = part(RIGHT, EPOCH);
+  if (left !== right) return left < right ? -1 : 1;
+  return Math.sign(
+    compareFragment(a, part(LEFT, UPSTREAM_START), part(LEFT, UPSTREAM_END), b, part(RIGHT, UPSTREAM_START), part(RIGHT, UPSTREAM_END)) ||
+      compareFragment(a, part(LEFT, REVISION_START), part(LEFT, END), b, part(RIGHT, REVISION_START), part(RIGHT, END)),
+  );
 }
 
 const UPSTREAM_CHARS = /^[A-Za-z0-9.+~:-]+$/;

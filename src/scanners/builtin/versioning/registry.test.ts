@@ -82,8 +82,9 @@ describe('every registered version comparator', () => {
     it(`${ecosystem}: is total and never throws on malformed input`, () => {
       const comparator = comparatorFor(ecosystem);
       assert.ok(comparator);
-      for (const junk of ['', ' ', ':', '-', '~', '_', 'abc', '1..2', '\u0000', '9'.repeat(400)]) {
-        assert.equal(typeof comparator.compare(junk, '1.0'), 'number');
+      for (const junk of ['', ' ', ':', '-', '~', '_', 'abc', '1..2', '\u0000', '9'.repeat(400), `${'9'.repeat(400)}:1`]) {
+        assert.ok(Number.isFinite(comparator.compare(junk, '1.0')), JSON.stringify(junk));
+        assert.equal(comparator.compare(junk, junk), 0);
         assert.equal(typeof comparator.isValid(junk), 'boolean');
       }
     });
