@@ -12,7 +12,9 @@ import type { BenchRow } from './support/table.js';
  * The service core under load, with 1,000,000 findings stored: `GET /summary`, the first
  * Atom page of `GET /findings/{id}` and `POST /configs/`, each against a bare Fastify
  * route that answers a constant body of the same size (the ceiling on this machine);
- * then the write of one 10,000-finding scan and the service's resident memory.
+ * then the write of one 10,000-finding scan and the service's resident memory. Beyond the
+ * issue, the feeds of all 1,000 configurations in turn: what a page costs when it has to
+ * be rendered from the database.
  */
 
 const CONNECTIONS = 50;
@@ -51,8 +53,11 @@ interface Endpoint {
   label: string;
   request: Omit<LoadTarget, 'url'>;
   status: number;
-  /** Whether the issue sets a target for it; POST /configs/ is measured for the record. */
-  hasTarget: boolean;
+  /**
+   * `target`: the issue sets ratio targets; `recorded`: part of the issue's load, measured
+   * for the record; `extra`: beyond the issue's load, so outside its memory figure too.
+   */
+  role: 'target' | 'recorded' | 'extra';
 }
 
 function endpoints(configIds: string[]): Endpoint[] {
@@ -60,12 +65,24 @@ function endpoints(configIds: string[]): Endpoint[] {
   let turn = 0;
   let created = 0;
   return [
-    { label: 'GET /summary (JSON)', request: { method: 'GET', path: '/summary', headers: { accept: 'application/json' } }, status: 200, hasTarget: true },
+    { label: 'GET /summary (JSON)', request: { method: 'GET', path: '/summary', headers: { accept: 'application/json' } }, status: 200, role: 'target' },
     {
       label: 'GET /findings/{id} (Atom, first page)',
       request: { method: 'GET', path: `/findings/${middle}`, headers: { accept: 'application/atom+xml' } },
       status: 200,
-      hasTarget: true,
+      role: 'target',
+    },
+    {
+      label: 'POST /configs/',
+      request: {
+        method: 'POST',
+        path: '/configs/',
+        headers: { 'content-type': 'application/json' },
+        // Every request registers a new repository, as users do.
+        body: () => JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: `bench/load-${created++}`, tags: ['latest', '1.*'] }),
+      },
+      status: 201,
+      role: 'recorded',
     },
     {
       // Every request another configuration's feed, round the 1,000: no page is served from
@@ -78,19 +95,7 @@ function endpoints(configIds: string[]): Endpoint[] {
         headers: { accept: 'application/atom+xml' },
       },
       status: 200,
-      hasTarget: false,
-    },
-    {
-      label: 'POST /configs/',
-      request: {
-        method: 'POST',
-        path: '/configs/',
-        headers: { 'content-type': 'application/json' },
-        // Every request registers a new repository, as users do.
-        body: () => JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: `bench/load-${created++}`, tags: ['latest', '1.*'] }),
-      },
-      status: 201,
-      hasTarget: false,
+      role: 'extra',
     },
   ];
 }
@@ -165,8 +170,8 @@ function loadRow(endpoint: Endpoint, size: number, service: LoadFigures, referen
     'rps ratio': rpsRatio.toFixed(2),
     'p99 ratio': p99Ratio.toFixed(2),
     'service RSS MB': Math.round(memory.peakRss / 1024 / 1024),
-    goal: endpoint.hasTarget ? `rps ≥ ${MIN_RPS_RATIO * 100} %, p99 ≤ ${MAX_P99_RATIO}×` : 'none (recorded)',
-    result: endpoint.hasTarget ? (pass ? 'pass' : 'FAIL') : '—',
+    goal: endpoint.role === 'target' ? `rps ≥ ${MIN_RPS_RATIO * 100} %, p99 ≤ ${MAX_P99_RATIO}×` : endpoint.role === 'recorded' ? 'none (recorded)' : 'none (beyond the issue)',
+    result: endpoint.role === 'target' ? (pass ? 'pass' : 'FAIL') : '—',
   };
 }
 
@@ -206,11 +211,15 @@ async function loadService(database: string, settings: Settings): Promise<Servic
     entry,
     env: { DATABASE_URL: database, ECRSCAN_MODE: 'api', LOG_LEVEL: 'warn', ECRSCAN_API_TOKEN: '' },
   });
+  // The memory figure covers the issue's load; the extra load runs after it is taken.
   const sampler = sampleMemory(service.pid);
   try {
+    const all = endpoints(await listConfigIds(service.url));
     const loadRows: BenchRow[] = [];
-    for (const endpoint of endpoints(await listConfigIds(service.url))) loadRows.push(await compare(service, endpoint, settings));
-    return { loadRows, memory: await sampler.stop() };
+    for (const endpoint of all.filter((candidate) => candidate.role !== 'extra')) loadRows.push(await compare(service, endpoint, settings));
+    const memory = await sampler.stop();
+    for (const endpoint of all.filter((candidate) => candidate.role === 'extra')) loadRows.push(await compare(service, endpoint, settings));
+    return { loadRows, memory };
   } finally {
     await sampler.stop().catch(() => undefined);
     await service.stop();
@@ -230,8 +239,8 @@ function summaryRows(seeded: SeededDatabase, write: WriteFigures, memory: Memory
     ),
     figure(`write a scan of ${written} findings, first scan of the image (median of ${write.runs})`, `${Math.round(write.firstWriteMs)} ms`, `≤ ${MAX_WRITE_MS} ms`, write.firstWriteMs <= MAX_WRITE_MS),
     figure(`write a scan of ${written} findings, rescan with 95 % found again (median of ${write.runs})`, `${Math.round(write.rescanMs)} ms`, `≤ ${MAX_WRITE_MS} ms`, write.rescanMs <= MAX_WRITE_MS),
-    figure('service resident memory, peak sampled during the load', megabytes(memory.peakRss), `≤ ${megabytes(MAX_RSS_BYTES)}`, memory.peakRss <= MAX_RSS_BYTES),
-    figure('service resident memory, high-water mark (VmHWM) at the end', megabytes(memory.highWaterMark), `≤ ${megabytes(MAX_RSS_BYTES)}`, memory.highWaterMark <= MAX_RSS_BYTES),
+    figure('service resident memory, peak sampled during the issue\'s load (summary, findings, POST)', megabytes(memory.peakRss), `≤ ${megabytes(MAX_RSS_BYTES)}`, memory.peakRss <= MAX_RSS_BYTES),
+    figure('service resident memory, high-water mark (VmHWM) after that load', megabytes(memory.highWaterMark), `≤ ${megabytes(MAX_RSS_BYTES)}`, memory.highWaterMark <= MAX_RSS_BYTES),
     figure('machine', `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node.js ${process.version}`, 'reported', null),
   ];
 }

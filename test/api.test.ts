@@ -235,3 +235,29 @@ for (const dialect of await databases()) {
     });
   });
 }
+
+const postgres = (await databases()).find((dialect) => dialect.name === 'postgres' && dialect.server !== null);
+
+describe('readiness when PostgreSQL goes away', { skip: postgres ? false : 'needs a PostgreSQL server the test can stop' }, () => {
+  it('answers 503 while the database is down and recovers without a restart', async () => {
+    const service = await createTestService(await postgres!.openStore());
+    try {
+      assert.equal((await service.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+      await postgres!.server!.stop();
+      const down = await service.app.inject({ method: 'GET', url: '/readyz' });
+      assert.equal(down.statusCode, 503);
+      assert.equal(down.json().type, 'urn:ecrscan:problem:not-ready');
+      assert.equal((await service.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200, 'still alive');
+      await postgres!.server!.start();
+      let ready = 0;
+      for (let attempt = 0; attempt < 50 && ready !== 200; attempt += 1) {
+        ready = (await service.app.inject({ method: 'GET', url: '/readyz' })).statusCode;
+        if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      assert.equal(ready, 200);
+      assert.equal((await service.app.inject({ method: 'GET', url: '/configs' })).statusCode, 200, 'queries work again');
+    } finally {
+      await service.close();
+    }
+  });
+});

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { execute } from '../src/cli/cli.js';
 import { type ServerProcess, startServer } from './support/cli-process.js';
 import { databases } from './support/databases.js';
 import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
@@ -105,6 +106,15 @@ for (const dialect of await databases()) {
       assert.notEqual(state.lastScan, centos.lastScan);
       const summary = (await (await fetch(`${server.url}/summary`)).json()) as { configs: Array<{ id: string; images: Array<{ counts: object }> }> };
       assert.deepEqual(summary.configs.find((config) => config.id === centos.id)?.images[0]?.counts, { HIGH: 7, MEDIUM: 20, LOW: 7 });
+    });
+
+    it('follows a rescan to its end from the CLI', async () => {
+      const configs = (await (await fetch(`${server.url}/configs`)).json()) as Array<{ id: string; repository: string }>;
+      const ubuntu = configs.find((config) => config.repository === 'test/ubuntu')!;
+      const outcome = await execute(['scan', ubuntu.id], { ECRSCANAPI_URL: server.url });
+      assert.equal(outcome.code, 0, outcome.stderr);
+      assert.match(outcome.stdout, /^scan [0-9a-f-]{36} queued\n/);
+      assert.match(outcome.stdout, /scan finished COMPLETE\n$/);
     });
 
     it('records a missing repository and a denied account on the configuration and keeps serving', async () => {

@@ -15,8 +15,11 @@ const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 const ATOM = 'application/atom+xml';
 const JSON_TYPE = 'application/json';
-/** Room for about 150 first pages of 100 entries (some 110 KB each). */
-const FEED_CACHE_BYTES = 16 * 1024 * 1024;
+/**
+ * Room for some 75 first pages of 100 entries (about 110 KB each): the pages polled over
+ * and over. More buys nothing when clients walk many feeds in turn, and costs memory.
+ */
+const FEED_CACHE_BYTES = 8 * 1024 * 1024;
 
 interface PageRequest {
   limit: number;
