@@ -217,6 +217,26 @@ for (const dialect of await databases()) {
       assert.equal(changed.statusCode, 200, 'a rescan changes the validator');
     });
 
+    it('never serves a cached feed page that a rescan or a delete made stale', async () => {
+      const created = await service.app.inject({ method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: { registry: 'ghcr.io', repository: 'acme/cached' } });
+      const id = created.json().id;
+      service.scanner.setRepository('acme/cached', { tags: { v1: 'sha256:c1' }, findings: { 'sha256:c1': [finding('CVE-2026-0001', 'LOW')] } });
+      await service.scheduler.runDue();
+      const titles = async (): Promise<string[]> => {
+        const page = await service.app.inject({ method: 'GET', url: `/findings/${id}` });
+        return atomChildren(parseXml(page.body).documentElement!, 'entry').map((entry) => atomChildren(entry, 'title')[0]!.textContent!);
+      };
+      assert.deepEqual(await titles(), ['[LOW] in image acme/cached:v1 found CVE-2026-0001']);
+      assert.deepEqual(await titles(), ['[LOW] in image acme/cached:v1 found CVE-2026-0001'], 'served again, from the cache');
+      service.scanner.setRepository('acme/cached', { tags: { v1: 'sha256:c1' }, findings: { 'sha256:c1': [finding('CVE-2026-0002', 'HIGH')] } });
+      service.clock.advance(60_000);
+      await service.app.inject({ method: 'POST', url: `/configs/${id}/scan` });
+      await service.scheduler.runDue();
+      assert.deepEqual(await titles(), ['[HIGH] in image acme/cached:v1 found CVE-2026-0002']);
+      assert.equal((await service.app.inject({ method: 'DELETE', url: `/configs/${id}` })).statusCode, 204);
+      assert.equal((await service.app.inject({ method: 'GET', url: `/findings/${id}` })).statusCode, 404);
+    });
+
     it('serves metrics, readiness and an OpenAPI 3.1 document of every route', async () => {
       const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /ecrscan_http_requests_total\{method="GET",route="\/configs",status="200"\} [1-9]/);

@@ -235,11 +235,11 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     );
   });
 
-  it('reports an RPM image as not analysed', async () => {
+  it('reports an RPM image whose database is unreadable as not analysed', async () => {
     const resolved = await client.resolveImage(repo('fedora/app'), '39');
     const inventory = await analyseImage({ client, repository: repo('fedora/app'), layers: resolved.layers });
     assert.equal(inventory.os?.id, 'fedora');
-    assert.match(inventory.unsupported.join('\n'), /RPM package database \(var\/lib\/rpm\/rpmdb\.sqlite\) is not analysed yet/);
+    assert.match(inventory.unsupported.join('\n'), /RPM packages are not reported: var\/lib\/rpm\/rpmdb\.sqlite is not a readable RPM SQLite database/);
   });
 
   it('refuses layers with names that climb out of the root or are absolute', async () => {

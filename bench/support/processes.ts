@@ -92,7 +92,10 @@ export async function startReferenceServer(command: string[], size: number, type
   const child = spawn(process.execPath, [...command, '--size', String(size), '--type', type], { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = captureOutput(child);
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the reference server did not start: ${output()}`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the reference server did not start: ${output()}`));
+    }, START_TIMEOUT_MS);
     child.stdout?.on('data', () => {
       const match = /\{"url":"(http:\/\/127\.0\.0\.1:[0-9]+)"\}/.exec(output());
       if (match?.[1]) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
 import type { ScanConfig } from '../../src/domain/scan-config.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { ImageResult, Store } from '../../src/store/store.js';
@@ -20,7 +21,7 @@ const SEED_VERSION = 1;
 /** Tags of one repository share most findings: each image draws its 100 from this many of its repository's. */
 const FINDINGS_PER_REPOSITORY = 130;
 /** Seeded scans happened in the past and are next due in the far future, so nothing is due. */
-export const SEEDED_AT = new Date(Date.UTC(2026, 9, 1));
+const SEEDED_AT = new Date(Date.UTC(2026, 9, 1));
 const NEXT_SCAN_AT = new Date(Date.UTC(2036, 0, 1));
 const OWNER = 'bench-seeder';
 
@@ -107,9 +108,22 @@ async function removeStaleSeeds(dir: string, keep: string): Promise<void> {
 
 /** A copy of the seeded database to run against, so that writes of one run never reach the cache. */
 export async function workingCopy(seeded: string, file: string): Promise<string> {
+  await checkpoint(seeded);
   await removeDatabase(file);
   await copyFile(seeded, file);
   return file;
+}
+
+/** Anything opening the cached file leaves a WAL beside it; its pages must be in the file before the file alone is copied. */
+async function checkpoint(file: string): Promise<void> {
+  const wal = await stat(`${file}-wal`).catch(() => null);
+  if (!wal || wal.size === 0) return;
+  const database = new SqliteDatabase(file);
+  try {
+    database.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    database.close();
+  }
 }
 
 function configInput(index: number): Omit<ScanConfig, 'id' | 'created'> {
@@ -149,6 +163,7 @@ async function seed(store: Store, log: (line: string) => void): Promise<void> {
     indexById.set(created.id, index);
   }
   const claimed = await store.claimDueScans(OWNER, SEEDED_AT, 24 * 3600_000, SEED_SHAPE.configs);
+  if (claimed.length !== SEED_SHAPE.configs) throw new Error(`seeding claimed ${claimed.length} configurations, not ${SEED_SHAPE.configs}`);
   claimed.sort((a, b) => (indexById.get(a.config.id) ?? 0) - (indexById.get(b.config.id) ?? 0));
   let done = 0;
   for (const claim of claimed) {

@@ -3,9 +3,9 @@ import type { Severity } from '../../src/domain/severity.js';
 
 /**
  * Findings shaped like a Debian-based image's scan: CVE ids, real-looking package names
- * and versions, descriptions of about 200 characters, CVSS on most, and a severity mix
- * close to what ECR reports for a typical base image (few CRITICAL, mostly MEDIUM/LOW).
- * Deterministic, so that every run and every cached database hold the same data.
+ * and versions, descriptions of 200–240 characters, CVSS on most, and a severity mix of
+ * few CRITICAL and mostly MEDIUM and LOW. Deterministic, so that every run and every
+ * cached database hold the same data.
  */
 
 /** mulberry32: small, fast and deterministic. */

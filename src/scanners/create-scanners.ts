@@ -1,34 +1,75 @@
+import { dirname, resolve } from 'node:path';
+import type { Kysely } from 'kysely';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
+import type { Database } from '../store/tables.js';
+import { createAdvisoryReadiness } from './builtin/advisory-readiness.js';
+import { createBuiltinScanner } from './builtin/builtin-scanner.js';
+import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
+import { defaultCredentialSource } from './builtin/registry/credentials.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
 import type { ScannerRegistry } from './registry.js';
-import { ScanError, type Scanner } from './scanner.js';
+
+/** The store, with the database it runs on: scanners keep tables of their own there (inventories, advisories). */
+export interface ScannerStore extends Store {
+  readonly database: Kysely<Database>;
+}
 
 export interface ScannerDeps {
-  store: Store;
+  store: ScannerStore;
   config: Readonly<Config>;
   logger: Logger;
 }
 
 export interface ScannerSet {
   scanners: ScannerRegistry;
+  /**
+   * Starts keeping the scanners' data current: the built-in scanner's OSV import, now and
+   * then on a schedule. Returns its stop. Failures are logged, never thrown.
+   */
+  startRefresh(): () => Promise<void>;
   /** Closes clients and caches the scanners hold. */
   close(): Promise<void>;
 }
 
-function unavailable(id: string): Scanner {
-  const fail = async (): Promise<never> => {
-    throw new ScanError('FAILED', `the ${id} scanner is not available in this build`);
-  };
-  return { id, version: '0', listImages: fail, scanImage: fail };
+/**
+ * Where OSV downloads go while they are imported: beside a SQLite database file, else
+ * (PostgreSQL, an in-memory database) in `./data/`, the service's data directory.
+ */
+export function osvDataDir(databaseUrl: string): string {
+  const isFile = !/^postgres(ql)?:\/\//.test(databaseUrl) && databaseUrl !== ':memory:';
+  return isFile ? dirname(resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))) : resolve('data');
 }
 
 /** The scanners of a running service, by the id a configuration names. */
 export function createScanners(deps: ScannerDeps): ScannerSet {
-  const ecr = createEcrScanner({ logger: deps.logger.child({ scanner: 'ecr' }) });
+  const { config, logger } = deps;
+  const db = deps.store.database;
+  const ecr = createEcrScanner({ logger: logger.child({ scanner: 'ecr' }) });
+  let refresher: OsvRefresher | null = null;
+  const builtinLog = logger.child({ scanner: 'builtin' });
+  const builtin = createBuiltinScanner({
+    db,
+    registry: { insecureHosts: config.insecureRegistries, credentials: defaultCredentialSource(), log: builtinLog },
+    readiness: createAdvisoryReadiness(db, { sources: config.osvSources, importNow: () => refresher?.refreshNow() ?? null }),
+    logger: builtinLog,
+  });
   return {
-    scanners: { ecr, builtin: unavailable('builtin') },
+    scanners: { ecr, builtin },
+    startRefresh() {
+      const log = logger.child({ part: 'osv' });
+      if (config.osvSources.length === 0) {
+        log.info('ECRSCAN_OSV_SOURCES is not set: the built-in scanner has no advisories and fails its images until it is');
+        return async () => undefined;
+      }
+      const started = startOsvRefresh(db, config.osvSources, { dataDir: osvDataDir(config.databaseUrl), log });
+      refresher = started;
+      return async () => {
+        refresher = null;
+        await started.stop();
+      };
+    },
     async close() {
       ecr.close();
     },

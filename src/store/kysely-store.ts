@@ -1,5 +1,5 @@
 import { type Kysely, Migrator, sql } from 'kysely';
-import { insertConfig, readStoreRevision, removeConfig, selectConfig, selectConfigs } from './configs-repo.js';
+import { insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader } from './configs-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { claimDue, type ClaimOptions, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
@@ -39,7 +39,7 @@ export function createKyselyStore(db: Kysely<Database>, options: ClaimOptions): 
     nextDueAt: () => earliestDue(db),
     summary: () => selectSummary(db),
     listFindings: (configId, query) => selectFindings(db, configId, query),
-    revision: () => readStoreRevision(db),
+    revision: storeRevisionReader(db),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
     close: () => db.destroy(),
   };

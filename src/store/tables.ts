@@ -1,5 +1,6 @@
 import type { Generated } from 'kysely';
 import type { AdvisoryTables } from './advisory-tables.js';
+import type { InventoryTables } from './inventory-tables.js';
 
 /**
  * Row types of the tables the migrations create. Times are Unix milliseconds in a
@@ -82,7 +83,7 @@ export interface StoreMetaTable {
   value: number;
 }
 
-export interface Database extends AdvisoryTables {
+export interface Database extends AdvisoryTables, InventoryTables {
   configs: ConfigsTable;
   images: ImagesTable;
   findings: FindingsTable;

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
-import type { RenderedSummary, SummaryCache } from '../summary-cache.js';
+import type { SummaryCache } from '../summary-cache.js';
 import { Problem, SummaryQuery, SummaryRepresentation } from '../schemas.js';
 
 export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
-  const bytesOf = createEncoder();
   app.get<{ Querystring: SummaryQuery }>('/summary', {
     schema: {
       tags: ['findings'],
@@ -20,26 +19,10 @@ export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summa
       const etag = `"summary-${summary.revision}-${format}"`;
       reply.header('etag', etag).header('vary', 'accept').header('cache-control', 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-      if (format === 'text') return reply.type('text/plain; charset=utf-8').send(bytesOf(summary, 'text'));
-      return reply.type('application/json; charset=utf-8').send(bytesOf(summary, 'json'));
+      if (format === 'text') return reply.type('text/plain; charset=utf-8').send(summary.text);
+      return reply.type('application/json; charset=utf-8').send(summary.json);
     },
   });
-}
-
-/**
- * The summary spans every image and runs to megabytes (2.8 MB for 10,000 images): sent as
- * a string it is encoded into a fresh buffer for every request, which costs CPU and, with
- * many clients reading at once, one copy in memory per client. Encoded once per rendering,
- * every answer shares the same bytes (bench/README.md).
- */
-function createEncoder(): (summary: RenderedSummary, format: 'json' | 'text') => Buffer {
-  const encoded = new WeakMap<RenderedSummary, Partial<Record<'json' | 'text', Buffer>>>();
-  return (summary, format) => {
-    const bodies = encoded.get(summary) ?? {};
-    encoded.set(summary, bodies);
-    bodies[format] ??= Buffer.from(summary[format]);
-    return bodies[format];
-  };
 }
 
 function negotiate(type: string | string[] | false): 'json' | 'text' {

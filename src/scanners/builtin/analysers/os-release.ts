@@ -73,7 +73,9 @@ function versionFromCodename(id: string, codename: string | undefined): string |
 /**
  * The OSV ecosystem of a distribution release, as OSV spells it: `Debian:12`,
  * `Ubuntu:22.04:LTS` (LTS releases carry the suffix in OSV's Ubuntu data),
- * `Alpine:v3.19`; null when OSV has no data for it (or the release is unknown).
+ * `Alpine:v3.19`, `Rocky Linux:9`, `AlmaLinux:9`, `Red Hat:enterprise_linux:9::baseos`;
+ * null when OSV has no data for it (Fedora, Amazon Linux, CentOS, Oracle Linux) or the
+ * release is unknown.
  */
 export function ecosystemOf(os: OsRelease): string | null {
   const version = os.versionId ?? '';
@@ -90,6 +92,20 @@ export function ecosystemOf(os: OsRelease): string | null {
     case 'alpine': {
       const minor = /^(\d+\.\d+)/.exec(version)?.[1];
       return minor ? `Alpine:v${minor}` : null;
+    }
+    case 'rhel': {
+      // Red Hat's records are scoped to a product stream; packages of an image come from
+      // BaseOS or AppStream, and the RPM analyser matches both (see rpm/rpm-ecosystems.ts).
+      const major = /^(\d+)/.exec(version)?.[1];
+      return major ? `Red Hat:enterprise_linux:${major}::baseos` : null;
+    }
+    case 'rocky': {
+      const major = /^(\d+)/.exec(version)?.[1];
+      return major ? `Rocky Linux:${major}` : null;
+    }
+    case 'almalinux': {
+      const major = /^(\d+)/.exec(version)?.[1];
+      return major ? `AlmaLinux:${major}` : null;
     }
     case 'wolfi':
       return 'Wolfi';

@@ -2,10 +2,13 @@ import type { PathPatterns } from '../layers/path-selector.js';
 import type { Analyser } from './analyser.js';
 import { apkAnalyser } from './apk.js';
 import { dpkgAnalyser } from './dpkg.js';
+import { npmAnalyser } from './npm/npm-analyser.js';
 import { OS_RELEASE_DETECTOR, OS_RELEASE_PATHS } from './os-release.js';
+import { pythonAnalyser } from './python/python-analyser.js';
+import { rpmAnalyser } from './rpm/rpm-analyser.js';
 
 /** Every package analyser, in the order they run. A new one is added here and nowhere else. */
-export const PACKAGE_ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser];
+export const PACKAGE_ANALYSERS: readonly Analyser[] = [dpkgAnalyser, apkAnalyser, rpmAnalyser, npmAnalyser, pythonAnalyser];
 
 /**
  * Package databases the scanner knows but no analyser reads yet. An image holding one is
@@ -19,15 +22,10 @@ export interface UnreadDatabase {
 
 export const UNREAD_DATABASES: readonly UnreadDatabase[] = [
   {
-    label: 'RPM package database',
-    paths: [
-      'var/lib/rpm/Packages',
-      'var/lib/rpm/Packages.db',
-      'var/lib/rpm/rpmdb.sqlite',
-      'usr/lib/sysimage/rpm/Packages',
-      'usr/lib/sysimage/rpm/Packages.db',
-      'usr/lib/sysimage/rpm/rpmdb.sqlite',
-    ],
+    // BerkeleyDB (`Packages`: RHEL 8 and older, Amazon Linux 2) and NDB (`Packages.db`: SUSE).
+    // The SQLite database is read by the rpm analyser.
+    label: 'RPM package database in BerkeleyDB or NDB format (package database format not supported)',
+    paths: ['var/lib/rpm/Packages', 'var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages', 'usr/lib/sysimage/rpm/Packages.db'],
   },
 ];
 

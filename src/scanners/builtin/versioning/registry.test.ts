@@ -48,6 +48,11 @@ const SAMPLES: Readonly<Record<string, string[]>> = {
     '006',
     '20050718-r2',
   ],
+  'Red Hat': ['0:1.9.5p2-10.el9_6.1', '1.9.5p2-10.el9_6.1', '1:3.0.7-16.el9_2', '1:3.0.7-27.el9', '3.0.7-27.el9', '1.0~rc1-1', '1.0-1', '1.0^git1-1', '1.0a-1', '1.0.1-1', '2:0.1-1'],
+  'Rocky Linux': ['0:1.20.10-1.module+el9.3.0+111+aaaaaaaa', '1:1.20.4-2.el9', '3.0.1-43.el9_2', '5.14.0-427.13.1.el9_4', '5.14.0-427.2.1.el9_4'],
+  AlmaLinux: ['1:3.0.1-43.el9_0', '1:3.0.7-1.el9', '1.24.0-1.el9', '1:20.15.1-1.module_el9.4.0+123+abcdef12', '2.9-1.el9'],
+  npm: ['0.0.0-0', '0.0.0', '1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.0.0+build', '1.2.3-r100', '1.2.3-R2', '4.17.21', 'v4.17.20'],
+  PyPI: ['1.0.dev0', '1.0a1', '1.0ALPHA2', '1.0b1', '1.0rc1', '1.0c2', '1.0', '1.0.0', '1.0+local', '1.0-1', '1.0.post2', '1!0.1', '2.0', '1.0.post1.dev1'],
 };
 
 function sign(value: number): number {
@@ -98,12 +103,16 @@ describe('comparatorFor', () => {
     assert.equal(comparatorFor('Alpine:v3.19')?.ecosystem, 'Alpine');
     assert.equal(comparatorFor('Ubuntu:22.04:LTS'), comparatorFor('Debian'), 'Ubuntu uses dpkg ordering');
     assert.equal(comparatorFor('Ubuntu:Pro:18.04:LTS'), comparatorFor('Debian'));
+    assert.equal(comparatorFor('Red Hat:rhel_aus:8.4::appstream')?.ecosystem, 'Red Hat');
+    assert.equal(comparatorFor('Rocky Linux:9'), comparatorFor('Red Hat'), 'RPM ordering');
+    assert.equal(comparatorFor('AlmaLinux:9'), comparatorFor('Red Hat'));
+    assert.equal(comparatorFor('npm')?.ecosystem, 'npm');
+    assert.equal(comparatorFor('PyPI')?.ecosystem, 'PyPI');
   });
 
   it('answers null for an ecosystem without a registered ordering', () => {
-    assert.equal(comparatorFor('npm'), null);
-    assert.equal(comparatorFor('PyPI'), null);
-    assert.equal(comparatorFor('Red Hat:rhel_aus:8.4::appstream'), null);
+    assert.equal(comparatorFor('Maven'), null);
+    assert.equal(comparatorFor('Amazon Linux:2023'), null, 'not an OSV ecosystem');
     assert.equal(comparatorFor('toString'), null, 'no prototype lookups');
     assert.equal(comparatorFor(''), null);
   });

@@ -1,0 +1,296 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import type { Kysely } from 'kysely';
+import { createAdvisoryReadiness } from '../src/scanners/builtin/advisory-readiness.js';
+import { createBuiltinScanner } from '../src/scanners/builtin/builtin-scanner.js';
+import { importOsvSources } from '../src/scanners/builtin/osv/osv-importer.js';
+import { type HttpRequester, undiciRequester } from '../src/scanners/builtin/registry/http.js';
+import { createRegistryClient } from '../src/scanners/builtin/registry/registry-client.js';
+import type { ImageRef } from '../src/scanners/scanner.js';
+import type { ScanConfig } from '../src/domain/scan-config.js';
+import { migrateToLatest } from '../src/store/kysely-store.js';
+import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import type { Database } from '../src/store/tables.js';
+import { buildImage, buildLayer, pushImage, type LayerItem } from '../test/support/image-builder.js';
+import { DEBIAN_12_OS_RELEASE } from '../test/support/package-fixtures.js';
+import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
+import type { BenchRow } from './support/table.js';
+
+/**
+ * The built-in scanner as the service runs it (`createBuiltinScanner().scanImage`), on an
+ * image of ~50 MB compressed in the reference registry on loopback:
+ *
+ * - cold (no inventory stored): resolve, stream and decompress every layer, analyse,
+ *   store the inventory, match. Compared with `curl` of the same blobs piped through
+ *   `gunzip` into /dev/null, measured in the same run, every layer at once on both sides;
+ * - warm (inventory stored): a rescan of the unchanged digest, which must download no
+ *   blob and only match again.
+ *
+ * The image: three layers of random (incompressible) files, and a base layer with
+ * os-release and a dpkg status of 3,000 synthetic packages plus the Debian 12 packages of
+ * the test fixtures at versions with known CVEs, matched against the fixtures' advisories.
+ * Peak RSS is this process's, sampled every 5 ms throughout.
+ */
+
+const RANDOM_LAYERS = 3;
+const RANDOM_LAYER_BYTES = 16 * 1024 * 1024;
+const FILE_BYTES = 1024 * 1024;
+const SYNTHETIC_PACKAGES = 3_000;
+const COLD_RUNS = 7;
+const WARM_RUNS = 20;
+/** Untimed runs first, so that JIT warm-up and zlib set-up do not count. */
+const WARM_UP_RUNS = 2;
+const TARGET_RATIO = 1.5;
+const TARGET_WARM_MS = 100;
+const TARGET_RSS_MIB = 300;
+const FIXTURES = fileURLToPath(new URL('../test/fixtures/osv/debian-12/', import.meta.url));
+/** The fixture packages at versions just below a fix (see test/fixtures/osv/debian-12/README.md). */
+const OLDER_VERSIONS: Record<string, string> = {
+  libc6: '2.36-9+deb12u10',
+  libssl3: '3.0.18-1~deb12u1',
+  openssl: '3.0.18-1~deb12u1',
+  tar: '1.34+dfsg-1.2',
+  zlib1g: '1:1.2.11.dfsg-4',
+};
+const EXPECTED_FINDINGS = 10;
+
+async function benchStatus(): Promise<string> {
+  const fixture = await readFile(join(FIXTURES, 'dpkg-status'), 'utf8');
+  const real = fixture.replace(/^Package: (\S+)([\s\S]*?)^Version: .*$/gm, (stanza: string, name: string) => {
+    const version = OLDER_VERSIONS[name];
+    return version ? stanza.replace(/^Version: .*$/m, `Version: ${version}`) : stanza;
+  });
+  const stanzas = [real.trimEnd()];
+  for (let i = 0; i < SYNTHETIC_PACKAGES; i++) {
+    stanzas.push(
+      `Package: bench-pkg-${i}\nStatus: install ok installed\nPriority: optional\nSection: libs\nInstalled-Size: ${100 + i}\nMaintainer: Bench <bench@example.org>\nArchitecture: amd64\nSource: bench-src-${i % 700} (1.${i % 50}-1)\nVersion: 1.${i % 50}-1+b1\nDepends: libc6 (>= 2.34)\nDescription: synthetic package ${i}\n line one of a long description\n .\n line two`,
+    );
+  }
+  return `${stanzas.join('\n\n')}\n`;
+}
+
+interface PushedImage {
+  digests: string[];
+  compressedBytes: number;
+}
+
+/** Builds and pushes the image; only digests and sizes outlive this function, so the image's buffers can be collected. */
+async function pushBenchImage(registry: RegistryServer): Promise<PushedImage> {
+  const base = await buildLayer([
+    { path: 'usr/lib/os-release', content: DEBIAN_12_OS_RELEASE },
+    { path: 'etc/os-release', symlink: '../usr/lib/os-release' },
+    { path: 'var/lib/dpkg/status', content: await benchStatus() },
+  ]);
+  const layers = [base];
+  for (let layer = 0; layer < RANDOM_LAYERS; layer++) {
+    const items: LayerItem[] = [];
+    for (let offset = 0; offset < RANDOM_LAYER_BYTES; offset += FILE_BYTES) items.push({ path: `opt/data${layer}/blob-${offset / FILE_BYTES}.bin`, content: randomBytes(FILE_BYTES) });
+    layers.push(await buildLayer(items));
+  }
+  const image = buildImage(layers);
+  await pushImage({ url: registry.url }, 'bench/app', 'latest', image);
+  return { digests: layers.map((layer) => layer.digest), compressedBytes: layers.reduce((sum, layer) => sum + layer.size, 0) };
+}
+
+/** Counts the blob downloads the scanner's registry client makes. */
+function countingRequester(counter: { blobGets: number }): HttpRequester {
+  return (url, init) => {
+    if (init.method === 'GET' && /\/blobs\/[a-z0-9]+:/.test(url.pathname)) counter.blobGets++;
+    return undiciRequester(url, init);
+  };
+}
+
+interface RssSampler {
+  peak(): number;
+  stop(): void;
+}
+
+function sampleRss(): RssSampler {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 5);
+  return {
+    peak: () => Math.max(peak, process.memoryUsage.rss()),
+    stop: () => clearInterval(timer),
+  };
+}
+
+/**
+ * The collector, so that the image this benchmark built and pushed (some 100 MB of
+ * buffers) is gone before memory is measured; `--expose-gc` set at run time, so that
+ * `npm run bench` needs no flag.
+ */
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return performance.now() - started;
+}
+
+function curlGunzip(registry: RegistryServer, repository: string, digests: readonly string[]): Promise<void> {
+  const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', ['-c', `${script}\nwait`], { stdio: 'inherit' });
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl | gunzip exited with ${code}`))));
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1024 ** 2);
+}
+
+function round(value: number, digits = 1): number {
+  return Number(value.toFixed(digits));
+}
+
+export async function benchBuiltinScan(): Promise<BenchRow[]> {
+  if (!findRegistryBinary()) {
+    console.warn('SKIPPED: docker-registry not installed; the built-in scanner benchmark did not run');
+    return [];
+  }
+  const work = await mkdtemp(join(tmpdir(), 'bench-builtin-'));
+  const registry = await startRegistry();
+  let db: Kysely<Database> | null = null;
+  try {
+    const pushed = await pushBenchImage(registry);
+    db = openSqlite(join(work, 'bench.sqlite'));
+    await migrateToLatest(db);
+    const outcomes = await importOsvSources(db, [FIXTURES], { dataDir: work });
+    if (!outcomes.every((outcome) => outcome.ok)) throw new Error(`the OSV fixtures did not import: ${JSON.stringify(outcomes)}`);
+
+    const counter = { blobGets: 0 };
+    const client = createRegistryClient({ insecureHosts: [registry.host], http: countingRequester(counter) });
+    const scanner = createBuiltinScanner({
+      db,
+      client,
+      readiness: createAdvisoryReadiness(db, { sources: [FIXTURES], importNow: () => null }),
+      layerConcurrency: pushed.digests.length,
+    });
+    const config: ScanConfig = {
+      id: 'bench',
+      created: new Date(),
+      region: null,
+      registry: registry.host,
+      repository: 'bench/app',
+      tags: ['latest'],
+      schedule: null,
+      scanner: 'builtin',
+      platform: null,
+    };
+    const signal = new AbortController().signal;
+    const [image] = (await scanner.listImages(config, signal)).images;
+    if (!image) throw new Error('the bench image was not listed');
+    const database = db;
+    const forget = () => database.deleteFrom('image_inventories').execute();
+    const scan = async (ref: ImageRef): Promise<void> => {
+      const outcome = await scanner.scanImage(config, ref, signal);
+      if (outcome.findings.length !== EXPECTED_FINDINGS) throw new Error(`expected ${EXPECTED_FINDINGS} findings, got ${outcome.findings.length}`);
+    };
+
+    for (let run = 0; run < WARM_UP_RUNS; run++) {
+      await forget();
+      await scan(image);
+      await curlGunzip(registry, 'bench/app', pushed.digests);
+    }
+
+    collectGarbage();
+    const baselineRss = process.memoryUsage.rss();
+    const rss = sampleRss();
+    const cold: number[] = [];
+    const curl: number[] = [];
+    let coldBlobGets = 0;
+    try {
+      for (let run = 0; run < COLD_RUNS; run++) {
+        await forget();
+        const before = counter.blobGets;
+        cold.push(await timed(() => scan(image)));
+        coldBlobGets = counter.blobGets - before;
+        curl.push(await timed(() => curlGunzip(registry, 'bench/app', pushed.digests)));
+      }
+    } finally {
+      rss.stop();
+    }
+    const coldPeak = rss.peak();
+
+    const warmRss = sampleRss();
+    const warm: number[] = [];
+    const warmBefore = counter.blobGets;
+    try {
+      for (let run = 0; run < WARM_RUNS; run++) warm.push(await timed(() => scan(image)));
+    } finally {
+      warmRss.stop();
+    }
+    const warmBlobGets = counter.blobGets - warmBefore;
+    const warmPeak = warmRss.peak();
+
+    const coldMs = median(cold);
+    const curlMs = median(curl);
+    const warmMs = median(warm);
+    const ratio = coldMs / curlMs;
+    const size = `${(pushed.compressedBytes / 1024 ** 2).toFixed(1)} MiB`;
+    return [
+      {
+        name: `cold scan of a ${size} image (${pushed.digests.length} layers, ${SYNTHETIC_PACKAGES + 5} packages)`,
+        ms: Math.round(coldMs),
+        target: `within ${TARGET_RATIO}× of curl | gunzip`,
+        ratio: round(ratio, 2),
+        blobRequests: coldBlobGets,
+        peakRssMiB: mib(coldPeak),
+        met: ratio <= TARGET_RATIO && mib(coldPeak) < TARGET_RSS_MIB,
+      },
+      {
+        name: 'curl | gunzip > /dev/null of the same blobs',
+        ms: Math.round(curlMs),
+        target: 'baseline',
+        ratio: 1,
+        blobRequests: pushed.digests.length,
+        peakRssMiB: null,
+        met: null,
+      },
+      {
+        name: 'warm rescan (inventory stored)',
+        ms: round(warmMs),
+        target: `under ${TARGET_WARM_MS} ms, no blob request`,
+        ratio: null,
+        blobRequests: warmBlobGets,
+        peakRssMiB: mib(warmPeak),
+        met: warmMs < TARGET_WARM_MS && warmBlobGets === 0 && mib(warmPeak) < TARGET_RSS_MIB,
+      },
+      {
+        name: `RSS before the timed runs (peak target ${TARGET_RSS_MIB} MiB throughout)`,
+        ms: null,
+        target: 'context',
+        ratio: null,
+        blobRequests: null,
+        peakRssMiB: mib(baselineRss),
+        met: null,
+      },
+    ];
+  } finally {
+    await db?.destroy();
+    await registry.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.table(await benchBuiltinScan());
+}

@@ -1,0 +1,114 @@
+import type { InstalledPackage } from '../../inventory.js';
+import type { ImageFiles } from '../../layers/image-files.js';
+import { createPathSelector } from '../../layers/path-selector.js';
+import { AnalyserError, MAX_PACKAGES_PER_DATABASE, type Analyser, type AnalyserResult } from '../analyser.js';
+import { boundedNotes, failedAnalysis } from '../analyser-failure.js';
+import { NpmFileProblem, type NpmPackage, isObject, npmPackageOf } from './npm-package.js';
+import { parseNpmLock } from './package-lock.js';
+
+/**
+ * npm packages: those an image really ships, from every `package.json` at the root of a
+ * folder in a `node_modules` directory (nested copies included, each at its own path), and
+ * those its lock files pin (`package-lock.json`, `npm-shrinkwrap.json` outside
+ * `node_modules`). Tar entries are read as they are, symlinks not followed, so linked
+ * workspaces and cyclic links cost nothing and count nothing twice.
+ */
+
+const INSTALLED = ['**/node_modules/*/package.json', '**/node_modules/@*/*/package.json'];
+const LOCK_FILES = ['**/package-lock.json', '**/npm-shrinkwrap.json'];
+
+/** Real trees rarely nest a dozen levels; hundreds mean a crafted or broken image. */
+export const MAX_NODE_MODULES_DEPTH = 64;
+
+const installedSelector = createPathSelector({ keep: INSTALLED, note: [] });
+const lockSelector = createPathSelector({ keep: LOCK_FILES, note: [] });
+
+export const npmAnalyser: Analyser = {
+  name: 'npm',
+  version: '1',
+  paths: [...INSTALLED, ...LOCK_FILES],
+  analyse(files: ImageFiles): AnalyserResult {
+    const installed: string[] = [];
+    const locks: string[] = [];
+    for (const path of files.allFiles()) {
+      if (installedSelector.interestIn(path) === 'keep') installed.push(path);
+      else if (lockSelector.interestIn(path) === 'keep' && !path.includes('node_modules/')) locks.push(path);
+    }
+    if (installed.length === 0 && locks.length === 0) return { found: false, packages: [], notes: [] };
+    try {
+      return analyseNpmFiles(files, installed, locks);
+    } catch (err) {
+      return failedAnalysis('npm packages', err);
+    }
+  },
+};
+
+function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks: readonly string[]): AnalyserResult {
+  const packages: InstalledPackage[] = [];
+  const problems: NpmFileProblem[] = [];
+  const add = (pkg: NpmPackage, path: string): void => {
+    packages.push({ ecosystem: 'npm', name: pkg.name, version: pkg.version, sourceName: null, sourceVersion: null, path });
+    if (packages.length > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`the image holds more than ${MAX_PACKAGES_PER_DATABASE} npm packages`);
+  };
+  for (const path of installed) {
+    try {
+      const pkg = readInstalled(files, path);
+      if (pkg) add(pkg, path);
+    } catch (err) {
+      if (!(err instanceof NpmFileProblem)) throw err;
+      problems.push(err);
+    }
+  }
+  for (const path of locks) {
+    const bytes = files.read(path);
+    if (!bytes) continue;
+    try {
+      const lock = parseNpmLock(jsonText(bytes), path);
+      for (const pkg of lock.packages) add(pkg, path);
+      problems.push(...lock.problems);
+    } catch (err) {
+      if (!(err instanceof NpmFileProblem)) throw err;
+      problems.push(err);
+    }
+  }
+  const notes = problems.map((problem) => `npm: ${problem.message} (left out)`);
+  return { found: true, packages: dedupe(packages), notes: boundedNotes(notes, 'npm files or entries left out') };
+}
+
+/**
+ * One installed package's manifest. A folder whose manifest names no version is not a
+ * package npm installed (test fixtures shipped inside packages look like that) and is
+ * skipped quietly; one that cannot be read at all is a problem worth a note.
+ */
+function readInstalled(files: ImageFiles, path: string): NpmPackage | null {
+  const depth = path.split('/').filter((segment) => segment === 'node_modules').length;
+  if (depth > MAX_NODE_MODULES_DEPTH) throw new NpmFileProblem(path, `node_modules nested ${depth} deep, more than ${MAX_NODE_MODULES_DEPTH}`);
+  const bytes = files.read(path);
+  if (!bytes) return null;
+  let manifest: unknown;
+  try {
+    manifest = JSON.parse(jsonText(bytes));
+  } catch (err) {
+    throw new NpmFileProblem(path, `not valid JSON (${(err as Error).message.slice(0, 120)})`);
+  }
+  if (!isObject(manifest)) throw new NpmFileProblem(path, 'not a JSON object');
+  if (manifest.version === undefined && manifest.name === undefined) return null;
+  return npmPackageOf(manifest.name, manifest.version, path);
+}
+
+/** JSON text as npm reads it: UTF-8, a byte order mark ignored. */
+function jsonText(bytes: Buffer): string {
+  const text = bytes.toString('utf8');
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The same package at the same path once (a hard link or a file listed twice). */
+function dedupe(packages: InstalledPackage[]): InstalledPackage[] {
+  const seen = new Set<string>();
+  return packages.filter((pkg) => {
+    const key = `${pkg.path}\n${pkg.name}\n${pkg.version}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,77 @@
+import type { InstalledPackage, OsRelease } from '../../inventory.js';
+import type { ImageFiles } from '../../layers/image-files.js';
+import type { Analyser, AnalyserResult } from '../analyser.js';
+import { failedAnalysis } from '../analyser-failure.js';
+import { parseSourceRpm, type RpmHeaderPackage } from './rpm-header.js';
+import { rpmEcosystemsOf } from './rpm-ecosystems.js';
+import { readRpmSqlite } from './rpmdb-sqlite.js';
+
+/**
+ * Where rpm keeps its SQLite database: `/var/lib/rpm` (RHEL 9 and its rebuilds, Amazon
+ * Linux 2023), `/usr/lib/sysimage/rpm` (Fedora 36+, where `/var/lib/rpm` links to it).
+ * The older BerkeleyDB and NDB formats are listed as unread in the registry.
+ */
+export const RPM_SQLITE_PATHS = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'] as const;
+
+/** Public keys imported with `rpm --import` are stored as pseudo-packages of this name. */
+const PUBKEY_PACKAGE = 'gpg-pubkey';
+
+export const rpmAnalyser: Analyser = {
+  name: 'rpm',
+  version: '1',
+  paths: RPM_SQLITE_PATHS,
+  analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
+    const database = firstDatabase(files);
+    if (!database) return { found: false, packages: [], notes: [] };
+    let headers: RpmHeaderPackage[];
+    try {
+      headers = readRpmSqlite(database.bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
+    } catch (err) {
+      return failedAnalysis('RPM packages', err);
+    }
+    const ecosystems = os ? rpmEcosystemsOf(os) : [];
+    if (ecosystems.length === 0) {
+      const release = os ? `${os.prettyName ?? os.id} has no OSV ecosystem` : 'the distribution is unknown';
+      return { found: true, packages: [], notes: [`rpm lists ${headers.length} packages, but ${release}: they are not matched`] };
+    }
+    const packages = ecosystems.flatMap((ecosystem) => headers.map((header) => toInstalled(header, ecosystem, database.path)));
+    return { found: true, packages: dedupe(packages), notes: [] };
+  },
+};
+
+/** The first database present; on Fedora both paths lead to the same file through a symlink. */
+function firstDatabase(files: ImageFiles): { path: string; bytes: Buffer } | null {
+  for (const path of RPM_SQLITE_PATHS) {
+    const bytes = files.read(path);
+    if (bytes) return { path, bytes };
+  }
+  return null;
+}
+
+/** `epoch:version-release` as advisories write it; no epoch when the package has none (it compares as 0). */
+export function evrOf(epoch: number | null, version: string, release: string): string {
+  return `${epoch === null ? '' : `${epoch}:`}${version}-${release}`;
+}
+
+function toInstalled(header: RpmHeaderPackage, ecosystem: string, path: string): InstalledPackage {
+  const source = header.sourceRpm ? parseSourceRpm(header.sourceRpm) : null;
+  return {
+    ecosystem,
+    name: header.name,
+    version: evrOf(header.epoch, header.version, header.release),
+    sourceName: source?.name ?? null,
+    // A source RPM's file name carries no epoch; its binaries share the source's.
+    sourceVersion: source ? evrOf(header.epoch, source.version, source.release) : null,
+    path,
+  };
+}
+
+/** Multilib installs (x86_64 and i686 of one package) list a name and version twice. */
+function dedupe(packages: InstalledPackage[]): InstalledPackage[] {
+  const seen = new Map<string, InstalledPackage>();
+  for (const pkg of packages) {
+    const key = `${pkg.ecosystem}\n${pkg.name}\n${pkg.version}`;
+    if (!seen.has(key)) seen.set(key, pkg);
+  }
+  return [...seen.values()];
+}

@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../../clock.js';
+import type { ScanConfig } from '../../domain/scan-config.js';
+import type { Database } from '../../store/tables.js';
+import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
+import { type AdvisoryReadiness, createAdvisoryReadiness } from './advisory-readiness.js';
+import { analyseImage } from './analysers/analyse-image.js';
+import type { Analyser } from './analysers/analyser.js';
+import { PACKAGE_ANALYSERS, analyserVersions } from './analysers/registry.js';
+import { listConfiguredImages, repositoryOf } from './image-list.js';
+import { createInventoryCache, type InventoryCache, type InventoryKey } from './inventory-cache.js';
+import type { Inventory } from './inventory.js';
+import type { LayerLimits } from './layers/layer-reader.js';
+import type { AdvisoryLookup } from './osv/advisory-lookup.js';
+import { createAdvisoryLookup } from './osv/advisory-store.js';
+import { matchInventory } from './osv/matcher.js';
+import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, type Platform } from './registry/platform.js';
+import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry/registry-client.js';
+
+export const BUILTIN_SCANNER_ID = 'builtin';
+/** Bump when what the scanner reports changes, so older results are recognisable. */
+export const BUILTIN_SCANNER_VERSION = '1.0.0';
+
+export interface BuiltinScannerOptions {
+  /** The service's database: inventories are kept there, and advisories read from it. */
+  db: Kysely<Database>;
+  /** Options of the registry client (insecure hosts, credentials, timeouts); ignored when `client` is given. */
+  registry?: RegistryClientOptions;
+  client?: RegistryClient;
+  /** Where advisories come from; by default the database's. */
+  advisories?: AdvisoryLookup;
+  /** Whether there are advisories to match against; by default, whether the database holds an import. */
+  readiness?: AdvisoryReadiness;
+  analysers?: readonly Analyser[];
+  layerLimits?: Partial<LayerLimits>;
+  /** Layers of one image downloaded at once. */
+  layerConcurrency?: number;
+  logger?: Pick<Logger, 'debug' | 'info' | 'warn'>;
+  clock?: Clock;
+}
+
+/**
+ * The service's own scanner (SPEC §3): images pulled over the OCI distribution API from
+ * any registry, their package databases read from the layer streams, the packages matched
+ * against the stored OSV advisories. An image digest's inventory is kept, so a rescan of
+ * an unchanged image downloads no layer and only matches again.
+ */
+export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
+  const client = options.client ?? createRegistryClient(options.registry);
+  const advisories = options.advisories ?? createAdvisoryLookup(options.db);
+  const readiness = options.readiness ?? createAdvisoryReadiness(options.db, { sources: [], importNow: () => null });
+  const analysers = options.analysers ?? PACKAGE_ANALYSERS;
+  const versions = analyserVersions(analysers);
+  const inventories: InventoryCache = createInventoryCache(options.db, { clock: options.clock ?? systemClock });
+  const log = options.logger;
+
+  async function inventoryOf(config: ScanConfig, image: ImageRef, platform: Platform, signal: AbortSignal): Promise<Inventory> {
+    const key: InventoryKey = { digest: image.digest, platform: formatPlatform(platform), analysers: versions };
+    const cached = await inventories.get(key);
+    if (cached) {
+      log?.debug({ repository: config.repository, digest: image.digest, platform: key.platform }, 'inventory from cache');
+      return cached;
+    }
+    const repository = repositoryOf(config);
+    const resolved = await client.resolveImage(repository, image.digest, platform, signal);
+    const inventory = await analyseImage({
+      client,
+      repository,
+      layers: resolved.layers,
+      analysers,
+      limits: options.layerLimits,
+      concurrency: options.layerConcurrency,
+      signal,
+    });
+    await inventories.put(key, resolved.manifestDigest, inventory);
+    return inventory;
+  }
+
+  return {
+    id: BUILTIN_SCANNER_ID,
+    version: BUILTIN_SCANNER_VERSION,
+
+    async listImages(config: ScanConfig, signal: AbortSignal): Promise<ListedImages> {
+      return listConfiguredImages(client, repositoryOf(config), config.tags, signal);
+    },
+
+    async scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {
+      const platform = config.platform ? parsePlatform(config.platform) : DEFAULT_PLATFORM;
+      // Before any download: without advisories there is nothing a scan could report.
+      await readiness.ready(signal);
+      const inventory = await inventoryOf(config, image, platform, signal);
+      checkAnalysed(inventory);
+      if (inventory.unsupported.length > 0) {
+        log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, notes: inventory.unsupported }, 'image partly analysed');
+      }
+      const findings = await matchInventory(inventory, advisories);
+      return { status: 'COMPLETE', findings, error: null };
+    },
+  };
+}
+
+/**
+ * An image of which nothing could be analysed (no distribution identified, or only a
+ * package database no analyser reads) is reported as such: with no packages, "no
+ * findings" would say nothing about it.
+ */
+export function checkAnalysed(inventory: Inventory): void {
+  if (inventory.packages.length > 0 || inventory.unsupported.length === 0) return;
+  throw new ScanError('UNSUPPORTED_IMAGE', `image not analysed: ${inventory.unsupported.join('; ')}`);
+}

@@ -1,0 +1,73 @@
+import { isAccountId, isTagGlob, type ScanConfig, tagMatches } from '../../domain/scan-config.js';
+import type { ImageRef, ListedImages } from '../scanner.js';
+import type { RegistryClient, RepositoryRef } from './registry/registry-client.js';
+import { RegistryError } from './registry/registry-error.js';
+
+/** Tags resolved to digests at once: enough to hide round trips, few enough for any registry's rate limits. */
+const RESOLVE_CONCURRENCY = 8;
+
+/**
+ * The repository a configuration names: its registry host, or for an account id (ECR
+ * named the way the ECR scanner names it) the account's ECR host in the region.
+ */
+export function repositoryOf(config: Pick<ScanConfig, 'registry' | 'region' | 'repository'>): RepositoryRef {
+  if (isAccountId(config.registry) && config.region) {
+    const domain = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    return { registry: `${config.registry}.dkr.ecr.${config.region}.${domain}`, repository: config.repository };
+  }
+  return { registry: config.registry, repository: config.repository };
+}
+
+/**
+ * The configuration's images: every tag when `tags` is null, else each exact tag and
+ * every tag a glob matches, each with the digest it points at now. Tags sharing a digest
+ * are listed each (the scheduler scans the digest once); exact tags the repository lacks
+ * are reported as missing. The tag list is read only when it is needed.
+ */
+export async function listConfiguredImages(client: RegistryClient, repo: RepositoryRef, tags: readonly string[] | null, signal: AbortSignal): Promise<ListedImages> {
+  const exact = tags === null ? [] : tags.filter((entry) => !isTagGlob(entry));
+  const globs = tags === null ? [] : tags.filter(isTagGlob);
+  const listed = tags === null || globs.length > 0 ? await client.listTags(repo, signal) : [];
+  const fromListing = tags === null ? listed : listed.filter((tag) => globs.some((glob) => tagMatches(glob, tag)));
+  const wanted = [...new Set([...exact, ...fromListing])];
+  const exactSet = new Set(exact);
+
+  const digests = await mapBounded(wanted, RESOLVE_CONCURRENCY, async (tag) => {
+    try {
+      return await client.resolveDigest(repo, tag, signal);
+    } catch (err) {
+      if (err instanceof RegistryError && err.kind === 'not-found') return null;
+      throw err;
+    }
+  });
+  const images: ImageRef[] = [];
+  const missingTags: string[] = [];
+  wanted.forEach((tag, i) => {
+    const digest = digests[i];
+    // A listed tag deleted before it was resolved is simply gone; a configured one is missing.
+    if (digest) images.push({ tag, digest });
+    else if (exactSet.has(tag)) missingTags.push(tag);
+  });
+  images.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
+  return { images, missingTags };
+}
+
+/** `fn` over every item, at most `limit` at once, results in item order; the first failure rejects. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  async function worker(): Promise<void> {
+    while (!failed && next < items.length) {
+      const index = next++;
+      try {
+        results[index] = await fn(items[index] as T);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

@@ -1,0 +1,129 @@
+import type { Kysely } from 'kysely';
+import { Type } from 'typebox';
+import { Compile } from 'typebox/compile';
+import type { Clock } from '../../clock.js';
+import type { Database } from '../../store/tables.js';
+import type { Inventory } from './inventory.js';
+
+/**
+ * Package inventories of image digests, kept in the service's database, so that a rescan
+ * of an unchanged image downloads no layer and only matches again. Plain functions over
+ * Kysely: the same SQL on SQLite and PostgreSQL.
+ */
+
+export interface InventoryKey {
+  /** What the tag points at: an image manifest, or an index. */
+  digest: string;
+  /** `os/architecture[/variant]`. */
+  platform: string;
+  /** Name → version of every analyser that would run now. */
+  analysers: Readonly<Record<string, string>>;
+}
+
+export interface InventoryCache {
+  /** The stored inventory for this key, or null (none, or unreadable). */
+  get(key: InventoryKey): Promise<Inventory | null>;
+  put(key: InventoryKey, manifestDigest: string, inventory: Inventory): Promise<void>;
+}
+
+export interface InventoryCacheOptions {
+  clock: Clock;
+  /** Inventories unused for this long are removed when a new one is stored (default 90 days). */
+  maxIdleMs?: number;
+}
+
+// A scan uses an inventory at least once a day by default; one a quarter has not needed is
+// an image nobody scans any more.
+const DEFAULT_MAX_IDLE_MS = 90 * 24 * 60 * 60 * 1000;
+// `used_at` is a pruning aid, not an audit trail: it is moved at most once a day per row,
+// so that a warm rescan costs a read and no write.
+const USED_AT_RESOLUTION_MS = 24 * 60 * 60 * 1000;
+
+const Package = Type.Object({
+  ecosystem: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  sourceName: Type.Union([Type.String(), Type.Null()]),
+  sourceVersion: Type.Union([Type.String(), Type.Null()]),
+  path: Type.String(),
+});
+
+const StoredInventory = Type.Object({
+  os: Type.Union([
+    Type.Object({ id: Type.String(), versionId: Type.Union([Type.String(), Type.Null()]), prettyName: Type.Union([Type.String(), Type.Null()]) }),
+    Type.Null(),
+  ]),
+  packages: Type.Array(Package),
+  analysers: Type.Record(Type.String(), Type.String()),
+  unsupported: Type.Array(Type.String()),
+});
+const storedInventory = Compile(StoredInventory);
+
+/** `apk=1,dpkg=1,os-release=1`: the analysers part of the key, independent of property order. */
+export function analysersKey(analysers: Readonly<Record<string, string>>): string {
+  return Object.keys(analysers)
+    .sort()
+    .map((name) => `${name}=${analysers[name]}`)
+    .join(',');
+}
+
+function parseInventory(text: string): Inventory | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  return storedInventory.Check(parsed) ? parsed : null;
+}
+
+export function createInventoryCache(db: Kysely<Database>, options: InventoryCacheOptions): InventoryCache {
+  const maxIdleMs = options.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+  const where = (key: InventoryKey) => ({ digest: key.digest, platform: key.platform, analysers: analysersKey(key.analysers) });
+
+  return {
+    async get(key) {
+      const id = where(key);
+      const row = await db
+        .selectFrom('image_inventories')
+        .select(['inventory', 'used_at'])
+        .where('digest', '=', id.digest)
+        .where('platform', '=', id.platform)
+        .where('analysers', '=', id.analysers)
+        .executeTakeFirst();
+      if (!row) return null;
+      // A row this version cannot read (written by a later one, or damaged) is taken again.
+      const inventory = parseInventory(row.inventory);
+      const now = options.clock.now().getTime();
+      if (inventory && Number(row.used_at) < now - USED_AT_RESOLUTION_MS) {
+        await db
+          .updateTable('image_inventories')
+          .set({ used_at: now })
+          .where('digest', '=', id.digest)
+          .where('platform', '=', id.platform)
+          .where('analysers', '=', id.analysers)
+          .execute();
+      }
+      return inventory;
+    },
+
+    async put(key, manifestDigest, inventory) {
+      const now = options.clock.now().getTime();
+      const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
+      await db
+        .insertInto('image_inventories')
+        .values(row)
+        // Two processes (or two configurations) may take the same inventory at once; the content is the same.
+        .onConflict((conflict) =>
+          conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
+            manifest_digest: row.manifest_digest,
+            inventory: row.inventory,
+            created_at: row.created_at,
+            used_at: row.used_at,
+          }),
+        )
+        .execute();
+      await db.deleteFrom('image_inventories').where('used_at', '<', now - maxIdleMs).execute();
+    },
+  };
+}

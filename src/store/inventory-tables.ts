@@ -1,0 +1,22 @@
+/**
+ * Row types of the built-in scanner's inventory table (migration 2026-11-29-inventories).
+ * Times are Unix milliseconds.
+ */
+export interface ImageInventoriesTable {
+  /** What the configuration's tag points at: an image manifest, or an index. */
+  digest: string;
+  /** `os/architecture[/variant]` the inventory was taken for. */
+  platform: string;
+  /** `name=version` of every analyser, sorted and comma-separated. */
+  analysers: string;
+  /** The platform's image manifest the layers came from. */
+  manifest_digest: string;
+  /** JSON of the inventory: distribution, packages, analysers, unsupported notes. */
+  inventory: string;
+  created_at: number;
+  used_at: number;
+}
+
+export interface InventoryTables {
+  image_inventories: ImageInventoriesTable;
+}
