@@ -1,4 +1,7 @@
+import { benchAdvisoryMatch } from './advisory-match.bench.js';
 import { benchApi } from './api.bench.js';
+import { benchBuiltinScan } from './builtin-scan.bench.js';
+import { benchImagePull } from './image-scan.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
 /**
@@ -8,6 +11,18 @@ import { type BenchRow, renderTables } from './support/table.js';
  */
 const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   api: benchApi,
+  'advisory-match': benchAdvisoryMatch,
+  'image-scan': async () =>
+    (await benchImagePull()).map(({ name, ms, target, ratio, peakRssMiB, baselineRssMiB, compressedMiB }) => ({
+      name,
+      ms,
+      target,
+      ratio: ratio ?? null,
+      peakRssMiB: peakRssMiB ?? null,
+      baselineRssMiB: baselineRssMiB ?? null,
+      compressedMiB: compressedMiB ?? null,
+    })),
+  'builtin-scan': benchBuiltinScan,
 };
 
 interface Outcome {

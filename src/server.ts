@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { buildApp } from './http/app.js';
@@ -7,12 +6,8 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import type { ScannerSet, ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
-import { createKyselyStore, migrateToLatest } from './store/kysely-store.js';
-import { isPostgresUrl, openStore } from './store/open-store.js';
-import { openPostgres } from './store/postgres/open-postgres.js';
-import { openSqlite } from './store/sqlite/open-sqlite.js';
+import { openDatabase } from './store/open-store.js';
 import type { Store } from './store/store.js';
-import type { Database } from './store/tables.js';
 
 export interface RunningService {
   store: Store;
@@ -49,12 +44,16 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     releasers.length = 0;
   };
   try {
-    const { store, database } = await openDatabase(config, deps.logger.child({ part: 'store' }));
+    const { store, db } = await openDatabase(config.databaseUrl, {
+      poolSize: config.databasePoolSize,
+      statementTimeoutMs: config.databaseStatementTimeoutMs,
+      logger: deps.logger.child({ part: 'store' }),
+    });
     releasers.push(() => store.close());
     const metrics = createMetrics();
     let scheduler: Scheduler | null = null;
     if (config.mode !== 'api') {
-      const scanners = deps.scanners({ ...store, database: database() });
+      const scanners = deps.scanners({ ...store, database: db });
       releasers.push(() => scanners.close());
       releasers.push(scanners.startRefresh());
       scheduler = createScheduler({
@@ -85,42 +84,4 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     await close();
     throw err;
   }
-}
-
-/**
- * The store, and (on first call) a Kysely handle on the same database for the parts with
- * tables of their own. SQLite allows one writer at a time and better-sqlite3 waits for it
- * synchronously, so there both share the store's one connection; PostgreSQL gives them a
- * small pool of their own, closed with the store.
- */
-async function openDatabase(config: Readonly<Config>, logger: Logger): Promise<{ store: Store; database: () => Kysely<Database> }> {
-  if (!isPostgresUrl(config.databaseUrl)) {
-    const db = openSqlite(config.databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
-    try {
-      await migrateToLatest(db);
-    } catch (err) {
-      await db.destroy();
-      throw err;
-    }
-    return { store: createKyselyStore(db, { skipLocked: false }), database: () => db };
-  }
-  const store = await openStore(config.databaseUrl, { poolSize: config.databasePoolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, logger });
-  let pool: Kysely<Database> | null = null;
-  const database = (): Kysely<Database> => {
-    // One connection per image scanned at once, and one for the advisory import.
-    const poolSize = Math.max(2, Math.min(config.databasePoolSize, config.concurrency + 1));
-    pool ??= openPostgres(config.databaseUrl, { poolSize, statementTimeoutMs: config.databaseStatementTimeoutMs, logger });
-    return pool;
-  };
-  const close = store.close;
-  return {
-    store: {
-      ...store,
-      async close() {
-        await pool?.destroy();
-        await close();
-      },
-    },
-    database,
-  };
 }

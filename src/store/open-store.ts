@@ -23,18 +23,33 @@ export function isPostgresUrl(databaseUrl: string): boolean {
   return /^postgres(ql)?:\/\//.test(databaseUrl);
 }
 
+/** The store and the Kysely handle it runs on, for parts that keep tables of their own (scanners). */
+export interface OpenDatabase {
+  store: Store;
+  db: Kysely<Database>;
+}
+
 /**
  * Opens the database named by DATABASE_URL, a SQLite file path or a `postgres://` URL,
  * migrated to the latest schema.
  */
 export async function openStore(databaseUrl: string, options: StoreOptions = {}): Promise<Store> {
-  if (isPostgresUrl(databaseUrl)) return openPostgresStore(databaseUrl, options);
-  const db = openSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
-  await migrateOrClose(db);
-  return createKyselyStore(db, { skipLocked: false });
+  return (await openDatabase(databaseUrl, options)).store;
 }
 
-async function openPostgresStore(url: string, options: StoreOptions): Promise<Store> {
+/**
+ * Like `openStore`, with the handle as well. Parts that share it share the store's one
+ * connection on SQLite (one writer at a time: a second connection would wait on the
+ * store's transactions) and its pool on PostgreSQL; closing the store closes it.
+ */
+export async function openDatabase(databaseUrl: string, options: StoreOptions = {}): Promise<OpenDatabase> {
+  if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, options);
+  const db = openSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
+  await migrateOrClose(db);
+  return { store: createKyselyStore(db, { skipLocked: false }), db };
+}
+
+async function openPostgresDatabase(url: string, options: StoreOptions): Promise<OpenDatabase> {
   // Migrations run on a connection of their own without a statement timeout: waiting for
   // another process's migration lock, or building an index over a large table, may rightly
   // take longer than any query of the running service should.
@@ -49,7 +64,7 @@ async function openPostgresStore(url: string, options: StoreOptions): Promise<St
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     logger: options.logger,
   });
-  return createKyselyStore(db, { skipLocked: true });
+  return { store: createKyselyStore(db, { skipLocked: true }), db };
 }
 
 async function migrateOrClose(db: Kysely<Database>): Promise<void> {

@@ -112,10 +112,11 @@ describe('npm analyser: lock files', () => {
       'srv/app/package-lock.json': lock,
       'srv/tool/npm-shrinkwrap.json': lock,
       'srv/app/node_modules/dep/npm-shrinkwrap.json': lock,
+      'srv/my_node_modules/package-lock.json': lock,
     });
     assert.deepEqual(
       result.packages.map((p) => `${p.name}@${p.version} ${p.path}`),
-      ['request@2.88.2 srv/app/package-lock.json', 'request@2.88.2 srv/tool/npm-shrinkwrap.json'],
+      ['request@2.88.2 srv/app/package-lock.json', 'request@2.88.2 srv/my_node_modules/package-lock.json', 'request@2.88.2 srv/tool/npm-shrinkwrap.json'],
     );
   });
 

@@ -32,7 +32,8 @@ export const npmAnalyser: Analyser = {
     const locks: string[] = [];
     for (const path of files.allFiles()) {
       if (installedSelector.interestIn(path) === 'keep') installed.push(path);
-      else if (lockSelector.interestIn(path) === 'keep' && !path.includes('node_modules/')) locks.push(path);
+      // A lock file inside node_modules is a dependency's own; what it pins is installed beside it.
+      else if (lockSelector.interestIn(path) === 'keep' && !path.split('/').includes('node_modules')) locks.push(path);
     }
     if (installed.length === 0 && locks.length === 0) return { found: false, packages: [], notes: [] };
     try {
