@@ -96,7 +96,7 @@ async function benchApiOnPostgres(postgres: BenchPostgres, entry: string, second
     await (await openStore(postgresUrl)).close();
     log(`copying the seeded database (${SEED_SHAPE.configs * SEED_SHAPE.imagesPerConfig * SEED_SHAPE.findingsPerImage} findings) into PostgreSQL`);
     const started = performance.now();
-    const copied = await copySqliteToPostgres(seeded.file, postgresUrl);
+    const copied = await copySqliteToPostgres(seeded.file, postgresUrl, log);
     const copySeconds = (performance.now() - started) / 1000;
     const sqlite = await startApi(entry, sqliteFile);
     const onPostgres = await startApi(entry, postgresUrl).catch(async (err: unknown) => {
@@ -158,28 +158,52 @@ function curveRow(point: CurvePoint, single: CurvePoint | undefined): BenchRow {
   };
 }
 
-export async function benchPostgres(): Promise<BenchRow[]> {
-  const seconds = readSeconds(process.env);
+function curveRows(points: CurvePoint[]): BenchRow[] {
+  const single = points.find((point) => point.processes === 1);
+  return [
+    ...points.map((point) => curveRow(point, single)),
+    {
+      figure: 'scheduler curve set-up',
+      value:
+        `${CURVE.configs} configurations × 1 image × ${CURVE.findingsPerImage} findings on one PostgreSQL database; ` +
+        `ECRSCAN_CONCURRENCY=${CURVE.concurrency}, ECRSCAN_LEASE_SECONDS=${CURVE.leaseSeconds} per process; ${CURVE.latencyMs} ms per ECR call, ` +
+        `${CALLS_PER_CONFIG} calls per configuration (images scanned within 24 hours: StartImageScan answers with the quota)`,
+    },
+  ];
+}
+
+function machineRow(): BenchRow {
+  return { figure: 'machine', value: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node.js ${process.version}` };
+}
+
+/** Runs `parts` with a PostgreSQL server of their own and the compiled service, and stops the server afterwards. */
+async function withPostgres(parts: (postgres: BenchPostgres, entry: string) => Promise<BenchRow[]>): Promise<BenchRow[]> {
   log('starting a PostgreSQL server and compiling the service');
   const postgres = await startBenchPostgres();
   try {
     const entry = await buildService(`${BENCH_DATA_DIR}/build`);
-    const apiRows = await benchApiOnPostgres(postgres, entry, seconds);
-    const points = await measureSchedulerCurve(postgres, entry, CURVE, log);
-    const single = points.find((point) => point.processes === 1);
-    return [
-      ...apiRows,
-      ...points.map((point) => curveRow(point, single)),
-      {
-        figure: 'scheduler curve set-up',
-        value:
-          `${CURVE.configs} configurations × 1 image × ${CURVE.findingsPerImage} findings on one PostgreSQL database; ` +
-          `ECRSCAN_CONCURRENCY=${CURVE.concurrency}, ECRSCAN_LEASE_SECONDS=${CURVE.leaseSeconds} per process; ${CURVE.latencyMs} ms per ECR call, ` +
-          `${CALLS_PER_CONFIG} calls per configuration (images scanned within 24 hours: StartImageScan answers with the quota)`,
-      },
-      { figure: 'machine', value: `${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node.js ${process.version}` },
-    ];
+    return [...(await parts(postgres, entry)), machineRow()];
   } finally {
     await postgres.stop();
   }
+}
+
+/** The API benchmark's requests on PostgreSQL against SQLite, same data, same run. */
+export function benchPostgresApi(): Promise<BenchRow[]> {
+  const seconds = readSeconds(process.env);
+  return withPostgres((postgres, entry) => benchApiOnPostgres(postgres, entry, seconds));
+}
+
+/** One cycle of 2,000 configurations by 1, 2 and 4 scheduler processes on one PostgreSQL database. */
+export function benchPostgresSchedulers(): Promise<BenchRow[]> {
+  return withPostgres(async (postgres, entry) => curveRows(await measureSchedulerCurve(postgres, entry, CURVE, log)));
+}
+
+/** Both, on one PostgreSQL server. */
+export function benchPostgres(): Promise<BenchRow[]> {
+  const seconds = readSeconds(process.env);
+  return withPostgres(async (postgres, entry) => [
+    ...(await benchApiOnPostgres(postgres, entry, seconds)),
+    ...curveRows(await measureSchedulerCurve(postgres, entry, CURVE, log)),
+  ]);
 }

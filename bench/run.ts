@@ -1,7 +1,9 @@
 import { benchAdvisoryMatch } from './advisory-match.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
+import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
+import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
 /**
@@ -23,6 +25,8 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
       compressedMiB: compressedMiB ?? null,
     })),
   'builtin-scan': benchBuiltinScan,
+  'ecosystem-inventory': benchEcosystemInventory,
+  'scheduler-cycle': benchSchedulerCycle,
 };
 
 interface Outcome {

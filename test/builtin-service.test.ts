@@ -147,6 +147,7 @@ interface FindingJson extends ExpectedFinding {
   firstSeen: string;
   lastSeen: string;
   cvss: { score: number | null; vector: string | null } | null;
+  path: string | null;
 }
 
 interface SummaryImage {
@@ -316,6 +317,7 @@ function scenarios(context: ScenarioContext): void {
     assert.deepEqual(config.images, [{ tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE' }]);
     const findings = await api.findings(id);
     assert.deepEqual(essentials(findings), OLDER_FINDINGS);
+    assert.deepEqual([...new Set(findings.map((finding) => finding.path))], ['var/lib/dpkg/status'], 'each finding names the file its package came from');
     const cmsOverflow = findings.find((finding) => finding.name === 'CVE-2025-15467' && finding.package === 'libssl3');
     assert.equal(cmsOverflow?.uri, 'https://security-tracker.debian.org/tracker/CVE-2025-15467');
     assert.deepEqual(cmsOverflow?.aliases, ['DEBIAN-CVE-2025-15467']);

@@ -42,6 +42,7 @@ function finding(name: string, severity: Severity, pkg: string | null = 'openssl
     description: `${name} in ${pkg ?? 'the image'}`,
     cvss: { score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' },
     aliases: [`GHSA-${name}`],
+    path: null,
   };
 }
 

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 
@@ -57,8 +58,12 @@ async function advanceSequences(client: pg.Client, tables: string[]): Promise<vo
   }
 }
 
+function seconds(since: number): string {
+  return ((performance.now() - since) / 1000).toFixed(1);
+}
+
 /** Copies every application table; returns rows copied per table. */
-export async function copySqliteToPostgres(sqliteFile: string, postgresUrl: string): Promise<Record<string, number>> {
+export async function copySqliteToPostgres(sqliteFile: string, postgresUrl: string, log: (line: string) => void = () => undefined): Promise<Record<string, number>> {
   const sqlite = new SqliteDatabase(sqliteFile, { readonly: true });
   const client = new pg.Client({ connectionString: postgresUrl });
   await client.connect();
@@ -72,11 +77,17 @@ export async function copySqliteToPostgres(sqliteFile: string, postgresUrl: stri
     // Foreign keys are not checked while copying (a superuser's session), so tables copy in any order.
     await client.query(`set local session_replication_role = replica`);
     await client.query(`truncate table ${tables.map(quoteIdent).join(', ')}`);
-    for (const table of tables) copied[table] = await copyTable(sqlite, client, table);
+    for (const table of tables) {
+      const started = performance.now();
+      copied[table] = await copyTable(sqlite, client, table);
+      if (copied[table] > 0) log(`copied ${copied[table]} rows of ${table} in ${seconds(started)} s`);
+    }
     await advanceSequences(client, tables);
     await client.query('commit');
-    // Fresh statistics, as autovacuum would have gathered on a database that grew over time.
+    // Fresh statistics and visibility map, as autovacuum would have made on a database that grew over time.
+    const started = performance.now();
     await client.query('vacuum analyze');
+    log(`vacuum analyze in ${seconds(started)} s`);
     return copied;
   } catch (err) {
     await client.query('rollback').catch(() => undefined);

@@ -136,6 +136,7 @@ export function syntheticFinding(key: number): Finding {
     description: describe(name, pkg, fixedVersion, next),
     cvss: scored ? { score: Math.round((low + next() * (high - low)) * 10) / 10, vector: pick(CVSS_VECTORS, next) } : null,
     aliases: next() < 0.2 ? [`DSA-${5000 + Math.floor(next() * 900)}-1`] : [],
+    path: null,
   };
 }
 

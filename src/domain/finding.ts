@@ -17,6 +17,8 @@ export interface Finding {
   description: string | null;
   cvss: Cvss | null;
   aliases: string[];
+  /** File inside the image the package was read from (built-in scanner), so users know what to fix. */
+  path: string | null;
 }
 
 export type FindingStatus = 'ACTIVE' | 'FIXED';

@@ -32,6 +32,7 @@ function storedFinding(overrides: Partial<StoredFinding> = {}): StoredFinding {
     description: 'Normally in OpenSSL EC groups always have a co-factor present.',
     cvss: { score: 4.7, vector: 'CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N' },
     aliases: ['GHSA-xxxx-yyyy-zzzz'],
+    path: null,
     firstSeen: new Date('2026-11-20T08:15:30Z'),
     lastSeen: new Date('2026-11-27T10:00:00Z'),
     fixedAt: null,

@@ -114,6 +114,7 @@ function contentLines(finding: StoredFinding, repository: string): string[] {
   const lines = [`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`, `Image: ${repository}:${finding.tag}`];
   pushLine(lines, 'Digest', finding.digest);
   pushLine(lines, 'Package', finding.package);
+  pushLine(lines, 'Found in', finding.path);
   pushLine(lines, 'Installed version', finding.version);
   pushLine(lines, 'Fixed version', finding.fixedVersion);
   const score = finding.cvss?.score;

@@ -38,6 +38,7 @@ export function findingJson(finding: StoredFinding) {
     description: finding.description,
     cvss: finding.cvss,
     aliases: finding.aliases,
+    path: finding.path,
     tag: finding.tag,
     digest: finding.digest,
     firstSeen: finding.firstSeen.toISOString(),

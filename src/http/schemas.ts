@@ -121,6 +121,7 @@ export const FindingRepresentation = Type.Object({
   description: Nullable(Type.String()),
   cvss: Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) })),
   aliases: Type.Array(Type.String()),
+  path: Nullable(Type.String({ description: 'file inside the image the package was read from' })),
   tag: Type.String(),
   digest: Nullable(Type.String()),
   firstSeen: Type.String({ format: 'date-time' }),

@@ -58,6 +58,7 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
       description: row.description,
       cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
       aliases: JSON.parse(row.aliases) as string[],
+      path: row.path,
       firstSeen: new Date(Number(row.first_seen)),
       lastSeen: new Date(Number(row.last_seen)),
       fixedAt: toDate(row.fixed_at),

@@ -62,6 +62,7 @@ export interface FindingsTable {
   last_seen: number;
   fixed_at: number | null;
   seen_run: string;
+  path: string | null;
 }
 
 export interface ScanRunsTable {

@@ -110,14 +110,15 @@ export async function installNpmTree(packages: readonly string[], prefix: string
     await run('npm', ['install', '--ignore-scripts', '--save-exact', ...packages], dir, env);
     const items = await layerItemsOf(dir, prefix);
     const locks = { 3: await readFile(join(dir, 'package-lock.json'), 'utf8') } as Record<1 | 2 | 3, string>;
-    for (const version of [1, 2] as const) {
+    const rewrite = async (version: 1 | 2): Promise<void> => {
       const copy = join(dir, `v${version}`);
       await mkdir(copy);
       await writeFile(join(copy, 'package.json'), await readFile(join(dir, 'package.json')));
       await writeFile(join(copy, 'package-lock.json'), locks[3]);
       await run('npm', ['install', '--package-lock-only', '--prefer-offline', '--ignore-scripts', `--lockfile-version=${version}`], copy, env);
       locks[version] = await readFile(join(copy, 'package-lock.json'), 'utf8');
-    }
+    };
+    await Promise.all([rewrite(1), rewrite(2)]);
     return { items, locks };
   });
 }

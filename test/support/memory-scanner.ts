@@ -37,6 +37,7 @@ export function finding(name: string, severity: Severity, extra: Partial<Finding
     description: extra.description ?? `${name} in ${extra.package ?? 'openssl'}`,
     cvss: extra.cvss ?? null,
     aliases: extra.aliases ?? [],
+    path: extra.path ?? null,
   };
 }
 

@@ -28,6 +28,7 @@ export function normaliseBasicFinding(raw: ImageScanFinding): Finding | null {
     uri: httpUrl(raw.uri),
     description: cleanText(raw.description, MAX_TEXT),
     cvss: basicCvss(attributes),
+    path: null,
     aliases: [],
   };
 }
@@ -66,6 +67,7 @@ export function normaliseEnhancedFinding(raw: EnhancedImageScanFinding): Finding
     description: cleanText(raw.description, MAX_TEXT),
     cvss: enhancedCvss(raw),
     aliases: aliasesOf(details?.relatedVulnerabilities, name),
+    path: null,
   };
   const packages = details?.vulnerablePackages ?? [];
   if (packages.length === 0) return [{ ...shared, package: null, version: null, fixedVersion: null }];

@@ -2,10 +2,12 @@ import type { Migration } from 'kysely';
 import * as initial from './2026-11-27-initial.js';
 import * as advisories from './2026-11-28-advisories.js';
 import * as inventories from './2026-11-29-inventories.js';
+import * as findingPath from './2026-11-30-finding-path.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
   '2026-11-27-initial': initial,
   '2026-11-28-advisories': advisories,
   '2026-11-29-inventories': inventories,
+  '2026-11-30-finding-path': findingPath,
 };

@@ -1,6 +1,7 @@
 import Type from 'typebox';
 import { Compile } from 'typebox/compile';
 import { type OsvEvent, type OsvRecord, type OsvReference, OsvSeverity, parseOsvTime } from './osv-record.js';
+import { normalisePythonName } from '../analysers/python/core-metadata.js';
 
 /**
  * The parts of an OSV record that matching and reporting use, in the shape the store
@@ -84,6 +85,14 @@ function stringField(value: unknown, field: string): string | null {
   return typeof found === 'string' && found.length > 0 ? found : null;
 }
 
+/**
+ * The name installed packages are reported under. PyPI records spell projects as their
+ * authors do (`PyYAML`) while installed metadata is compared PEP 503-normalised (`pyyaml`).
+ */
+function packageKey(ecosystem: string, name: string): string {
+  return ecosystem === 'PyPI' ? normalisePythonName(name) : name;
+}
+
 /** Reduces a validated record to what is stored. */
 export function toAdvisory(record: OsvRecord): Advisory {
   const affected: AdvisoryAffected[] = [];
@@ -91,7 +100,7 @@ export function toAdvisory(record: OsvRecord): Advisory {
     if (!entry.package) continue;
     affected.push({
       ecosystem: entry.package.ecosystem,
-      package: entry.package.name,
+      package: packageKey(entry.package.ecosystem, entry.package.name),
       ranges: (entry.ranges ?? []).filter((range) => ORDERED_RANGE_TYPES.has(range.type)).map((range) => ({ type: range.type, events: range.events })),
       versions: entry.versions ?? [],
       severity: entry.severity ?? [],

@@ -63,6 +63,7 @@ describe('matching Debian packages', () => {
       description: 'openssl - security update',
       cvss: null,
       aliases: ['DEBIAN-CVE-2022-1292', 'DLA-3008-1'],
+      path: '/var/lib/dpkg/status',
     });
   });
 
@@ -181,6 +182,7 @@ describe('matching Alpine packages', () => {
         'musl libc 0.9.13 through 1.2.5 before 1.2.6 has an out-of-bounds write vulnerability when an attacker can trigger iconv conversion of untrusted EUC-KR text to UTF-8.',
       cvss: { score: 7, vector: 'CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:H/A:H' },
       aliases: ['ALPINE-CVE-2025-26519'],
+      path: '/var/lib/dpkg/status',
     });
   });
 

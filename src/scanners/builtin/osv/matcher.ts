@@ -181,6 +181,7 @@ function toFindings(assessed: Assessed, relatedByName: Map<string, AdvisorySumma
       // Each finding gets its own copies: they travel on separately.
       cvss: cvss === null ? null : { score: cvss.score, vector: cvss.vector },
       aliases: aliases.slice(),
+      path: pkg.path,
     });
   }
   return findings;
