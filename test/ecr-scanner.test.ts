@@ -114,6 +114,7 @@ describe('ECR scanner against an ECR-compatible endpoint', () => {
       description: 'A flaw in openssl.',
       cvss: { score: 7.5, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H' },
       aliases: [],
+      path: null,
     });
     assert.equal(endpoint.callCount('StartImageScan'), 1);
     // three IN_PROGRESS answers, then the first of three pages, then the two others
@@ -374,6 +375,7 @@ describe('ECR scanner on a registry with enhanced scanning', () => {
       description: 'glibc overflow',
       cvss: { score: 9.8, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' },
       aliases: ['ALAS2-2026-2000'],
+      path: null,
     });
     assert.deepEqual(
       outcome.findings.map((f) => [f.name, f.package, f.fixedVersion, f.severity]),

@@ -312,15 +312,15 @@ for (const dialect of await databases()) {
       it('stores every field of a finding as given', async (t) => {
         const store = await fresh(dialect, t);
         const config = await store.createConfig(configInput(), T0);
-        const given: Finding = { ...finding('CVE-2026-0042', 'MEDIUM'), cvss: { score: 6.1, vector: null }, aliases: ['GHSA-a', 'DSA-1'] };
+        const given: Finding = { ...finding('CVE-2026-0042', 'MEDIUM'), cvss: { score: 6.1, vector: null }, aliases: ['GHSA-a', 'DSA-1'], path: 'usr/lib/node_modules/npm/package-lock.json' };
         const bare: Finding = { ...finding('CVE-2026-0043', 'UNDEFINED'), version: null, fixedVersion: null, uri: null, description: null, cvss: null, aliases: [] };
         await scanOnce(store, at(1_000), [image('7', [given, bare])]);
         const stored = await allFindings(store, config.id);
         const pick = (name: string) => {
           const found = stored.find((row) => row.name === name);
           assert.ok(found);
-          const { name: n, severity, package: p, version, fixedVersion, uri, description, cvss, aliases } = found;
-          return { name: n, severity, package: p, version, fixedVersion, uri, description, cvss, aliases };
+          const { name: n, severity, package: p, version, fixedVersion, uri, description, cvss, aliases, path } = found;
+          return { name: n, severity, package: p, version, fixedVersion, uri, description, cvss, aliases, path };
         };
         assert.deepEqual(pick(given.name), given);
         assert.deepEqual(pick(bare.name), bare);

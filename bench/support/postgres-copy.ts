@@ -6,7 +6,7 @@ import pg from 'pg';
  * Copies every row of a migrated SQLite database into a migrated, empty PostgreSQL one,
  * table by table and byte for byte (ids, times, JSON texts), so that a benchmark compares
  * the two dialects on exactly the same data. Both databases must be at the same migration:
- * the rows are handed over as JSON and read back with the PostgreSQL table's own row type.
+ * each column is handed over as an array of the PostgreSQL column's type.
  */
 
 const ROWS_PER_BATCH = 5_000;
@@ -30,20 +30,49 @@ async function postgresTables(client: pg.Client): Promise<Set<string>> {
   return new Set(rows.map((row) => row.name));
 }
 
+interface Column {
+  name: string;
+  /** PostgreSQL's name of the column's type (int8, text, float8 …), for an array of it. */
+  type: string;
+}
+
+async function columnsOf(client: pg.Client, table: string): Promise<Column[]> {
+  const { rows } = await client.query<{ name: string; type: string }>(
+    `select column_name as name, udt_name as type from information_schema.columns
+     where table_schema = current_schema() and table_name = $1 order by ordinal_position`,
+    [table],
+  );
+  for (const { type } of rows) if (!/^[a-z0-9_]+$/.test(type)) throw new Error(`column type ${type} of ${table} cannot be named in a cast`);
+  return rows;
+}
+
+/**
+ * Rows go over as one array per column, unnested by the server: about twice as fast as
+ * handing them over as JSON, and typed by the PostgreSQL table's own columns.
+ */
 async function copyTable(sqlite: SqliteDatabase.Database, client: pg.Client, table: string): Promise<number> {
-  const insert = `insert into ${quoteIdent(table)} select * from json_populate_recordset(null::${quoteIdent(table)}, $1::json)`;
-  let batch: unknown[] = [];
+  const columns = await columnsOf(client, table);
+  const insert =
+    `insert into ${quoteIdent(table)} (${columns.map((column) => quoteIdent(column.name)).join(', ')}) ` +
+    `select * from unnest(${columns.map((column, i) => `$${i + 1}::${column.type}[]`).join(', ')})`;
+  let batch: Record<string, unknown>[] = [];
   let copied = 0;
+  const flush = async (): Promise<void> => {
+    await client.query(insert, columns.map((column) => batch.map((row) => row[column.name] ?? null)));
+    copied += batch.length;
+    batch = [];
+  };
   for (const row of sqlite.prepare(`select * from ${quoteIdent(table)}`).iterate()) {
-    batch.push(row);
-    if (batch.length === ROWS_PER_BATCH) {
-      await client.query(insert, [JSON.stringify(batch)]);
-      copied += batch.length;
-      batch = [];
+    if (typeof row !== 'object' || row === null) throw new Error(`SQLite answered a row of ${table} that is not an object`);
+    if (copied === 0 && batch.length === 0) {
+      const missing = columns.filter((column) => !(column.name in row));
+      if (missing.length > 0) throw new Error(`SQLite's ${table} lacks ${missing.map((column) => column.name).join(', ')}: the two databases are not at the same migration`);
     }
+    batch.push(row as Record<string, unknown>);
+    if (batch.length === ROWS_PER_BATCH) await flush();
   }
-  if (batch.length > 0) await client.query(insert, [JSON.stringify(batch)]);
-  return copied + batch.length;
+  if (batch.length > 0) await flush();
+  return copied;
 }
 
 /** Serial columns continue after the copied ids, as they would after the same inserts. */

@@ -29,6 +29,7 @@ describe('normaliseBasicFinding', () => {
       description: 'A code execution vulnerability exists in e2fsck.',
       cvss: { score: 6.7, vector: 'CVSS:3.1/AV:L/AC:L/PR:H/UI:N/S:U/C:H/I:H/A:H' },
       aliases: [],
+      path: null,
     });
   });
 
@@ -92,6 +93,7 @@ describe('normaliseEnhancedFinding', () => {
         description: 'In libexpat before 2.6.0 …',
         cvss: { score: 7.4, vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H' },
         aliases: ['DSA-5678-1'],
+        path: null,
         package: 'libexpat1',
         version: '2.5.0-1',
         fixedVersion: '2.5.0-1+deb12u1',
@@ -103,6 +105,7 @@ describe('normaliseEnhancedFinding', () => {
         description: 'In libexpat before 2.6.0 …',
         cvss: { score: 7.4, vector: 'CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:N/I:N/A:H' },
         aliases: ['DSA-5678-1'],
+        path: null,
         package: 'expat',
         version: '1:2.5.0-1',
         fixedVersion: null,
