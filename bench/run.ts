@@ -3,7 +3,6 @@ import { benchApi } from './api.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
-import { benchPostgresApi, benchPostgresSchedulers } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
@@ -28,8 +27,6 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'builtin-scan': benchBuiltinScan,
   'ecosystem-inventory': benchEcosystemInventory,
   'scheduler-cycle': benchSchedulerCycle,
-  'postgres-api': benchPostgresApi,
-  'postgres-schedulers': benchPostgresSchedulers,
 };
 
 interface Outcome {

@@ -149,6 +149,14 @@ function percent(part: number, whole: number): string {
   return `${Math.round((100 * part) / whole)} %`;
 }
 
+/** What came nearest its ceiling: the scheduler's one event loop, the endpoint's, the machine, or nothing. */
+function limitOf(figures: CycleFigures): string {
+  if (figures.benchCpu / figures.seconds >= 0.9) return 'scheduler process CPU (one core)';
+  if (figures.endpointCpu / figures.seconds >= 0.9) return 'endpoint process CPU (one core)';
+  if (figures.machineBusy / figures.machineTotal >= 0.9) return `machine CPU (${availableParallelism()} cores)`;
+  return 'none near its ceiling (ECR latency)';
+}
+
 function cycleRow(figures: CycleFigures): BenchRow {
   const images = CONFIGS * IMAGES_PER_CONFIG;
   const ideal = (figures.calls.total * LATENCY_MS) / 1000 / figures.concurrency;
@@ -168,6 +176,7 @@ function cycleRow(figures: CycleFigures): BenchRow {
     'machine busy': percent(figures.machineBusy, figures.machineTotal),
     // Anything else running on the machine meanwhile; far above zero means the figures are disturbed.
     'other processes CPU': percent(Math.max(0, figures.machineBusy - figures.benchCpu - figures.endpointCpu), figures.seconds),
+    limit: limitOf(figures),
   };
 }
 
