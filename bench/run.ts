@@ -3,6 +3,7 @@ import { benchApi } from './api.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
+import { benchPostgres } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'builtin-scan': benchBuiltinScan,
   'ecosystem-inventory': benchEcosystemInventory,
   'scheduler-cycle': benchSchedulerCycle,
+  postgres: benchPostgres,
 };
 
 interface Outcome {

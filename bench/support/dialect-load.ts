@@ -1,5 +1,6 @@
+import { performance } from 'node:perf_hooks';
 import type { BenchPostgres } from './bench-postgres.js';
-import { cpuSecondsOf, postgresCpuSeconds } from './cpu-time.js';
+import { cpuSecondsOf, machineTimes, postgresCpuSeconds } from './cpu-time.js';
 import { type LoadFigures, type LoadTarget, runLoad } from './load.js';
 import type { ServerProcess } from './processes.js';
 
@@ -29,6 +30,9 @@ export interface SideFigures {
   /** CPU seconds per second of load: the service process, and the PostgreSQL server (null on SQLite). */
   serviceCpu: number;
   postgresCpu: number | null;
+  /** The same for autocannon, in this process; and the share of the whole machine busy, of any process. */
+  loadGeneratorCpu: number;
+  machineBusy: number;
 }
 
 /** The requests of the API benchmark: the summary, the first Atom page of one feed, and registrations. */
@@ -60,21 +64,24 @@ async function probe(url: string, request: DialectRequest): Promise<number> {
   return bytes.length;
 }
 
-interface Round {
-  load: LoadFigures;
-  serviceCpu: number;
-  postgresCpu: number | null;
-}
+type Round = Omit<SideFigures, 'bodyBytes'>;
 
 async function measuredRound(service: ServerProcess, postgres: BenchPostgres | null, request: DialectRequest, seconds: number, connections: number): Promise<Round> {
   const serviceBefore = await cpuSecondsOf([service.pid]);
   const postgresBefore = postgres ? await postgresCpuSeconds(postgres.port) : 0;
+  const [ownBefore, machineBefore] = [process.cpuUsage(), await machineTimes()];
   const started = performance.now();
   const load = await runLoad({ url: service.url, ...request.request }, { connections, seconds });
   const elapsed = (performance.now() - started) / 1000;
-  const serviceCpu = ((await cpuSecondsOf([service.pid])) - serviceBefore) / elapsed;
-  const postgresCpu = postgres ? ((await postgresCpuSeconds(postgres.port)) - postgresBefore) / elapsed : null;
-  return { load, serviceCpu, postgresCpu };
+  const own = process.cpuUsage(ownBefore);
+  const machine = await machineTimes();
+  return {
+    load,
+    serviceCpu: ((await cpuSecondsOf([service.pid])) - serviceBefore) / elapsed,
+    postgresCpu: postgres ? ((await postgresCpuSeconds(postgres.port)) - postgresBefore) / elapsed : null,
+    loadGeneratorCpu: (own.user + own.system) / 1e6 / elapsed,
+    machineBusy: (machine.busy - machineBefore.busy) / (machine.total - machineBefore.total),
+  };
 }
 
 function best(rounds: Round[]): Round {
@@ -102,6 +109,6 @@ export async function compareDialects(
     sqliteRounds.push(await measuredRound(sqlite, null, request, seconds, connections));
     postgresRounds.push(await measuredRound(postgresService, postgres, request, seconds, connections));
   }
-  const side = (figures: Round, bodyBytes: number): SideFigures => ({ load: figures.load, bodyBytes, serviceCpu: figures.serviceCpu, postgresCpu: figures.postgresCpu });
+  const side = (figures: Round, bodyBytes: number): SideFigures => ({ ...figures, bodyBytes });
   return { sqlite: side(best(sqliteRounds), sqliteBytes), postgres: side(best(postgresRounds), postgresBytes) };
 }
