@@ -9,6 +9,7 @@ import { buildRpmDatabase, toolWorks, warnToolMissing } from '../test/support/ec
 import { buildImage, buildLayer, pushImage, type BuiltImage, type LayerItem } from '../test/support/image-builder.js';
 import type { BenchRow } from './support/table.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
+import { measured } from './support/measure.js';
 
 /**
  * Inventorying language and RPM packages must cost about what downloading and
@@ -95,20 +96,6 @@ async function buildRpmImage(): Promise<{ image: BuiltImage; packages: number; s
   return { image: buildImage([base, await buildLayer(filler)]), packages: RPM_PACKAGES, source: database.source };
 }
 
-/** Runs `fn` while sampling this process's RSS; returns its duration and the peak seen. */
-async function measured(fn: () => Promise<unknown>): Promise<{ ms: number; peakRss: number }> {
-  let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, 5);
-  const started = performance.now();
-  try {
-    await fn();
-  } finally {
-    clearInterval(sampler);
-  }
-  return { ms: performance.now() - started, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
-}
 
 function curlGunzip(registry: RegistryServer, repository: string, digests: readonly string[]): Promise<void> {
   const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');

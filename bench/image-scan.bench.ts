@@ -7,6 +7,7 @@ import { createRegistryClient } from '../src/scanners/builtin/registry/registry-
 import { buildImage, buildLayer, pushImage, type BuiltImage, type LayerItem } from '../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE, DEBIAN_STATUS_INSTALLED } from '../test/support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
+import { measured } from './support/measure.js';
 
 /**
  * Pulling and analysing an image must cost about what downloading and decompressing it
@@ -61,20 +62,6 @@ async function buildBenchImage(): Promise<BuiltImage> {
   return buildImage(layers);
 }
 
-/** Runs `fn` while sampling this process's RSS; returns its duration and the peak seen. */
-async function measured(fn: () => Promise<unknown>): Promise<{ ms: number; peakRss: number }> {
-  let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, process.memoryUsage.rss());
-  }, 5);
-  const started = performance.now();
-  try {
-    await fn();
-  } finally {
-    clearInterval(sampler);
-  }
-  return { ms: performance.now() - started, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
-}
 
 function curlGunzip(registry: RegistryServer, repository: string, digests: string[]): Promise<void> {
   const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');
