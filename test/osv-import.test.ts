@@ -343,6 +343,19 @@ describe('importing from a URL', () => {
       await refresher.stop();
     }
   });
+  it('lets a scan join the start-up import instead of queueing a second one', async () => {
+    const requestsBefore = requests.length;
+    const refresher = startOsvRefresh(db, [`${base}/Debian/all.zip`], { dataDir: work, allowLoopbackHttp: true, intervalMs: 60_000 });
+    try {
+      const [first, second] = await Promise.all([refresher.importSoon(), refresher.importSoon()]);
+      assert.equal(first, second, 'both waited for the same import');
+      assert.equal(requests.length - requestsBefore, 1, 'one download for the start-up import and the scans waiting on it');
+      await refresher.importSoon();
+      assert.equal(requests.length - requestsBefore, 2, 'with none in progress, a scan starts an import');
+    } finally {
+      await refresher.stop();
+    }
+  });
 });
 
 describe('ECRSCAN_OSV_SOURCES', () => {

@@ -52,7 +52,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
   const builtin = createBuiltinScanner({
     db,
     registry: { insecureHosts: config.insecureRegistries, credentials: defaultCredentialSource(), log: builtinLog },
-    readiness: createAdvisoryReadiness(db, { sources: config.osvSources, importNow: () => refresher?.refreshNow() ?? null }),
+    readiness: createAdvisoryReadiness(db, { sources: config.osvSources, importNow: () => refresher?.importSoon() ?? null }),
     logger: builtinLog,
   });
   return {

@@ -1,12 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { ConfigImageStatus, ConfigState, ScanConfig } from '../domain/scan-config.js';
 import type { ImageStatus } from '../domain/image.js';
 import { toConfigState } from './rows.js';
-import type { Database } from './tables.js';
+import type { ConfigsTable, Database } from './tables.js';
+import type { StoreDialect } from './dialect.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
+/**
+ * Moves the store revision. Called as the last statement of a write transaction: on
+ * PostgreSQL every writer waits on this one row from here until its commit.
+ */
 export async function bumpStoreRevision(db: Db): Promise<void> {
   await db
     .updateTable('store_meta')
@@ -29,36 +34,52 @@ export function storeRevisionReader(db: Kysely<Database>): () => Promise<number>
   };
 }
 
-export async function insertConfig(db: Kysely<Database>, config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState> {
-  const id = randomUUID();
-  await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('configs')
-      .values({
-        id,
-        created_at: now.getTime(),
-        region: config.region,
-        registry: config.registry,
-        repository: config.repository,
-        tags: config.tags === null ? null : JSON.stringify(config.tags),
-        schedule: config.schedule,
-        scanner: config.scanner,
-        platform: config.platform,
-        status: 'NEW',
-        last_scan_at: null,
-        // A new configuration is due at once (SPEC §3).
-        next_scan_at: now.getTime(),
-        last_error: null,
-        lease_owner: null,
-        lease_expires_at: null,
-        revision: 0,
-      })
-      .execute();
-    await bumpStoreRevision(trx);
-  });
-  const created = await selectConfig(db, id);
-  if (!created) throw new Error(`configuration ${id} vanished right after insert`);
-  return created;
+export async function insertConfig(
+  db: Kysely<Database>,
+  dialect: StoreDialect,
+  config: Omit<ScanConfig, 'id' | 'created'>,
+  now: Date,
+): Promise<ConfigState> {
+  const row = configRow(config, now);
+  // A new configuration has no images yet, so the inserted row is the whole answer.
+  const inserted =
+    dialect === 'postgres'
+      ? // One statement, so the revision row is locked for the server's commit only, not for
+        // round trips to this process: registrations arriving together would queue on it.
+        await db
+          .with('bump', (qc) => qc.updateTable('store_meta').set((eb) => ({ value: eb('value', '+', 1) })).where('key', '=', 'revision'))
+          .insertInto('configs')
+          .values(row)
+          .returningAll()
+          .executeTakeFirstOrThrow()
+      : await db.transaction().execute(async (trx) => {
+          const created = await trx.insertInto('configs').values(row).returningAll().executeTakeFirstOrThrow();
+          await bumpStoreRevision(trx);
+          return created;
+        });
+  return toConfigState(inserted, []);
+}
+
+function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Insertable<ConfigsTable> {
+  return {
+    id: randomUUID(),
+    created_at: now.getTime(),
+    region: config.region,
+    registry: config.registry,
+    repository: config.repository,
+    tags: config.tags === null ? null : JSON.stringify(config.tags),
+    schedule: config.schedule,
+    scanner: config.scanner,
+    platform: config.platform,
+    status: 'NEW',
+    last_scan_at: null,
+    // A new configuration is due at once (SPEC §3).
+    next_scan_at: now.getTime(),
+    last_error: null,
+    lease_owner: null,
+    lease_expires_at: null,
+    revision: 0,
+  };
 }
 
 export async function selectConfigs(db: Db): Promise<ConfigState[]> {

@@ -2,7 +2,9 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import { insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader } from './configs-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
-import { claimDue, type ClaimOptions, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
+import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
+import type { StoreDialect } from './dialect.js';
+import { queriedRevisions, type RevisionSource } from './revision-source.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
 
@@ -24,24 +26,46 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
   }
 }
 
-export function createKyselyStore(db: Kysely<Database>, options: ClaimOptions): Store {
+export interface KyselyStoreOptions {
+  dialect: StoreDialect;
+  /** How readers learn the revision, given the query that reads it; by default that query per read. */
+  revisions?: (read: () => Promise<number>) => RevisionSource;
+}
+
+export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions): Store {
+  const { dialect } = options;
+  const read = storeRevisionReader(db);
+  const revisions = options.revisions?.(read) ?? queriedRevisions(read);
+  /** A write, after which this process's next revision read must see it. */
+  const writing =
+    <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      try {
+        return await write(...args);
+      } finally {
+        revisions.written();
+      }
+    };
   return {
-    createConfig: (config, now) => insertConfig(db, config, now),
+    createConfig: writing((config, now) => insertConfig(db, dialect, config, now)),
     listConfigs: () => selectConfigs(db),
     getConfig: (id) => selectConfig(db, id),
-    deleteConfig: (id) => removeConfig(db, id),
-    requestScan: (configId, now) => queueRun(db, configId, now),
+    deleteConfig: writing((id) => removeConfig(db, id)),
+    requestScan: writing((configId, now) => queueRun(db, configId, now)),
     getRun: (id) => selectRun(db, id),
-    claimDueScans: (owner, now, leaseMs, limit) => claimDue(db, options, owner, now, leaseMs, limit),
+    claimDueScans: writing((owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit)),
     renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
-    commitScan: (result) => writeScan(db, result),
-    releaseLeases: (owner, now) => dropLeases(db, owner, now),
+    commitScan: writing((result) => writeScan(db, result)),
+    releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
     nextDueAt: () => earliestDue(db),
     summary: () => selectSummary(db),
     listFindings: (configId, query) => selectFindings(db, configId, query),
-    revision: storeRevisionReader(db),
+    revision: () => revisions.current(),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
-    close: () => db.destroy(),
+    close: async () => {
+      await revisions.close();
+      await db.destroy();
+    },
   };
 }
 

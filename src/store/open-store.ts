@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { createKyselyStore, migrateToLatest } from './kysely-store.js';
 import { openPostgres, type PoolLogger } from './postgres/open-postgres.js';
+import { listenForRevisions } from './postgres/revision-listener.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
@@ -46,7 +47,7 @@ export async function openDatabase(databaseUrl: string, options: StoreOptions = 
   if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, options);
   const db = openSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
   await migrateOrClose(db);
-  return { store: createKyselyStore(db, { skipLocked: false }), db };
+  return { store: createKyselyStore(db, { dialect: 'sqlite' }), db };
 }
 
 async function openPostgresDatabase(url: string, options: StoreOptions): Promise<OpenDatabase> {
@@ -64,7 +65,8 @@ async function openPostgresDatabase(url: string, options: StoreOptions): Promise
     statementTimeoutMs: options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS,
     logger: options.logger,
   });
-  return { store: createKyselyStore(db, { skipLocked: true }), db };
+  const revisions = (read: () => Promise<number>) => listenForRevisions({ url, read, logger: options.logger });
+  return { store: createKyselyStore(db, { dialect: 'postgres', revisions }), db };
 }
 
 async function migrateOrClose(db: Kysely<Database>): Promise<void> {

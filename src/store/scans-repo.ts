@@ -5,13 +5,8 @@ import { type Severity, zeroCounts } from '../domain/severity.js';
 import { bumpStoreRevision } from './configs-repo.js';
 import { toDate, toScanConfig } from './rows.js';
 import type { ClaimedScan, ImageResult, RunOutcome, ScanResult, ScanRun, ScanTrigger } from './store.js';
+import type { StoreDialect } from './dialect.js';
 import type { Database, ScanRunsTable } from './tables.js';
-
-/** What differs between dialects in claiming work; everything else is shared SQL. */
-export interface ClaimOptions {
-  /** PostgreSQL: lock the due rows `FOR UPDATE SKIP LOCKED` so that processes never wait on each other. */
-  skipLocked: boolean;
-}
 
 // Rows per INSERT: 17 columns × 500 stays far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const INSERT_CHUNK = 500;
@@ -74,7 +69,7 @@ export async function selectRun(db: Kysely<Database>, id: string): Promise<ScanR
 
 export async function claimDue(
   db: Kysely<Database>,
-  options: ClaimOptions,
+  dialect: StoreDialect,
   owner: string,
   now: Date,
   leaseMs: number,
@@ -90,7 +85,8 @@ export async function claimDue(
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs)]))
       .orderBy('next_scan_at')
       .limit(limit);
-    if (options.skipLocked) due = due.forUpdate().skipLocked();
+    // PostgreSQL: processes claiming at once pass over each other's rows instead of waiting.
+    if (dialect === 'postgres') due = due.forUpdate().skipLocked();
     const ids = (await due.execute()).map((row) => row.id);
     if (ids.length === 0) return [];
     const rows = await trx
@@ -99,12 +95,13 @@ export async function claimDue(
       .where('id', 'in', ids)
       .returningAll()
       .execute();
-    // Claimed configurations show SCANNING: the summary must not serve them from before.
-    await bumpStoreRevision(trx);
     const claimed: ClaimedScan[] = [];
     for (const row of rows) {
       claimed.push({ config: toScanConfig(row), runId: await startRun(trx, row.id, owner, nowMs), leaseExpiresAt: new Date(until) });
     }
+    // Claimed configurations show SCANNING: the summary must not serve them from before.
+    // Last, as in every write: other writers wait on the revision row until this commits.
+    await bumpStoreRevision(trx);
     return claimed;
   });
 }

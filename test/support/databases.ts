@@ -177,7 +177,7 @@ function postgresOn(adminUrl: string, server: ThrowawayServer | null, releasers:
     openStore: async (options) => {
       const slot = await acquire();
       // A store with options of its own gets its own pool; others share the slot's.
-      const store = options ? await openStore(slot.url, options) : createKyselyStore(slot.db, { skipLocked: true });
+      const store = options ? await openStore(slot.url, options) : createKyselyStore(slot.db, { dialect: 'postgres' });
       return tracked(closedWith(store, async () => {
         if (options) await store.close();
         slot.inUse = false;

@@ -16,8 +16,8 @@ export interface AdvisoryReadinessOptions {
   /** The configured sources (`ECRSCAN_OSV_SOURCES`). */
   sources: readonly string[];
   /**
-   * Runs an import now, after any import in progress, and resolves when it is done: the
-   * running OSV refresh's `refreshNow`, or null when this process imports nothing.
+   * Resolves when the import in progress, or else one started now, is done: the running
+   * OSV refresh's `importSoon`, or null when this process imports nothing.
    */
   importNow(): Promise<unknown> | null;
 }

@@ -3,6 +3,7 @@ import * as initial from './2026-11-27-initial.js';
 import * as advisories from './2026-11-28-advisories.js';
 import * as inventories from './2026-11-29-inventories.js';
 import * as findingPath from './2026-11-30-finding-path.js';
+import * as revisionNotify from './2026-12-01-revision-notify.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -10,4 +11,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-28-advisories': advisories,
   '2026-11-29-inventories': inventories,
   '2026-11-30-finding-path': findingPath,
+  '2026-12-01-revision-notify': revisionNotify,
 };

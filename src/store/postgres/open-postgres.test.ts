@@ -71,7 +71,7 @@ if (!dialect) {
         return;
       }
       const db = openPostgres(await dialect.createDatabase(), { poolSize: 1, statementTimeoutMs: 30_000 });
-      const store = createKyselyStore(db, { skipLocked: true });
+      const store = createKyselyStore(db, { dialect: 'postgres' });
       t.after(() => store.close());
       const { rows } = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db);
       const pid = rows[0]?.pid;

@@ -22,6 +22,8 @@ export interface RefreshOptions extends Omit<ImportOptions, 'signal' | 'log'> {
 export interface OsvRefresher {
   /** Runs an import now (after any import in progress) and returns its outcomes. */
   refreshNow(): Promise<SourceOutcome[]>;
+  /** The import in progress, or a new one when none is: for a scan that needs the data now. */
+  importSoon(): Promise<SourceOutcome[]>;
   /** Cancels the schedule and any import in progress; resolves once it has stopped. */
   stop(): Promise<void>;
 }
@@ -33,6 +35,8 @@ export function startOsvRefresh(db: AdvisoryDb, sources: readonly string[], opti
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<SourceOutcome[]> = Promise.resolve([]);
   let stopped = false;
+  /** Imports asked for and not yet finished, whether running or queued behind one. */
+  let pending = 0;
 
   const schedule = (delayMs: number): void => {
     if (stopped) return;
@@ -51,10 +55,13 @@ export function startOsvRefresh(db: AdvisoryDb, sources: readonly string[], opti
       options.log?.error({ err: error }, 'osv refresh failed');
       schedule(retryMs);
       return [];
+    } finally {
+      pending--;
     }
   };
 
   const refreshNow = (): Promise<SourceOutcome[]> => {
+    pending++;
     running = running.then(run, run);
     return running;
   };
@@ -62,6 +69,9 @@ export function startOsvRefresh(db: AdvisoryDb, sources: readonly string[], opti
   void refreshNow();
   return {
     refreshNow,
+    // On a first start the scheduler's first scans arrive while the start-up import runs:
+    // they wait for it rather than queue a second one.
+    importSoon: () => (pending > 0 ? running : refreshNow()),
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);
