@@ -217,7 +217,7 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
           'Rocky Linux:9 tzdata 2023c-1.el9 tzdata var/lib/rpm/rpmdb.sqlite',
         ],
       );
-      assert.equal(inventory.analysers.rpm, '1');
+      assert.equal(inventory.analysers.rpm, '2');
     });
 
     it('matches the packages with RPM version ordering: an epoch-less fix equals epoch 0', async () => {
@@ -255,11 +255,11 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
     });
   });
 
-  it('reports a BerkeleyDB RPM database as a format not supported, never as clean', async () => {
+  it('fails the RPM analysis of a BerkeleyDB Packages that is not one, never reporting the image clean', async () => {
     const inventory = await inventoryOf('hostile/rpm', 'berkeleydb');
     assert.deepEqual(inventory.packages.map((p) => p.name), ['ok']);
     assert.deepEqual(inventory.unsupported, [
-      'RPM package database in BerkeleyDB or NDB format (package database format not supported) (var/lib/rpm/Packages) is not analysed yet: its packages are not reported',
+      'RPM packages are not reported: var/lib/rpm/Packages is not a readable RPM BerkeleyDB database: it does not start with a BerkeleyDB metadata page (no hash magic number)',
     ]);
   });
 

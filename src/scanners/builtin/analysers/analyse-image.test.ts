@@ -54,7 +54,7 @@ describe('analyseFiles', () => {
       ['bsdutils', 'libbz2-1.0', 'libc6', 'libssl3', 'openssl', 'zlib1g'],
     );
     assert.deepEqual(inventory.unsupported, []);
-    assert.deepEqual(inventory.analysers, { 'os-release': '1', dpkg: '1', apk: '1', rpm: '1', npm: '1', python: '1' });
+    assert.deepEqual(inventory.analysers, { 'os-release': '1', dpkg: '1', apk: '1', rpm: '2', npm: '1', python: '1' });
   });
 
   it('inventories an Alpine image', () => {
@@ -63,12 +63,12 @@ describe('analyseFiles', () => {
     assert.ok(inventory.packages.every((p) => p.ecosystem === 'Alpine:v3.19'));
   });
 
-  it('says an RPM database in BerkeleyDB format is not analysed instead of reporting the image clean', () => {
-    const inventory = analyseFiles(filesOf({ 'etc/os-release': FEDORA_39_OS_RELEASE, 'var/lib/rpm/Packages': null }));
+  it('says an RPM database in NDB format is not analysed instead of reporting the image clean', () => {
+    const inventory = analyseFiles(filesOf({ 'etc/os-release': FEDORA_39_OS_RELEASE, 'usr/lib/sysimage/rpm/Packages.db': null }));
     assert.equal(inventory.os?.id, 'fedora');
     assert.deepEqual(inventory.packages, []);
     assert.deepEqual(inventory.unsupported, [
-      'RPM package database in BerkeleyDB or NDB format (package database format not supported) (var/lib/rpm/Packages) is not analysed yet: its packages are not reported',
+      'RPM package database in NDB format (package database format not supported) (usr/lib/sysimage/rpm/Packages.db) is not analysed yet: its packages are not reported',
     ]);
   });
 

@@ -22,10 +22,9 @@ export interface UnreadDatabase {
 
 export const UNREAD_DATABASES: readonly UnreadDatabase[] = [
   {
-    // BerkeleyDB (`Packages`: RHEL 8 and older, Amazon Linux 2) and NDB (`Packages.db`: SUSE).
-    // The SQLite database is read by the rpm analyser.
-    label: 'RPM package database in BerkeleyDB or NDB format (package database format not supported)',
-    paths: ['var/lib/rpm/Packages', 'var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages', 'usr/lib/sysimage/rpm/Packages.db'],
+    // NDB (`Packages.db`: SUSE). The SQLite and BerkeleyDB databases are read by the rpm analyser.
+    label: 'RPM package database in NDB format (package database format not supported)',
+    paths: ['var/lib/rpm/Packages.db', 'usr/lib/sysimage/rpm/Packages.db'],
   },
 ];
 

@@ -83,6 +83,16 @@ describe('RPM SQLite database', () => {
     assert.match(analyse(buildRpmSqlite(PACKAGES), null).notes[0] ?? '', /the distribution is unknown/);
   });
 
+  it('prefers the SQLite database to a BerkeleyDB Packages left beside it by the conversion', () => {
+    const stale = Buffer.alloc(4096);
+    for (const dir of ['var/lib/rpm', 'usr/lib/sysimage/rpm']) {
+      const result = rpmAnalyser.analyse(filesOf({ [`${dir}/rpmdb.sqlite`]: buildRpmSqlite(PACKAGES), 'var/lib/rpm/Packages': stale }), ROCKY_9);
+      assert.deepEqual(result.notes, []);
+      assert.equal(result.packages.length, 3);
+      assert.ok(result.packages.every((p) => p.path === `${dir}/rpmdb.sqlite`));
+    }
+  });
+
   it('reads an empty file as an empty database, and finds nothing without one', () => {
     assert.deepEqual(analyse(Buffer.alloc(0)), { found: true, packages: [], notes: [] });
     assert.deepEqual(rpmAnalyser.analyse(filesOf({}), ROCKY_9), { found: false, packages: [], notes: [] });
@@ -103,6 +113,15 @@ describe('RPM SQLite database, bad input: the analyser fails for the image with 
     other.exec('CREATE TABLE notes (text TEXT)');
     assert.match(failure(other.serialize()), /it has no Packages table/);
     other.close();
+  });
+
+  it('a BerkeleyDB Packages that is not one: the image is never reported clean', () => {
+    const result = analyse(Buffer.alloc(4096), ROCKY_9, 'var/lib/rpm/Packages');
+    assert.deepEqual(result, {
+      found: true,
+      packages: [],
+      notes: ['RPM packages are not reported: var/lib/rpm/Packages is not a readable RPM BerkeleyDB database: it does not start with a BerkeleyDB metadata page (no hash magic number)'],
+    });
   });
 
   it('a header blob that is corrupt, or not a blob at all', () => {

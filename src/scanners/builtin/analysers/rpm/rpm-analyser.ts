@@ -4,28 +4,41 @@ import type { Analyser, AnalyserResult } from '../analyser.js';
 import { failedAnalysis } from '../analyser-failure.js';
 import { parseSourceRpm, type RpmHeaderPackage } from './rpm-header.js';
 import { rpmEcosystemsOf } from './rpm-ecosystems.js';
+import { readRpmBerkeley } from './rpmdb-berkeley.js';
 import { readRpmSqlite } from './rpmdb-sqlite.js';
 
 /**
  * Where rpm keeps its SQLite database: `/var/lib/rpm` (RHEL 9 and its rebuilds, Amazon
  * Linux 2023), `/usr/lib/sysimage/rpm` (Fedora 36+, where `/var/lib/rpm` links to it).
- * The older BerkeleyDB and NDB formats are listed as unread in the registry.
  */
 export const RPM_SQLITE_PATHS = ['var/lib/rpm/rpmdb.sqlite', 'usr/lib/sysimage/rpm/rpmdb.sqlite'] as const;
+
+/**
+ * Where rpm kept its BerkeleyDB database before 4.16 (RHEL and CentOS 7 and 8, Amazon
+ * Linux 2, older Fedora). SUSE's NDB format (`Packages.db`) is listed as unread in the
+ * registry.
+ */
+export const RPM_BERKELEY_PATHS = ['var/lib/rpm/Packages', 'usr/lib/sysimage/rpm/Packages'] as const;
+
+interface RpmDatabaseFile {
+  path: string;
+  bytes: Buffer;
+  read(bytes: Buffer, path: string): RpmHeaderPackage[];
+}
 
 /** Public keys imported with `rpm --import` are stored as pseudo-packages of this name. */
 const PUBKEY_PACKAGE = 'gpg-pubkey';
 
 export const rpmAnalyser: Analyser = {
   name: 'rpm',
-  version: '1',
-  paths: RPM_SQLITE_PATHS,
+  version: '2',
+  paths: [...RPM_SQLITE_PATHS, ...RPM_BERKELEY_PATHS],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
     const database = firstDatabase(files);
     if (!database) return { found: false, packages: [], notes: [] };
     let headers: RpmHeaderPackage[];
     try {
-      headers = readRpmSqlite(database.bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
+      headers = database.read(database.bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
     } catch (err) {
       return failedAnalysis('RPM packages', err);
     }
@@ -39,11 +52,20 @@ export const rpmAnalyser: Analyser = {
   },
 };
 
-/** The first database present; on Fedora both paths lead to the same file through a symlink. */
-function firstDatabase(files: ImageFiles): { path: string; bytes: Buffer } | null {
+/**
+ * The first database present, SQLite before BerkeleyDB: rpm ≥ 4.16 reads only the one its
+ * configuration names, and an image upgraded past the conversion may still carry the old
+ * `Packages` beside the current SQLite database. On Fedora both paths of a format lead to
+ * the same file through a symlink.
+ */
+function firstDatabase(files: ImageFiles): RpmDatabaseFile | null {
   for (const path of RPM_SQLITE_PATHS) {
     const bytes = files.read(path);
-    if (bytes) return { path, bytes };
+    if (bytes) return { path, bytes, read: readRpmSqlite };
+  }
+  for (const path of RPM_BERKELEY_PATHS) {
+    const bytes = files.read(path);
+    if (bytes) return { path, bytes, read: readRpmBerkeley };
   }
   return null;
 }
