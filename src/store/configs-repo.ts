@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { ConfigImageStatus, ConfigState, ScanConfig } from '../domain/scan-config.js';
 import type { ImageStatus } from '../domain/image.js';
 import { toConfigState } from './rows.js';
@@ -41,23 +41,31 @@ export async function insertConfig(
   now: Date,
 ): Promise<ConfigState> {
   const row = configRow(config, now);
+  const inserted = dialect === 'postgres' ? await insertWithBumpStatement(db, row) : await insertThenBump(db, row);
   // A new configuration has no images yet, so the inserted row is the whole answer.
-  const inserted =
-    dialect === 'postgres'
-      ? // One statement, so the revision row is locked for the server's commit only, not for
-        // round trips to this process: registrations arriving together would queue on it.
-        await db
-          .with('bump', (qc) => qc.updateTable('store_meta').set((eb) => ({ value: eb('value', '+', 1) })).where('key', '=', 'revision'))
-          .insertInto('configs')
-          .values(row)
-          .returningAll()
-          .executeTakeFirstOrThrow()
-      : await db.transaction().execute(async (trx) => {
-          const created = await trx.insertInto('configs').values(row).returningAll().executeTakeFirstOrThrow();
-          await bumpStoreRevision(trx);
-          return created;
-        });
   return toConfigState(inserted, []);
+}
+
+/**
+ * PostgreSQL: the insert and the revision bump in one statement, so that the revision row
+ * is held for the server's commit only, not across round trips to this process, which
+ * registrations arriving together would queue behind.
+ */
+function insertWithBumpStatement(db: Kysely<Database>, row: Insertable<ConfigsTable>): Promise<Selectable<ConfigsTable>> {
+  return db
+    .with('bump', (qc) => qc.updateTable('store_meta').set((eb) => ({ value: eb('value', '+', 1) })).where('key', '=', 'revision'))
+    .insertInto('configs')
+    .values(row)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+function insertThenBump(db: Kysely<Database>, row: Insertable<ConfigsTable>): Promise<Selectable<ConfigsTable>> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx.insertInto('configs').values(row).returningAll().executeTakeFirstOrThrow();
+    await bumpStoreRevision(trx);
+    return inserted;
+  });
 }
 
 function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Insertable<ConfigsTable> {
