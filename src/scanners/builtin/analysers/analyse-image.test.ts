@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import { buildImage, buildLayer, type BuiltImage } from '../../../../test/support/image-builder.js';
 import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED, DEBIAN_12_OS_RELEASE, DEBIAN_STATUS, FEDORA_39_OS_RELEASE } from '../../../../test/support/package-fixtures.js';
 import { mergeLayers } from '../layers/image-files.js';
 import type { LayerEntry } from '../layers/layer-reader.js';
 import { normaliseEntryPath } from '../layers/entry-path.js';
-import { analyseFiles } from './analyse-image.js';
+import { analyseFiles, analyseImage } from './analyse-image.js';
 import { PACKAGE_ANALYSERS, analyserVersions, pathPatternsFor } from './registry.js';
 
 function filesOf(entries: Record<string, string | null>) {
@@ -86,5 +88,90 @@ describe('analyseFiles', () => {
     assert.deepEqual(inventory.packages, []);
     assert.equal(inventory.unsupported.length, 2);
     assert.match(inventory.unsupported[0] ?? '', /dpkg lists 6 packages, but the distribution is unknown/);
+  });
+});
+
+/** Serves the image's layer blobs from memory, in chunks as a registry would. */
+function blobsOf(image: BuiltImage): Parameters<typeof analyseImage>[0]['client'] {
+  return {
+    async openBlob(_repository, digest) {
+      const layer = image.layers.find((candidate) => candidate.digest === digest);
+      if (!layer) throw new Error(`no blob ${digest}`);
+      const chunks: Buffer[] = [];
+      for (let offset = 0; offset < layer.bytes.length; offset += 16 * 1024) chunks.push(layer.bytes.subarray(offset, offset + 16 * 1024));
+      return Readable.from(chunks);
+    },
+  };
+}
+
+describe('a file over the per-file cap', () => {
+  const tooLarge = (size: number): LayerEntry => ({ kind: 'too-large', size, limit: 64 * 1024 * 1024 });
+  const filesWith = (entries: Record<string, LayerEntry>) => mergeLayers([{ entries: new Map(Object.entries(entries)), whiteouts: [], opaqueDirs: [] }]);
+  const osRelease: LayerEntry = { kind: 'file', data: Buffer.from(DEBIAN_12_OS_RELEASE) };
+  const leftPad: LayerEntry = { kind: 'file', data: Buffer.from('{"name":"left-pad","version":"1.3.0"}') };
+
+  it('fails the npm analyser alone: the dpkg packages of the image are reported, npm gets a note naming the file and the cap', async () => {
+    // A real lock file, padded (with whitespace JSON allows) to 200 KiB: over the 64 KiB cap of this test.
+    const lock = JSON.stringify({ name: 'app', lockfileVersion: 3, packages: { '': {}, 'node_modules/x': { version: '1.0.0' } } }).padEnd(200 * 1024, ' ');
+    const image = buildImage([
+      await buildLayer([
+        { path: 'etc/os-release', content: DEBIAN_12_OS_RELEASE },
+        { path: 'var/lib/dpkg/status', content: DEBIAN_STATUS },
+      ]),
+      await buildLayer([
+        { path: 'srv/app/package-lock.json', content: lock },
+        { path: 'srv/app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.3.0"}' },
+      ]),
+    ]);
+    const inventory = await analyseImage({
+      client: blobsOf(image),
+      repository: { registry: 'registry.test', repository: 'app' },
+      layers: image.layers,
+      limits: { maxFileBytes: 64 * 1024 },
+    });
+    assert.deepEqual(
+      inventory.packages.map((p) => `${p.ecosystem} ${p.name}`),
+      ['Debian:12 bsdutils', 'Debian:12 libbz2-1.0', 'Debian:12 libc6', 'Debian:12 libssl3', 'Debian:12 openssl', 'Debian:12 zlib1g'],
+    );
+    assert.deepEqual(inventory.unsupported, ['npm packages are not reported: srv/app/package-lock.json is 200 KiB, larger than the 64 KiB read per file']);
+  });
+
+  it('fails dpkg alone, and the other analysers go on', () => {
+    for (const status of ['var/lib/dpkg/status', 'var/lib/dpkg/status.d/libc6']) {
+      const inventory = analyseFiles(filesWith({ 'etc/os-release': osRelease, [status]: tooLarge(100 * 1024 ** 2), 'app/node_modules/left-pad/package.json': leftPad }));
+      assert.deepEqual(
+        inventory.packages.map((p) => `${p.ecosystem} ${p.name}`),
+        ['npm left-pad'],
+        status,
+      );
+      assert.deepEqual(inventory.unsupported, [`dpkg packages are not reported: ${status} is 100 MiB, larger than the 64 MiB read per file`]);
+    }
+  });
+
+  it('fails apk alone, and the other analysers go on', () => {
+    const inventory = analyseFiles(filesWith({ 'etc/os-release': osRelease, 'lib/apk/db/installed': tooLarge(65 * 1024 ** 2), 'app/node_modules/left-pad/package.json': leftPad }));
+    assert.deepEqual(inventory.packages.map((p) => p.name), ['left-pad']);
+    assert.deepEqual(inventory.unsupported, ['apk packages are not reported: lib/apk/db/installed is 65 MiB, larger than the 64 MiB read per file']);
+  });
+
+  it('fails rpm alone, whichever form of its database is too large', () => {
+    for (const database of ['var/lib/rpm/rpmdb.sqlite', 'var/lib/rpm/Packages']) {
+      const inventory = analyseFiles(filesWith({ 'etc/os-release': osRelease, [database]: tooLarge(300 * 1024 ** 2), 'app/node_modules/left-pad/package.json': leftPad }));
+      assert.deepEqual(inventory.packages.map((p) => p.name), ['left-pad'], database);
+      assert.deepEqual(inventory.unsupported, [`RPM packages are not reported: ${database} is 300 MiB, larger than the 64 MiB read per file`]);
+    }
+  });
+
+  it('fails the Python analyser alone', () => {
+    const inventory = analyseFiles(
+      filesWith({ 'etc/os-release': osRelease, 'usr/lib/python3/dist-packages/x-1.0.dist-info/METADATA': tooLarge(80 * 1024 ** 2), 'app/node_modules/left-pad/package.json': leftPad }),
+    );
+    assert.deepEqual(inventory.packages.map((p) => p.name), ['left-pad']);
+    assert.match(inventory.unsupported.join('\n'), /^Python packages are not reported: usr\/lib\/python3\/dist-packages\/x-1\.0\.dist-info\/METADATA is 80 MiB/);
+  });
+
+  it('in etc/os-release leaves the distribution to usr/lib/os-release', () => {
+    const inventory = analyseFiles(filesWith({ 'etc/os-release': tooLarge(70 * 1024 ** 2), 'usr/lib/os-release': osRelease }));
+    assert.equal(inventory.os?.id, 'debian');
   });
 });

@@ -1,6 +1,7 @@
 import type { InstalledPackage, OsRelease } from '../inventory.js';
 import type { ImageFiles } from '../layers/image-files.js';
 import { AnalyserError, MAX_PACKAGES_PER_DATABASE, isSaneToken, textOf, type Analyser, type AnalyserResult } from './analyser.js';
+import { failedAnalysis } from './analyser-failure.js';
 import { ecosystemOf } from './os-release.js';
 
 const INSTALLED_PATH = 'lib/apk/db/installed';
@@ -18,7 +19,13 @@ export const apkAnalyser: Analyser = {
   version: '1',
   paths: [INSTALLED_PATH],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
-    const bytes = files.read(INSTALLED_PATH);
+    let bytes: Buffer | null;
+    try {
+      bytes = files.read(INSTALLED_PATH);
+    } catch (err) {
+      // A database too large to read fails this analyser alone.
+      return failedAnalysis('apk packages', err);
+    }
     if (!bytes) return { found: false, packages: [], notes: [] };
     const packages = parseApkInstalled(textOf(bytes, INSTALLED_PATH), INSTALLED_PATH);
     const ecosystem = os ? ecosystemOf(os) : null;

@@ -1,6 +1,7 @@
 import type { InstalledPackage, OsRelease } from '../inventory.js';
 import type { ImageFiles } from '../layers/image-files.js';
 import { AnalyserError, MAX_PACKAGES_PER_DATABASE, isSaneToken, textOf, type Analyser, type AnalyserResult } from './analyser.js';
+import { failedAnalysis } from './analyser-failure.js';
 import { parseControlStanzas } from './control-file.js';
 import { ecosystemOf } from './os-release.js';
 
@@ -29,7 +30,13 @@ export const dpkgAnalyser: Analyser = {
   version: '1',
   paths: [STATUS_PATH, `${STATUS_DIR}/*`],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
-    const sources = databaseFiles(files);
+    let sources: { path: string; bytes: Buffer }[];
+    try {
+      sources = databaseFiles(files);
+    } catch (err) {
+      // A status file too large to read fails this analyser alone.
+      return failedAnalysis('dpkg packages', err);
+    }
     if (sources.length === 0) return { found: false, packages: [], notes: [] };
     const ecosystem = os ? ecosystemOf(os) : null;
     const found: { path: string; pkg: DpkgPackage }[] = [];

@@ -1,5 +1,6 @@
 import type { OsRelease } from '../inventory.js';
 import type { ImageFiles } from '../layers/image-files.js';
+import { AnalyserError } from './analyser.js';
 
 /** os-release(5): `/etc/os-release` first, `/usr/lib/os-release` as the fallback. */
 export const OS_RELEASE_PATHS = ['etc/os-release', 'usr/lib/os-release'] as const;
@@ -32,7 +33,7 @@ const MAX_FIELD_LENGTH = 256;
 
 export function readOsRelease(files: ImageFiles): OsRelease | null {
   for (const path of OS_RELEASE_PATHS) {
-    const bytes = files.read(path);
+    const bytes = readIfPossible(files, path);
     if (!bytes) continue;
     const fields = parseOsReleaseFields(bytes.toString('utf8'));
     const id = (fields.get('ID') ?? '').toLowerCase();
@@ -44,6 +45,16 @@ export function readOsRelease(files: ImageFiles): OsRelease | null {
     };
   }
   return null;
+}
+
+/** An os-release too large to read is no more use than one without an ID: the next path is tried. */
+function readIfPossible(files: ImageFiles, path: string): Buffer | null {
+  try {
+    return files.read(path);
+  } catch (err) {
+    if (err instanceof AnalyserError) return null;
+    throw err;
+  }
 }
 
 function bounded(value: string | undefined): string | null {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { normaliseEntryPath } from './entry-path.js';
+import { isNormalPath, normaliseEntryPath } from './entry-path.js';
 import { LayerError } from './layer-error.js';
 
 describe('normaliseEntryPath', () => {
@@ -9,6 +9,22 @@ describe('normaliseEntryPath', () => {
     assert.equal(normaliseEntryPath('var//lib/./dpkg/'), 'var/lib/dpkg');
     assert.equal(normaliseEntryPath('./'), null);
     assert.equal(normaliseEntryPath('.'), null);
+  });
+
+  it('gives what the full check gives on the forms layers use, taking the short way only for names already normal', () => {
+    const cases: [string, string | null][] = [
+      ['usr/lib/x', 'usr/lib/x'],
+      ['usr/lib/', 'usr/lib'],
+      ['./usr/', 'usr'],
+      ['.//etc', 'etc'],
+      ['./', null],
+      ['.hidden/x', '.hidden/x'],
+      ['./a/.wh.b', 'a/.wh.b'],
+      ['a/b//', 'a/b'],
+    ];
+    for (const [name, expected] of cases) assert.equal(normaliseEntryPath(name), expected, name);
+    for (const path of ['usr/lib/x', 'a', 'node_modules/@scope/pkg/package.json']) assert.equal(isNormalPath(path), true, path);
+    for (const path of ['', '/a', 'a/', 'a//b', './a', 'a/./b', 'a/../b', '..', '.wh.x', 'a\0b']) assert.equal(isNormalPath(path), false, path);
   });
 
   it('keeps names that merely contain dots', () => {

@@ -8,6 +8,9 @@ import { LayerError } from './layer-error.js';
  * classic tar attack.
  */
 export function normaliseEntryPath(name: string): string | null {
+  let plain = name.startsWith('./') ? name.slice(2) : name;
+  if (plain.endsWith('/')) plain = plain.slice(0, -1);
+  if (isNormalPath(plain)) return plain;
   if (name.includes('\0')) throw new LayerError('unsafe-path', `layer entry name contains a NUL byte`);
   if (name.startsWith('/')) throw new LayerError('unsafe-path', `layer entry "${printable(name)}" has an absolute path`);
   const parts: string[] = [];
@@ -17,6 +20,24 @@ export function normaliseEntryPath(name: string): string | null {
     parts.push(part);
   }
   return parts.length > 0 ? parts.join('/') : null;
+}
+
+/**
+ * Whether a path is already in the form `normaliseEntryPath` gives: nearly every entry
+ * name is, and checking that costs a few scans instead of a split and a join. A name
+ * with a component starting with `.` (`.`, `..`, but also `.wh.x`) fails the check
+ * without being wrong: it takes the long way.
+ */
+export function isNormalPath(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name.charCodeAt(0) !== 0x2f &&
+    name.charCodeAt(name.length - 1) !== 0x2f &&
+    !name.startsWith('.') &&
+    !name.includes('/.') &&
+    !name.includes('//') &&
+    !name.includes('\0')
+  );
 }
 
 export function parentOf(path: string): string {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { AnalyserError } from '../analysers/analyser.js';
 import { mergeLayers, resolvePath } from './image-files.js';
 import type { LayerContents, LayerEntry } from './layer-reader.js';
 import { createPathSelector } from './path-selector.js';
@@ -69,6 +70,36 @@ describe('merging layers', () => {
     assert.equal(files.exists('var/lib/rpm/rpmdb.sqlite'), true);
     assert.equal(files.read('var/lib/rpm/rpmdb.sqlite'), null);
     assert.equal(files.exists('var/lib/rpm/Packages'), false);
+  });
+});
+
+describe('files too large to read', () => {
+  const tooLarge: LayerEntry = { kind: 'too-large', size: 300 * 1024 * 1024, limit: 64 * 1024 * 1024 };
+
+  it('exist and are listed, but reading one fails the analyser that asks with the size and the cap', () => {
+    const files = mergeLayers([layer({ 'srv/app/package-lock.json': tooLarge, 'srv/app/package.json': file('{}'), 'etc/lock': link('/srv/app/package-lock.json') })]);
+    assert.equal(files.exists('srv/app/package-lock.json'), true);
+    assert.deepEqual(files.list('srv/app'), ['srv/app/package-lock.json', 'srv/app/package.json']);
+    assert.deepEqual(files.allFiles(), ['srv/app/package-lock.json', 'srv/app/package.json']);
+    assert.throws(
+      () => files.read('srv/app/package-lock.json'),
+      (err: unknown) => err instanceof AnalyserError && err.message === 'srv/app/package-lock.json is 300 MiB, larger than the 64 MiB read per file',
+    );
+    assert.throws(() => files.read('etc/lock'), /etc\/lock is 300 MiB, larger than the 64 MiB read per file/);
+    assert.equal(files.read('srv/app/package.json')?.toString(), '{}');
+  });
+
+  it('give way to a smaller file or a whiteout of a later layer', () => {
+    const replaced = mergeLayers([layer({ 'var/lib/dpkg/status': tooLarge }), layer({ 'var/lib/dpkg/status': file('small') })]);
+    assert.equal(replaced.read('var/lib/dpkg/status')?.toString(), 'small');
+    const deleted = mergeLayers([layer({ 'var/lib/dpkg/status': tooLarge }), layer({}, ['var/lib/dpkg/status'])]);
+    assert.equal(deleted.read('var/lib/dpkg/status'), null);
+    assert.equal(deleted.exists('var/lib/dpkg/status'), false);
+  });
+
+  it('say their size to a tenth when it is no whole number of units', () => {
+    const files = mergeLayers([layer({ 'lib/apk/db/installed': { kind: 'too-large', size: 70 * 1024 * 1024 + 123_456, limit: 64 * 1024 * 1024 } })]);
+    assert.throws(() => files.read('lib/apk/db/installed'), /lib\/apk\/db\/installed is 70\.1 MiB, larger than the 64 MiB read per file/);
   });
 });
 

@@ -1,4 +1,6 @@
-import { parentOf } from './entry-path.js';
+import { AnalyserError } from '../analysers/analyser.js';
+import { formatBytes, formatSize } from './decompress.js';
+import { isNormalPath, parentOf, printable } from './entry-path.js';
 import type { LayerContents, LayerEntry } from './layer-reader.js';
 
 /**
@@ -7,13 +9,17 @@ import type { LayerContents, LayerEntry } from './layer-reader.js';
  * package database deleted or replaced later is seen as the last layer leaves it.
  */
 export interface ImageFiles {
-  /** Content of a file, following symlinks inside the image; null when absent or not kept. */
+  /**
+   * Content of a file, following symlinks inside the image; null when absent or not kept.
+   * Throws an `AnalyserError` for a file larger than the bytes read per file: the
+   * analyser that needs it fails, with a note, and the others go on.
+   */
   read(path: string): Buffer | null;
-  /** Whether a file (read or only noted) exists at the path, following symlinks. */
+  /** Whether a file (read, only noted, or too large to read) exists at the path, following symlinks. */
   exists(path: string): boolean;
-  /** Paths of the kept or noted files directly inside a directory, sorted. */
+  /** Paths of the files (read, noted or too large) directly inside a directory, sorted. */
   list(dir: string): string[];
-  /** Paths of every kept or noted file (as the layers name them, symlinks not followed), sorted. */
+  /** Paths of every file (read, noted or too large; as the layers name them, symlinks not followed), sorted. */
   allFiles(): string[];
 }
 
@@ -59,35 +65,55 @@ function removeBelow(entries: Map<string, LayerEntry>, parents: ReadonlySet<stri
 }
 
 function imageFilesOf(entries: ReadonlyMap<string, LayerEntry>): ImageFiles {
+  const symlinks = new Set<string>();
+  for (const [path, entry] of entries) if (entry.kind === 'symlink') symlinks.add(path);
+  // Analysers read tens of thousands of manifests, nearly all through no symlink at all.
+  const lookup = (path: string): string | null => (isNormalPath(path) && !passesSymlink(symlinks, path) ? path : resolvePath(entries, path));
   const resolve = (path: string): LayerEntry | null => {
-    const resolved = resolvePath(entries, path);
+    const resolved = lookup(path);
     return resolved === null ? null : (entries.get(resolved) ?? null);
   };
   return {
     read(path) {
       const entry = resolve(path);
+      if (entry?.kind === 'too-large') {
+        throw new AnalyserError(`${printable(path)} is ${formatSize(entry.size)}, larger than the ${formatBytes(entry.limit)} read per file`);
+      }
       return entry?.kind === 'file' ? entry.data : null;
     },
     exists(path) {
       const entry = resolve(path);
-      return entry?.kind === 'file' || entry?.kind === 'present';
+      return entry !== null && isFile(entry);
     },
     list(dir) {
-      const resolvedDir = resolvePath(entries, dir) ?? dir;
+      const resolvedDir = lookup(dir) ?? dir;
       const prefix = resolvedDir === '' ? '' : `${resolvedDir}/`;
       const found: string[] = [];
       for (const [key, entry] of entries) {
         if (!key.startsWith(prefix) || key.slice(prefix.length).includes('/')) continue;
-        if (entry.kind === 'file' || entry.kind === 'present') found.push(key);
+        if (isFile(entry)) found.push(key);
       }
       return found.sort();
     },
     allFiles() {
       const found: string[] = [];
-      for (const [key, entry] of entries) if (entry.kind === 'file' || entry.kind === 'present') found.push(key);
+      for (const [key, entry] of entries) if (isFile(entry)) found.push(key);
       return found.sort();
     },
   };
+}
+
+function isFile(entry: LayerEntry): boolean {
+  return entry.kind === 'file' || entry.kind === 'present' || entry.kind === 'too-large';
+}
+
+/** Whether the path, or a directory above it, is a symlink. */
+function passesSymlink(symlinks: ReadonlySet<string>, path: string): boolean {
+  if (symlinks.size === 0) return false;
+  for (let slash = path.indexOf('/'); slash >= 0; slash = path.indexOf('/', slash + 1)) {
+    if (symlinks.has(path.slice(0, slash))) return true;
+  }
+  return symlinks.has(path);
 }
 
 /**

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { buildLayer, tarOf, zstdAvailable, type Compression, type LayerItem } from '../../../../test/support/image-builder.js';
-import { sniffFormat } from './decompress.js';
+import { chunksOf, sniffFormat } from './decompress.js';
 import { LayerError } from './layer-error.js';
 import { DEFAULT_LAYER_LIMITS, readLayer, type LayerContents, type LayerLimits } from './layer-reader.js';
 import { createPathSelector } from './path-selector.js';
@@ -124,19 +128,41 @@ describe('hostile layers', () => {
     await assert.rejects(readLayer(streamOf(bomb.bytes), selector, { ...DEFAULT_LAYER_LIMITS, maxLayerBytes: 8 * 1024 * 1024 }, 'layer 1'), isLayerError('too-large'));
   });
 
-  it('refuses a file of interest above the per-file cap, from its header alone', async () => {
-    const huge = await buildLayer([{ path: 'var/lib/dpkg/status', zeros: 300 * 1024 * 1024 }]);
+  it('notes a file of interest above the per-file cap without reading it, and reads on', async () => {
+    const huge = await buildLayer([
+      { path: 'var/lib/dpkg/status', zeros: 300 * 1024 * 1024 },
+      { path: 'var/lib/dpkg/status.d/hard', hardlink: 'var/lib/dpkg/status' },
+      { path: 'etc/os-release', content: 'ID=debian\n' },
+    ]);
     const started = Date.now();
-    await assert.rejects(
-      readLayer(streamOf(huge.bytes), selector, DEFAULT_LAYER_LIMITS, 'layer 1'),
-      isLayerError('too-large', /var\/lib\/dpkg\/status is larger than the 64 MiB read per file/),
-    );
-    assert.ok(Date.now() - started < 3000, 'refused before decompressing 300 MiB');
+    const contents = await readLayer(streamOf(huge.bytes), selector, DEFAULT_LAYER_LIMITS, 'layer 1');
+    assert.deepEqual(contents.entries.get('var/lib/dpkg/status'), { kind: 'too-large', size: 300 * 1024 * 1024, limit: 64 * 1024 * 1024 });
+    assert.deepEqual(contents.entries.get('var/lib/dpkg/status.d/hard'), { kind: 'too-large', size: 300 * 1024 * 1024, limit: 64 * 1024 * 1024 });
+    const osRelease = contents.entries.get('etc/os-release');
+    assert.equal(osRelease?.kind === 'file' && osRelease.data.toString(), 'ID=debian\n', 'the entries after it are read');
+    assert.ok(Date.now() - started < 10_000, 'stepped over, not buffered');
+  });
+
+  it('counts a file over the per-file cap against neither the per-file nor the per-layer budget', async () => {
+    const items: LayerItem[] = [
+      { path: 'var/lib/dpkg/status', content: Buffer.alloc(5000, 65) },
+      { path: 'var/lib/dpkg/status.d/a', content: Buffer.alloc(1000, 65) },
+    ];
+    const contents = await read(items, 'gzip', { maxFileBytes: 2000, maxKeptBytes: 1500 });
+    assert.deepEqual(contents.entries.get('var/lib/dpkg/status'), { kind: 'too-large', size: 5000, limit: 2000 });
+    assert.equal(contents.entries.get('var/lib/dpkg/status.d/a')?.kind, 'file');
   });
 
   it('bounds the bytes kept from one layer', async () => {
     const items: LayerItem[] = Array.from({ length: 5 }, (_, i) => ({ path: `var/lib/dpkg/status.d/p${i}`, content: Buffer.alloc(1000, 65) }));
     await assert.rejects(read(items, 'gzip', { maxKeptBytes: 3000 }), isLayerError('too-large', /files read for analysis exceed/));
+  });
+
+  it('counts the names and link targets it keeps against the same bound', async () => {
+    const items: LayerItem[] = Array.from({ length: 10 }, (_, i) => ({ path: `var/lib/dpkg/status.d/link${i}`, symlink: `../${'x'.repeat(2000)}` }));
+    const kept = await read(items, 'gzip', { maxKeptBytes: 30_000 });
+    assert.deepEqual(kept.entries.get('var/lib/dpkg/status.d/link9'), { kind: 'symlink', target: `../${'x'.repeat(2000)}` });
+    await assert.rejects(read(items, 'gzip', { maxKeptBytes: 10_000 }), isLayerError('too-large', /files read for analysis exceed/));
   });
 
   it('bounds the number of entries', async () => {
@@ -167,5 +193,173 @@ describe('hostile layers', () => {
       },
     });
     await assert.rejects(readLayer(failing, selector, DEFAULT_LAYER_LIMITS, 'layer 1'), /content hashes to/);
+  });
+});
+
+/** GNU tar's own archive of a directory, in one of the formats image builders write. */
+function gnuTar(format: 'gnu' | 'pax' | 'ustar', dir: string, paths: readonly string[], options: readonly string[] = []): Buffer {
+  const run = spawnSync('tar', ['-c', `--format=${format}`, ...options, '-C', dir, ...paths], { maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) throw new Error(`tar failed: ${run.stderr.toString()}`);
+  return run.stdout;
+}
+
+function gnuTarAvailable(): boolean {
+  return spawnSync('tar', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The same header with its size field in GNU's base-256 form, and its checksum made right again. */
+function withBase256Size(tar: Buffer, headerAt: number, size: bigint): Buffer {
+  const patched = Buffer.from(tar);
+  patched.fill(0, headerAt + 124, headerAt + 136);
+  patched[headerAt + 124] = 0x80;
+  patched.writeBigUInt64BE(size, headerAt + 128);
+  patched.fill(0x20, headerAt + 148, headerAt + 156);
+  let sum = 0;
+  for (let i = headerAt; i < headerAt + 512; i++) sum += patched[i] ?? 0;
+  patched.write(`${sum.toString(8).padStart(6, '0')}\0 `, headerAt + 148, 'latin1');
+  return patched;
+}
+
+describe('tar formats', () => {
+  const anywhere = createPathSelector({ keep: ['**/keep-me'], note: [] });
+  const longDir = `opt/${'n'.repeat(120)}`;
+  const longTarget = `../${'t'.repeat(150)}/target`;
+
+  function tree(): string {
+    const dir = mkdtempSync(join(tmpdir(), 'layer-formats-'));
+    const write = (path: string, text: string): void => {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    write(`${longDir}/keep-me`, 'from a long path');
+    write('opt/short/keep-me', 'from a short path');
+    mkdirSync(join(dir, 'opt/linked'), { recursive: true });
+    linkSync(join(dir, longDir, 'keep-me'), join(dir, 'opt/linked/keep-me'));
+    symlinkSync(longTarget, join(dir, 'opt/long-link'));
+    return dir;
+  }
+
+  for (const format of ['gnu', 'pax'] as const) {
+    it(`reads long names, long link targets and hard links as GNU tar writes them (${format})`, async (t) => {
+      if (!gnuTarAvailable()) {
+        t.skip('GNU tar not installed');
+        console.warn('SKIPPED: tar not installed; the GNU tar format test did not run');
+        return;
+      }
+      const dir = tree();
+      try {
+        // A global pax header (as `git archive` writes one) must not disturb the entries after it.
+        const options = format === 'pax' ? ['--pax-option=comment=built for a test'] : [];
+        const tar = gnuTar(format, dir, ['opt'], options);
+        const contents = await readLayer(streamOf(gzipSync(tar)), anywhere, DEFAULT_LAYER_LIMITS, 'layer 1');
+        const text = (path: string): string | false => {
+          const entry = contents.entries.get(path);
+          return entry?.kind === 'file' && entry.data.toString();
+        };
+        assert.equal(text(`${longDir}/keep-me`), 'from a long path');
+        assert.equal(text('opt/short/keep-me'), 'from a short path');
+        assert.ok(text('opt/linked/keep-me'), 'the hard link shares the content tar stored once');
+        assert.deepEqual(contents.entries.get('opt/long-link'), { kind: 'symlink', target: longTarget });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it('reads names split into ustar’s prefix and name fields', async (t) => {
+    if (!gnuTarAvailable()) {
+      t.skip('GNU tar not installed');
+      console.warn('SKIPPED: tar not installed; the ustar format test did not run');
+      return;
+    }
+    const dir = tree();
+    try {
+      const tar = gnuTar('ustar', dir, [`${longDir}/keep-me`, 'opt/short/keep-me']);
+      const contents = await readLayer(streamOf(tar), anywhere, DEFAULT_LAYER_LIMITS, 'layer 1');
+      assert.deepEqual([...contents.entries.keys()].sort(), [`${longDir}/keep-me`, 'opt/short/keep-me']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reads the same entries however the bytes are cut into chunks', async () => {
+    const tar = await tarOf(sample);
+    const whole = await readLayer(streamOf(tar, tar.length), selector, DEFAULT_LAYER_LIMITS, 'layer 1');
+    for (const chunkSize of [3, 511, 513, 4096]) {
+      const contents = await readLayer(streamOf(tar, chunkSize), selector, DEFAULT_LAYER_LIMITS, 'layer 1');
+      assert.deepEqual(contents, whole, `chunks of ${chunkSize} bytes`);
+    }
+    assert.equal(whole.entries.size, 7);
+  });
+
+  it('reads a size in GNU’s base-256 form', async () => {
+    const tar = withBase256Size(await tarOf([{ path: 'var/lib/dpkg/status', content: 'Package: a\n' }]), 0, 11n);
+    const contents = await readLayer(streamOf(tar), selector, DEFAULT_LAYER_LIMITS, 'layer 1');
+    const status = contents.entries.get('var/lib/dpkg/status');
+    assert.equal(status?.kind === 'file' && status.data.toString(), 'Package: a\n');
+  });
+
+  it('fails headers it cannot trust as malformed', async () => {
+    const tar = await tarOf([{ path: 'var/lib/dpkg/status', content: 'Package: a\n' }]);
+    const reject = (bytes: Buffer, pattern: RegExp): Promise<void> =>
+      assert.rejects(readLayer(streamOf(bytes), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed', pattern));
+    const two = await tarOf([{ path: 'a', content: 'x' }, { path: 'var/lib/dpkg/status', content: 'Package: a\n' }]);
+    await reject(two.subarray(0, 1024 + 300), /Unexpected end of data/); // inside the second header
+    await reject(withBase256Size(tar, 0, 2n ** 60n), /size field/);
+    const v7 = Buffer.from(tar);
+    v7.fill(0, 257, 265);
+    await reject(withChecksum(v7), /unknown format/);
+    const badSize = Buffer.from(tar);
+    badSize.write('00000000x11\0', 124, 'latin1');
+    await reject(withChecksum(badSize), /Invalid tar header/);
+  });
+
+  it('fails a malformed pax record as malformed', async () => {
+    const long = `var/lib/dpkg/status.d/${'x'.repeat(150)}`;
+    const tar = Buffer.from(await tarOf([{ path: long, content: 'Package: a\n' }]));
+    const record = tar.indexOf(' path=');
+    assert.ok(record > 512, 'tar-stream writes the long name as a pax record');
+    tar.write('9', record - 3, 'latin1'); // the record's length no longer ends at its newline
+    await assert.rejects(readLayer(streamOf(tar), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed', /pax record/));
+  });
+});
+
+/** The header at the start of `tar` with its checksum recomputed after an edit. */
+function withChecksum(tar: Buffer): Buffer {
+  tar.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += tar[i] ?? 0;
+  tar.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return tar;
+}
+
+describe('the chunks of a blob', () => {
+  it('come as the stream gave them, not joined into copies, with the stream paused while the reader lags', async () => {
+    const given = Array.from({ length: 20 }, (_, i) => Buffer.alloc(1000, i));
+    const stream = new Readable({ read() {} });
+    for (const chunk of given) stream.push(chunk);
+    stream.push(null);
+    const seen: Buffer[] = [];
+    for await (const chunk of chunksOf(stream)) {
+      seen.push(chunk);
+      if (seen.length === 1) {
+        await new Promise((resolve) => setImmediate(resolve));
+        assert.equal(stream.isPaused(), true, 'paused while the reader is behind');
+      }
+    }
+    assert.equal(seen.length, given.length);
+    seen.forEach((chunk, i) => assert.equal(chunk, given[i], `chunk ${i} is the very buffer pushed`));
+  });
+
+  it('end in the stream’s error, and abandon the stream when the reader stops early', async () => {
+    const failing = new Readable({ read() {} });
+    failing.push(Buffer.from('a'));
+    failing.destroy(new Error('digest mismatch'));
+    await assert.rejects(async () => {
+      for await (const _ of chunksOf(failing)) void _;
+    }, /digest mismatch/);
+    const long = Readable.from(Array.from({ length: 100 }, () => Buffer.alloc(10)));
+    for await (const _ of chunksOf(long)) break;
+    assert.equal(long.destroyed, true);
   });
 });

@@ -1,9 +1,9 @@
 import type { Readable } from 'node:stream';
-import { extract as createExtract, type Extract, type Header } from 'tar-stream';
-import { decompressLayer, formatBytes } from './decompress.js';
-import { baseNameOf, joinPath, normaliseEntryPath, parentOf, printable } from './entry-path.js';
+import { chunksOf, decompressLayer, formatBytes } from './decompress.js';
+import { baseNameOf, joinPath, normaliseEntryPath, parentOf } from './entry-path.js';
 import { LayerError } from './layer-error.js';
 import type { PathSelector } from './path-selector.js';
+import { TarFormatError, type TarHeader, TarParser, type TarVisitor } from './tar-parser.js';
 
 export interface LayerLimits {
   /** Bytes a layer may expand to (and may have compressed): the decompression-bomb bound. */
@@ -29,7 +29,12 @@ export type LayerEntry =
   /** A file of interest that is not read, only known to exist (a database no analyser reads). */
   | { kind: 'present' }
   | { kind: 'symlink'; target: string }
-  | { kind: 'directory' };
+  | { kind: 'directory' }
+  /**
+   * A file of interest larger than `limit`, the bytes read per file: skipped unread, so
+   * that only the analyser that asks for it fails (reading it throws), not the image.
+   */
+  | { kind: 'too-large'; size: number; limit: number };
 
 export interface LayerContents {
   /** Paths of interest (and directories and symlinks above them), as this layer leaves them. */
@@ -41,12 +46,7 @@ export interface LayerContents {
 }
 
 const WHITEOUT_PREFIX = '.wh.';
-/** What tar-stream throws on a broken archive (as opposed to our own errors and bugs). */
-const TAR_FORMAT_ERRORS = /Unexpected end of data|Invalid (?:tar )?header|Header exceeds max size/;
 const OPAQUE_MARKER = '.wh..wh..opq';
-
-/** A tar-stream entry: its header, and its content as a stream that must be read or resumed. */
-type TarEntry = AsyncIterable<Uint8Array> & { header: Header; resume(): unknown };
 
 /**
  * Streams one layer blob, keeping only what `selector` asks for. Nothing is written to
@@ -54,148 +54,123 @@ type TarEntry = AsyncIterable<Uint8Array> & { header: Header; resume(): unknown 
  * error, e.g. a digest mismatch) and destroys the blob stream when it does.
  */
 export async function readLayer(blob: Readable, selector: PathSelector, limits: LayerLimits, what: string): Promise<LayerContents> {
-  const extract = createExtract();
-  const contents: LayerContents = { entries: new Map(), whiteouts: [], opaqueDirs: [] };
-  let failure: unknown = null;
-  const fail = (err: unknown): void => {
-    failure ??= err;
-    blob.destroy();
-    extract.destroy();
-  };
+  const collector = new EntryCollector(selector, limits, what);
+  const parser = new TarParser(collector);
   try {
-    await Promise.all([
-      feedExtract(decompressLayer(blob, limits, what), extract).catch(fail),
-      collectEntries(extract as AsyncIterable<unknown> as AsyncIterable<TarEntry>, selector, limits, contents, what).catch(fail),
-    ]);
+    for await (const chunk of decompressLayer(chunksOf(blob), limits, what)) parser.write(chunk);
+    parser.end();
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new LayerError('malformed', `${what} is not a valid tar archive: ${err.message}`);
+    throw err;
   } finally {
     if (!blob.destroyed) blob.destroy();
   }
-  if (failure) throw failure;
-  return contents;
+  return collector.contents;
 }
 
-async function feedExtract(chunks: AsyncIterable<Buffer>, extract: Extract): Promise<void> {
-  for await (const chunk of chunks) {
-    if (isClosed(extract)) return;
-    if (!extract.write(chunk)) await drained(extract);
+/** Records what each entry means for the paths of interest, and takes the content of the files to keep. */
+class EntryCollector implements TarVisitor {
+  readonly contents: LayerContents = { entries: new Map(), whiteouts: [], opaqueDirs: [] };
+  private count = 0;
+  private keptBytes = 0;
+  /** The path of the file whose content the parser is reading for us. */
+  private reading = '';
+
+  constructor(
+    private readonly selector: PathSelector,
+    private readonly limits: LayerLimits,
+    private readonly what: string,
+  ) {}
+
+  entry(header: TarHeader): boolean {
+    if (++this.count > this.limits.maxEntries) throw new LayerError('too-large', `${this.what} has more than ${this.limits.maxEntries} entries`);
+    const path = normaliseEntryPath(header.name);
+    if (path === null) return false;
+    const name = baseNameOf(path);
+    if (name.startsWith(WHITEOUT_PREFIX)) {
+      this.whiteout(path, name);
+      return false;
+    }
+    switch (header.type) {
+      case 'file':
+        return this.file(path, header.size);
+      case 'symlink':
+        if (this.selector.mayContain(path) && header.linkname) this.record(path, { kind: 'symlink', target: header.linkname });
+        return false;
+      case 'link':
+        this.hardLink(path, header.linkname);
+        return false;
+      case 'directory':
+        if (this.selector.mayContain(path)) this.record(path, { kind: 'directory' });
+        return false;
+      default:
+        // Devices, fifos: an upper layer may put one where a file of interest was.
+        if (this.selector.mayContain(path)) this.contents.entries.delete(path);
+        return false;
+    }
   }
-  if (!isClosed(extract)) extract.end(undefined);
-}
 
-function isClosed(extract: Extract): boolean {
-  return extract.destroyed || extract.destroying;
-}
+  content(data: Buffer): void {
+    this.contents.entries.set(this.reading, { kind: 'file', data });
+  }
 
-function drained(extract: Extract): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      extract.off('drain', done);
-      extract.off('close', done);
-      resolve();
-    };
-    extract.on('drain', done);
-    extract.on('close', done);
-  });
-}
-
-async function collectEntries(
-  entries: AsyncIterable<TarEntry>,
-  selector: PathSelector,
-  limits: LayerLimits,
-  contents: LayerContents,
-  what: string,
-): Promise<void> {
-  let count = 0;
-  let keptBytes = 0;
-  try {
-    for await (const entry of entries) {
-      if (++count > limits.maxEntries) throw new LayerError('too-large', `${what} has more than ${limits.maxEntries} entries`);
-      const kept = await handleEntry(entry, selector, limits, contents);
-      keptBytes += kept;
-      if (keptBytes > limits.maxKeptBytes) {
-        throw new LayerError('too-large', `${what}: the files read for analysis exceed ${formatBytes(limits.maxKeptBytes)}`);
+  private whiteout(path: string, name: string): void {
+    const dir = parentOf(path);
+    if (name === OPAQUE_MARKER) {
+      if (dir === '' || this.selector.mayContain(dir)) {
+        this.retain(dir.length);
+        this.contents.opaqueDirs.push(dir);
       }
+      return;
     }
-  } catch (err) {
-    if (err instanceof Error && !(err instanceof LayerError) && TAR_FORMAT_ERRORS.test(err.message)) {
-      throw new LayerError('malformed', `${what} is not a valid tar archive: ${err.message}`);
-    }
-    throw err;
-  }
-}
-
-/** Records what one entry means for the paths of interest; returns the bytes kept. */
-async function handleEntry(entry: TarEntry, selector: PathSelector, limits: LayerLimits, contents: LayerContents): Promise<number> {
-  const { header } = entry;
-  const path = normaliseEntryPath(header.name);
-  if (path === null) return skip(entry);
-  const name = baseNameOf(path);
-  const dir = parentOf(path);
-  if (name === OPAQUE_MARKER) {
-    if (dir === '' || selector.mayContain(dir)) contents.opaqueDirs.push(dir);
-    return skip(entry);
-  }
-  if (name.startsWith(WHITEOUT_PREFIX)) {
     const target = joinPath(dir, name.slice(WHITEOUT_PREFIX.length));
-    if (selector.mayContain(target)) contents.whiteouts.push(target);
-    return skip(entry);
+    if (this.selector.mayContain(target)) {
+      this.retain(target.length);
+      this.contents.whiteouts.push(target);
+    }
   }
-  switch (header.type) {
-    case 'file':
-    case 'contiguous-file':
-      return handleFile(entry, path, selector, limits, contents);
-    case 'symlink':
-      if (selector.mayContain(path) && header.linkname) contents.entries.set(path, { kind: 'symlink', target: header.linkname });
-      return skip(entry);
-    case 'link':
-      handleHardLink(path, header.linkname ?? '', selector, contents);
-      return skip(entry);
-    case 'directory':
-      if (selector.mayContain(path)) contents.entries.set(path, { kind: 'directory' });
-      return skip(entry);
-    default:
-      // Devices, fifos: an upper layer may put one where a file of interest was.
-      if (selector.mayContain(path)) contents.entries.delete(path);
-      return skip(entry);
+
+  /** Whether the file's content is to be read; its size is checked against the limits first, from the header alone. */
+  private file(path: string, size: number): boolean {
+    const interest = this.selector.interestIn(path);
+    if (interest === 'note') this.record(path, { kind: 'present' });
+    if (interest !== 'keep') {
+      if (interest === null && this.selector.mayContain(path)) this.contents.entries.delete(path);
+      return false;
+    }
+    const { maxFileBytes } = this.limits;
+    if (size > maxFileBytes) {
+      this.record(path, { kind: 'too-large', size, limit: maxFileBytes });
+      return false;
+    }
+    // Unlike one file too large for its analyser, the sum is the memory bound of the whole scan.
+    this.retain(path.length + size);
+    this.reading = path;
+    return true;
   }
-}
 
-async function handleFile(entry: TarEntry, path: string, selector: PathSelector, limits: LayerLimits, contents: LayerContents): Promise<number> {
-  const interest = selector.interestIn(path);
-  if (interest === 'keep') {
-    const data = await readEntry(entry, path, limits.maxFileBytes);
-    contents.entries.set(path, { kind: 'file', data });
-    return data.length;
+  /** A hard link shares the content of an earlier entry of the same layer. */
+  private hardLink(path: string, linkname: string): void {
+    const target = normaliseEntryPath(linkname);
+    if (!this.selector.mayContain(path)) return;
+    const existing = target === null ? undefined : this.contents.entries.get(target);
+    if (existing && this.selector.interestIn(path) !== null) this.record(path, existing);
+    else this.contents.entries.delete(path);
   }
-  if (interest === 'note') contents.entries.set(path, { kind: 'present' });
-  else if (selector.mayContain(path)) contents.entries.delete(path);
-  return skip(entry);
-}
 
-/** A hard link shares the content of an earlier entry of the same layer. */
-function handleHardLink(path: string, linkname: string, selector: PathSelector, contents: LayerContents): void {
-  const target = normaliseEntryPath(linkname);
-  if (!selector.mayContain(path)) return;
-  const existing = target === null ? undefined : contents.entries.get(target);
-  if (existing && selector.interestIn(path) !== null) contents.entries.set(path, existing);
-  else contents.entries.delete(path);
-}
-
-async function readEntry(entry: TarEntry, path: string, maxBytes: number): Promise<Buffer> {
-  const tooLarge = (): LayerError =>
-    new LayerError('too-large', `${printable(path)} is larger than the ${formatBytes(maxBytes)} read per file`);
-  if ((entry.header.size ?? 0) > maxBytes) throw tooLarge();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for await (const chunk of entry) {
-    total += chunk.byteLength;
-    if (total > maxBytes) throw tooLarge();
-    chunks.push(chunk);
+  private record(path: string, entry: LayerEntry): void {
+    this.retain(path.length + (entry.kind === 'symlink' ? entry.target.length : 0));
+    this.contents.entries.set(path, entry);
   }
-  return Buffer.concat(chunks, total);
-}
 
-function skip(entry: TarEntry): number {
-  entry.resume();
-  return 0;
+  /**
+   * Everything kept counts against the layer's budget: file contents, and also the names
+   * and link targets that a hostile layer could make a megabyte long each.
+   */
+  private retain(bytes: number): void {
+    this.keptBytes += bytes;
+    if (this.keptBytes > this.limits.maxKeptBytes) {
+      throw new LayerError('too-large', `${this.what}: the files read for analysis exceed ${formatBytes(this.limits.maxKeptBytes)}`);
+    }
+  }
 }

@@ -22,7 +22,6 @@ export const RPM_BERKELEY_PATHS = ['var/lib/rpm/Packages', 'usr/lib/sysimage/rpm
 
 interface RpmDatabaseFile {
   path: string;
-  bytes: Buffer;
   read(bytes: Buffer, path: string): RpmHeaderPackage[];
 }
 
@@ -38,7 +37,9 @@ export const rpmAnalyser: Analyser = {
     if (!database) return { found: false, packages: [], notes: [] };
     let headers: RpmHeaderPackage[];
     try {
-      headers = database.read(database.bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
+      // Inside the try: a database over the per-file read limit throws here, failing this analyser only.
+      const bytes = files.read(database.path) ?? Buffer.alloc(0);
+      headers = database.read(bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
     } catch (err) {
       return failedAnalysis('RPM packages', err);
     }
@@ -59,15 +60,10 @@ export const rpmAnalyser: Analyser = {
  * the same file through a symlink.
  */
 function firstDatabase(files: ImageFiles): RpmDatabaseFile | null {
-  for (const path of RPM_SQLITE_PATHS) {
-    const bytes = files.read(path);
-    if (bytes) return { path, bytes, read: readRpmSqlite };
-  }
-  for (const path of RPM_BERKELEY_PATHS) {
-    const bytes = files.read(path);
-    if (bytes) return { path, bytes, read: readRpmBerkeley };
-  }
-  return null;
+  const sqlite = RPM_SQLITE_PATHS.find((path) => files.exists(path));
+  if (sqlite) return { path: sqlite, read: readRpmSqlite };
+  const berkeley = RPM_BERKELEY_PATHS.find((path) => files.exists(path));
+  return berkeley ? { path: berkeley, read: readRpmBerkeley } : null;
 }
 
 /** `epoch:version-release` as advisories write it; no epoch when the package has none (it compares as 0). */
