@@ -14,6 +14,10 @@ import { databases, type TestDialect } from './support/databases.js';
 const T0 = new Date('2026-11-27T10:00:00.250Z');
 const LEASE_MS = 60_000;
 
+/** Tags that a language collation orders differently from a byte-wise one (upper case, punctuation). */
+const MIXED_TAGS = ['v3', 'V2', 'v1', 'a.c', 'ab', 'a-b', 'B', '_x', '10', '9'];
+const CODE_POINT_ORDER = [...MIXED_TAGS].sort();
+
 function at(offsetMs: number): Date {
   return new Date(T0.getTime() + offsetMs);
 }
@@ -385,6 +389,15 @@ for (const dialect of await databases()) {
         assert.deepEqual(await allFindings(store, config.id), []);
       });
 
+      it('lists a configuration\'s images in code-point order of their tags', async (t) => {
+        const store = await fresh(dialect, t);
+        const config = await store.createConfig(configInput({ tags: null }), T0);
+        await scanOnce(store, at(1_000), MIXED_TAGS.map((tag) => image(tag, [])));
+        assert.deepEqual((await store.getConfig(config.id))?.images.map((known) => known.tag), CODE_POINT_ORDER);
+        assert.deepEqual((await store.listConfigs())[0]?.images.map((known) => known.tag), CODE_POINT_ORDER);
+        assert.deepEqual((await store.summary())[0]?.images.map((known) => known.tag), CODE_POINT_ORDER);
+      });
+
       it('keeps counts equal to the open findings by severity', async (t) => {
         const store = await fresh(dialect, t);
         const config = await store.createConfig(configInput({ tags: null }), T0);
@@ -616,6 +629,30 @@ for (const dialect of await databases()) {
 }
 
 function postgresOnly(dialect: TestDialect): void {
+  describe('a database with a language collation', () => {
+    it('orders tags as SQLite does, whatever collation the database was created with', async (t) => {
+      const admin = openPostgres(await dialect.createDatabase(), { poolSize: 1, statementTimeoutMs: 30_000 });
+      const name = `ecrscan_icu_${process.pid}_${Date.now()}`;
+      await sql`create database ${sql.id(name)} template template0 encoding 'UTF8' locale_provider icu icu_locale 'en-US'`.execute(admin);
+      const url = new URL(await dialect.createDatabase());
+      url.pathname = `/${name}`;
+      const store = await openStore(url.toString());
+      const icu = openPostgres(url.toString(), { poolSize: 1, statementTimeoutMs: 30_000 });
+      t.after(async () => {
+        await store.close();
+        await icu.destroy();
+        await sql`drop database ${sql.id(name)}`.execute(admin);
+        await admin.destroy();
+      });
+      const languageOrder = await sql<{ tag: string }>`select tag from unnest(${MIXED_TAGS}::text[]) as tag order by tag`.execute(icu);
+      assert.notDeepEqual(languageOrder.rows.map((row) => row.tag), CODE_POINT_ORDER, 'the database collation orders these tags differently');
+      const config = await store.createConfig(configInput({ tags: null }), T0);
+      await scanOnce(store, at(1_000), MIXED_TAGS.map((tag) => image(tag, [])));
+      assert.deepEqual((await store.getConfig(config.id))?.images.map((known) => known.tag), CODE_POINT_ORDER);
+      assert.deepEqual((await store.summary())[0]?.images.map((known) => known.tag), CODE_POINT_ORDER);
+    });
+  });
+
   describe('several processes on one database', () => {
     it('migrates once when three processes start at the same time', async () => {
       const url = await dialect.createDatabase();

@@ -4,6 +4,7 @@ import * as advisories from './2026-11-28-advisories.js';
 import * as inventories from './2026-11-29-inventories.js';
 import * as findingPath from './2026-11-30-finding-path.js';
 import * as revisionNotify from './2026-12-01-revision-notify.js';
+import * as tagCollation from './2026-12-02-tag-collation.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-29-inventories': inventories,
   '2026-11-30-finding-path': findingPath,
   '2026-12-01-revision-notify': revisionNotify,
+  '2026-12-02-tag-collation': tagCollation,
 };
