@@ -5,6 +5,7 @@ import { createAdvisoryLookup, saveAdvisories } from '../src/scanners/builtin/os
 import { matchInventory } from '../src/scanners/builtin/osv/matcher.js';
 import { migrateToLatest } from '../src/store/kysely-store.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
+import { median } from './support/measure.js';
 
 /**
  * Matching an inventory of 2,000 packages against 50,000 advisories in the SQLite store
@@ -105,10 +106,6 @@ function syntheticInventory(next: () => number): Inventory {
   return { os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' }, packages, analysers: {}, unsupported: [] };
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-}
 
 export async function benchAdvisoryMatch(): Promise<{ name: string; ms: number; target: string }[]> {
   const db = openSqlite(':memory:');

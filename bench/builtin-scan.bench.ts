@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,6 +21,8 @@ import type { Database } from '../src/store/tables.js';
 import { buildImage, buildLayer, pushImage, type LayerItem } from '../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE } from '../test/support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
+import { curlGunzip } from './support/curl-gunzip.js';
+import { median } from './support/measure.js';
 import type { BenchRow } from './support/table.js';
 
 /**
@@ -138,20 +139,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return performance.now() - started;
-}
-
-function curlGunzip(registry: RegistryServer, repository: string, digests: readonly string[]): Promise<void> {
-  const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${script}\nwait`], { stdio: 'inherit' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl | gunzip exited with ${code}`))));
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 function mib(bytes: number): number {

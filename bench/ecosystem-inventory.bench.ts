@@ -1,6 +1,4 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { buildRpmSqlite, packageHeaderBlob } from '../src/scanners/builtin/analysers/rpm/rpm-header-blob.js';
@@ -9,7 +7,7 @@ import { buildRpmDatabase, toolWorks, warnToolMissing } from '../test/support/ec
 import { buildImage, buildLayer, pushImage, type BuiltImage, type LayerItem } from '../test/support/image-builder.js';
 import type { BenchRow } from './support/table.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
-import { measured } from './support/measure.js';
+import { againstCurlGunzip } from './support/curl-gunzip.js';
 
 /**
  * Inventorying language and RPM packages must cost about what downloading and
@@ -96,21 +94,6 @@ async function buildRpmImage(): Promise<{ image: BuiltImage; packages: number; s
   return { image: buildImage([base, await buildLayer(filler)]), packages: RPM_PACKAGES, source: database.source };
 }
 
-
-function curlGunzip(registry: RegistryServer, repository: string, digests: readonly string[]): Promise<void> {
-  const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${script}\nwait`], { stdio: 'inherit' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl | gunzip exited with ${code}`))));
-  });
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
 async function benchImage(registry: RegistryServer, repository: string, image: BuiltImage, expected: number, name: string): Promise<BenchRow[]> {
   await pushImage({ url: registry.url }, repository, 'latest', image);
   const ref = { registry: registry.host, repository };
@@ -124,22 +107,7 @@ async function benchImage(registry: RegistryServer, repository: string, image: B
     inventoried = inventory.packages.length;
     if (inventoried < expected) throw new Error(`${name}: ${inventoried} packages inventoried, ${expected} expected`);
   };
-  for (let run = 0; run < WARM_UP_RUNS; run++) {
-    await pullAndAnalyse();
-    await curlGunzip(registry, repository, digests);
-  }
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const baselineRss = process.memoryUsage.rss();
-  let peakRss = 0;
-  for (let run = 0; run < RUNS; run++) {
-    const pull = await measured(pullAndAnalyse);
-    ours.push(pull.ms);
-    peakRss = Math.max(peakRss, pull.peakRss);
-    theirs.push((await measured(() => curlGunzip(registry, repository, digests))).ms);
-  }
-  const oursMs = median(ours);
-  const curlMs = median(theirs);
+  const { oursMs, curlMs, peakRss, baselineRss } = await againstCurlGunzip(pullAndAnalyse, { registry, repository, digests }, { warmUp: WARM_UP_RUNS, timed: RUNS });
   return [
     {
       name: `${name}: pull + inventory (${(compressed / 1024 ** 2).toFixed(1)} MiB, ${image.layers.length} layers, ${inventoried} packages)`,

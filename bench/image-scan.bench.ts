@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { createRegistryClient } from '../src/scanners/builtin/registry/registry-client.js';
 import { buildImage, buildLayer, pushImage, type BuiltImage, type LayerItem } from '../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE, DEBIAN_STATUS_INSTALLED } from '../test/support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
-import { measured } from './support/measure.js';
+import { againstCurlGunzip } from './support/curl-gunzip.js';
 
 /**
  * Pulling and analysing an image must cost about what downloading and decompressing it
@@ -62,21 +60,6 @@ async function buildBenchImage(): Promise<BuiltImage> {
   return buildImage(layers);
 }
 
-
-function curlGunzip(registry: RegistryServer, repository: string, digests: string[]): Promise<void> {
-  const script = digests.map((digest) => `curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null &`).join('\n');
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', ['-c', `${script}\nwait`], { stdio: 'inherit' });
-    child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`curl | gunzip exited with ${code}`))));
-  });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
 export async function benchImagePull(): Promise<ImagePullResult[]> {
   if (!findRegistryBinary()) {
     console.warn('SKIPPED: docker-registry not installed; the image pull benchmark did not run');
@@ -96,22 +79,7 @@ export async function benchImagePull(): Promise<ImagePullResult[]> {
       const inventory = await analyseImage({ client, repository, layers: resolved.layers, concurrency: RANDOM_LAYERS + 1 });
       if (inventory.packages.length < STATUS_PACKAGES) throw new Error('the bench image was not analysed');
     };
-    for (let run = 0; run < WARM_UP_RUNS; run++) {
-      await pullAndAnalyse();
-      await curlGunzip(registry, 'bench/app', digests);
-    }
-    const ours: number[] = [];
-    const theirs: number[] = [];
-    const baselineRss = process.memoryUsage.rss();
-    let peakRss = 0;
-    for (let run = 0; run < RUNS; run++) {
-      const pull = await measured(pullAndAnalyse);
-      ours.push(pull.ms);
-      peakRss = Math.max(peakRss, pull.peakRss);
-      theirs.push((await measured(() => curlGunzip(registry, 'bench/app', digests))).ms);
-    }
-    const oursMs = median(ours);
-    const curlMs = median(theirs);
+    const { oursMs, curlMs, peakRss, baselineRss } = await againstCurlGunzip(pullAndAnalyse, { registry, repository: 'bench/app', digests }, { warmUp: WARM_UP_RUNS, timed: RUNS });
     return [
       {
         name: `pull + analyse of a ${(compressed / 1024 ** 2).toFixed(0)} MiB image (${image.layers.length} layers)`,

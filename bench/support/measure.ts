@@ -12,3 +12,9 @@ export async function measured(fn: () => Promise<unknown>): Promise<{ ms: number
   }
   return { ms: performance.now() - started, peakRss: Math.max(peakRss, process.memoryUsage.rss()) };
 }
+
+/** The middle value (the upper one of an even count). */
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}

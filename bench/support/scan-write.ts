@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ScanConfig } from '../../src/domain/scan-config.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
+import { median } from './measure.js';
 import { syntheticFindings } from './synthetic-findings.js';
 
 /**
@@ -30,10 +31,6 @@ export interface WriteFigures {
   runs: number;
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-}
 
 function configInput(run: number): Omit<ScanConfig, 'id' | 'created'> {
   return { region: 'us-west-2', registry: '123456789012', repository: `bench/write-${run}`, tags: ['latest'], schedule: null, scanner: 'ecr', platform: null };
