@@ -156,7 +156,7 @@ async function* gunzip(source: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   const inflater = createGunzip({ chunkSize: 128 * 1024 });
   const feeding = pipeline(source, inflater).catch((err: unknown) => err);
   try {
-    for await (const chunk of inflater) yield chunk as Buffer;
+    for await (const chunk of chunksOf(inflater)) yield chunk;
   } catch (err) {
     throw corrupt(err, 'gzip');
   } finally {
