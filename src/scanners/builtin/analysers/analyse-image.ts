@@ -25,7 +25,8 @@ export function analyseFiles(
   for (const analyser of analysers) {
     const result = analyser.analyse(files, os);
     databaseFound ||= result.found;
-    packages.push(...result.packages);
+    // A loop, not `push(...)`: tens of thousands of arguments cost more than they should and could overflow the stack.
+    for (const pkg of result.packages) packages.push(pkg);
     unsupported.push(...result.notes);
   }
   for (const database of unread) {
@@ -45,7 +46,8 @@ function comparePackages(a: InstalledPackage, b: InstalledPackage): number {
 }
 
 function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  // Equal fields (the ecosystem, nearly always) are the same string: one identity check settles them.
+  return a === b ? 0 : a < b ? -1 : 1;
 }
 
 export interface AnalyseImageOptions {

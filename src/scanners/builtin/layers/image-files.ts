@@ -73,6 +73,7 @@ function imageFilesOf(entries: ReadonlyMap<string, LayerEntry>): ImageFiles {
     const resolved = lookup(path);
     return resolved === null ? null : (entries.get(resolved) ?? null);
   };
+  let sortedFiles: string[] | null = null;
   return {
     read(path) {
       const entry = resolve(path);
@@ -96,11 +97,17 @@ function imageFilesOf(entries: ReadonlyMap<string, LayerEntry>): ImageFiles {
       return found.sort();
     },
     allFiles() {
-      const found: string[] = [];
-      for (const [key, entry] of entries) if (isFile(entry)) found.push(key);
-      return found.sort();
+      // Several analysers walk every file: the image does not change, so it is sorted once.
+      sortedFiles ??= sortedFilesOf(entries);
+      return sortedFiles.slice();
     },
   };
+}
+
+function sortedFilesOf(entries: ReadonlyMap<string, LayerEntry>): string[] {
+  const found: string[] = [];
+  for (const [key, entry] of entries) if (isFile(entry)) found.push(key);
+  return found.sort();
 }
 
 function isFile(entry: LayerEntry): boolean {

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import { chunksOf, decompressLayer, formatBytes } from './decompress.js';
+import { chunksOf } from '../stream-chunks.js';
+import { decompressLayer, formatBytes } from './decompress.js';
 import { baseNameOf, joinPath, normaliseEntryPath, parentOf } from './entry-path.js';
 import { LayerError } from './layer-error.js';
 import type { PathSelector } from './path-selector.js';

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+import { chunksOf } from '../stream-chunks.js';
 import { createDigestVerifier, type DigestVerifier } from './digest.js';
 import { failureOf, type RequestDeadline } from './http.js';
 import { RegistryError } from './registry-error.js';
@@ -33,7 +34,8 @@ export class BlobStream extends Readable {
     super({ highWaterMark: 256 * 1024 });
     this.#options = options;
     this.#body = options.body;
-    this.#chunks = options.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    // Readable's own iterator would join whatever is buffered into a new copy at every step.
+    this.#chunks = chunksOf(options.body);
     this.#verifier = createDigestVerifier(options.digest, options.what);
     // Headers are in; from now on only the server's silence while we wait counts.
     options.deadline.pause();

@@ -120,6 +120,21 @@ describe('npm analyser: lock files', () => {
     );
   });
 
+  it('reports a name and version a lock pins at several install paths once, and each version of a name', () => {
+    const packages = {
+      'node_modules/ms': { version: '2.1.3' },
+      'node_modules/a/node_modules/ms': { version: '2.1.3' },
+      'node_modules/b/node_modules/ms': { version: '2.0.0' },
+      'node_modules/c/node_modules/ms': { version: 'v2.0.0' },
+      'node_modules/d/node_modules/ms': { version: '3.0.0' },
+    };
+    const result = analyse({ 'srv/app/package-lock.json': JSON.stringify({ lockfileVersion: 3, packages }), 'srv/other/package-lock.json': JSON.stringify({ lockfileVersion: 3, packages }) });
+    assert.deepEqual(
+      result.packages.map((p) => `${p.name}@${p.version} ${p.path}`).sort(),
+      ['ms@2.0.0 srv/app/package-lock.json', 'ms@2.0.0 srv/other/package-lock.json', 'ms@2.1.3 srv/app/package-lock.json', 'ms@2.1.3 srv/other/package-lock.json', 'ms@3.0.0 srv/app/package-lock.json', 'ms@3.0.0 srv/other/package-lock.json'],
+    );
+  });
+
   it('notes a broken lock file and keeps the other files’ packages', () => {
     const result = analyse({ 'a/package-lock.json': '{"lockfileVersion": 3, "packages": {', 'b/package-lock.json': lock });
     assert.deepEqual(result.packages.map((p) => p.path), ['b/package-lock.json']);

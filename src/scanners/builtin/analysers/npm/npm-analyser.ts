@@ -14,6 +14,7 @@ import { parseNpmLock } from './package-lock.js';
  * workspaces and cyclic links cost nothing and count nothing twice.
  */
 
+const NODE_MODULES = 'node_modules';
 const INSTALLED = ['**/node_modules/*/package.json', '**/node_modules/@*/*/package.json'];
 const LOCK_FILES = ['**/package-lock.json', '**/npm-shrinkwrap.json'];
 
@@ -33,7 +34,7 @@ export const npmAnalyser: Analyser = {
     for (const path of files.allFiles()) {
       if (installedSelector.interestIn(path) === 'keep') installed.push(path);
       // A lock file inside node_modules is a dependency's own; what it pins is installed beside it.
-      else if (lockSelector.interestIn(path) === 'keep' && !path.split('/').includes('node_modules')) locks.push(path);
+      else if (lockSelector.interestIn(path) === 'keep' && nodeModulesDepth(path) === 0) locks.push(path);
     }
     if (installed.length === 0 && locks.length === 0) return { found: false, packages: [], notes: [] };
     try {
@@ -47,10 +48,16 @@ export const npmAnalyser: Analyser = {
 function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks: readonly string[]): AnalyserResult {
   const packages: InstalledPackage[] = [];
   const problems: NpmFileProblem[] = [];
+  // Counted before duplicates are dropped, as the bound is on what the image makes us read.
+  let found = 0;
   const add = (pkg: NpmPackage, path: string): void => {
     packages.push({ ecosystem: 'npm', name: pkg.name, version: pkg.version, sourceName: null, sourceVersion: null, path });
-    if (packages.length > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`the image holds more than ${MAX_PACKAGES_PER_DATABASE} npm packages`);
+    countOne();
   };
+  const countOne = (): void => {
+    if (++found > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`the image holds more than ${MAX_PACKAGES_PER_DATABASE} npm packages`);
+  };
+  // Every installed manifest has a path of its own: no two of them can be the same package at the same path.
   for (const path of installed) {
     try {
       const pkg = readInstalled(files, path);
@@ -65,7 +72,11 @@ function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks:
     if (!bytes) continue;
     try {
       const lock = parseNpmLock(jsonText(bytes), path);
-      for (const pkg of lock.packages) add(pkg, path);
+      const pinned = new PinnedOnce();
+      for (const pkg of lock.packages) {
+        if (pinned.first(pkg)) add(pkg, path);
+        else countOne();
+      }
       problems.push(...lock.problems);
     } catch (err) {
       if (!(err instanceof NpmFileProblem)) throw err;
@@ -73,7 +84,31 @@ function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks:
     }
   }
   const notes = problems.map((problem) => `npm: ${problem.message} (left out)`);
-  return { found: true, packages: dedupe(packages), notes: boundedNotes(notes, 'npm files or entries left out') };
+  return { found: true, packages, notes: boundedNotes(notes, 'npm files or entries left out') };
+}
+
+/**
+ * One lock file pins the same name and version at every install path that holds a copy:
+ * reported once. Keyed by name, then version, without building a key string per entry.
+ */
+class PinnedOnce {
+  private readonly versions = new Map<string, string | Set<string>>();
+
+  first(pkg: NpmPackage): boolean {
+    const seen = this.versions.get(pkg.name);
+    if (seen === undefined) {
+      this.versions.set(pkg.name, pkg.version);
+      return true;
+    }
+    if (typeof seen === 'string') {
+      if (seen === pkg.version) return false;
+      this.versions.set(pkg.name, new Set([seen, pkg.version]));
+      return true;
+    }
+    if (seen.has(pkg.version)) return false;
+    seen.add(pkg.version);
+    return true;
+  }
 }
 
 /**
@@ -82,7 +117,7 @@ function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks:
  * skipped quietly; one that cannot be read at all is a problem worth a note.
  */
 function readInstalled(files: ImageFiles, path: string): NpmPackage | null {
-  const depth = path.split('/').filter((segment) => segment === 'node_modules').length;
+  const depth = nodeModulesDepth(path);
   if (depth > MAX_NODE_MODULES_DEPTH) throw new NpmFileProblem(path, `node_modules nested ${depth} deep, more than ${MAX_NODE_MODULES_DEPTH}`);
   const bytes = files.read(path);
   if (!bytes) return null;
@@ -103,13 +138,14 @@ function jsonText(bytes: Buffer): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
-/** The same package at the same path once (a hard link or a file listed twice). */
-function dedupe(packages: InstalledPackage[]): InstalledPackage[] {
-  const seen = new Set<string>();
-  return packages.filter((pkg) => {
-    const key = `${pkg.path}\n${pkg.name}\n${pkg.version}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+/** How many `node_modules` directories the path goes through. */
+function nodeModulesDepth(path: string): number {
+  let depth = 0;
+  for (let start = 0; start <= path.length; ) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    if (end - start === NODE_MODULES.length && path.startsWith(NODE_MODULES, start)) depth++;
+    start = end + 1;
+  }
+  return depth;
 }

@@ -28,12 +28,18 @@ export function isNpmPackageName(name: string): boolean {
   return name.length <= MAX_NAME_LENGTH && isSaneToken(name, MAX_NAME_LENGTH) && NAME.test(name);
 }
 
+/** `major.minor.patch`, no leading zeros, nothing around: what `cleanNpmVersion` gives back unchanged. */
+const PLAIN_VERSION = /^(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)\.(?:0|[1-9]\d*)$/;
+
 /**
  * The version as npm writes it once it has read it: `v1.2.3` and surrounding spaces are
  * dropped, as node-semver does. Null when it is not SemVer, which npm refuses to install;
  * such a version would sort below every advisory's `fixed` and look affected by all.
  */
 export function cleanNpmVersion(version: string): string | null {
+  // Nearly every installed version is already clean: it is its own clean form. (Long
+  // ones take the full parse, which knows node-semver's bound on length.)
+  if (version.length <= 64 && PLAIN_VERSION.test(version)) return version;
   const parsed = parseSemVer(version);
   if (!parsed) return null;
   const prerelease = parsed.prerelease.length > 0 ? `-${parsed.prerelease.join('.')}` : '';

@@ -128,6 +128,8 @@ describe('npm names and versions', () => {
   it('cleans versions as node-semver does and refuses what is not SemVer', () => {
     assert.equal(cleanNpmVersion('v1.2.3'), '1.2.3');
     assert.equal(cleanNpmVersion(' 1.2.3-beta.1+build '), '1.2.3-beta.1+build');
-    for (const version of ['1.2', 'latest', '^1.2.3', '1.2.3.4', '']) assert.equal(cleanNpmVersion(version), null, version);
+    for (const version of ['1.2', 'latest', '^1.2.3', '1.2.3.4', '', '01.2.3', `1.2.${'9'.repeat(300)}`]) assert.equal(cleanNpmVersion(version), null, version);
+    assert.equal(cleanNpmVersion('1.2.3\n'), '1.2.3');
+    for (const version of ['0.0.0', '10.20.30', `1.2.${'9'.repeat(100)}`]) assert.equal(cleanNpmVersion(version), version);
   });
 });

@@ -49,26 +49,29 @@ function checkCount(count: number, path: string): void {
 /** Versions 2 and 3: `"node_modules/a/node_modules/@s/b": { "version": …, "dev": … }`. */
 function readFlat(entries: Record<string, unknown>, path: string): LockResult {
   const result: LockResult = { packages: [], problems: [] };
+  // Only a note needs the entry's place, so it is written out for those alone.
+  const where = (installPath: string): string => `${path}, "${installPath.slice(0, 200)}"`;
   for (const [installPath, entry] of Object.entries(entries)) {
     // "" is the project itself; paths without node_modules are workspace sources.
     const at = installPath.lastIndexOf(NODE_MODULES);
     if (at < 0 || (at > 0 && installPath[at - 1] !== '/')) continue;
-    const where = `${path}, "${installPath.slice(0, 200)}"`;
     if (!isObject(entry)) {
-      result.problems.push(new NpmFileProblem(where, 'the entry is not an object'));
+      result.problems.push(new NpmFileProblem(where(installPath), 'the entry is not an object'));
       continue;
     }
     // Links point at workspace folders or local directories: source, not a registry package.
     if (entry.link === true || entry.dev === true) continue;
-    const folderName = installPath.slice(at + NODE_MODULES.length);
+    let pkg: NpmPackage;
     try {
       // An aliased install (`"foo": "npm:bar@1"`) is at node_modules/foo with `name: "bar"`.
-      result.packages.push(npmPackageOf(entry.name ?? folderName, entry.version, where));
-      checkCount(result.packages.length, path);
+      pkg = npmPackageOf(entry.name ?? installPath.slice(at + NODE_MODULES.length), entry.version, path);
     } catch (err) {
-      if (!(err instanceof NpmFileProblem) || err.path === path) throw err;
-      result.problems.push(err);
+      if (!(err instanceof NpmFileProblem)) throw err;
+      result.problems.push(new NpmFileProblem(where(installPath), err.reason));
+      continue;
     }
+    result.packages.push(pkg);
+    checkCount(result.packages.length, path);
   }
   return result;
 }
