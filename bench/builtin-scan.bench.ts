@@ -21,7 +21,7 @@ import type { Database } from '../src/store/tables.js';
 import { buildImage, buildLayer, pushImage, type LayerItem } from '../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE } from '../test/support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
-import { curlGunzip } from './support/curl-gunzip.js';
+import { startCurlGunzip } from './support/curl-gunzip.js';
 import { median } from './support/measure.js';
 import type { BenchRow } from './support/table.js';
 
@@ -156,6 +156,7 @@ export async function benchBuiltinScan(): Promise<BenchRow[]> {
   }
   const work = await mkdtemp(join(tmpdir(), 'bench-builtin-'));
   const registry = await startRegistry();
+  const curlGunzip = startCurlGunzip();
   let db: Kysely<Database> | null = null;
   try {
     const pushed = await pushBenchImage(registry);
@@ -204,7 +205,7 @@ export async function benchBuiltinScan(): Promise<BenchRow[]> {
     for (let run = 0; run < WARM_UP_RUNS; run++) {
       await forget();
       await scan(image);
-      await curlGunzip(registry, 'bench/app', pushed.digests);
+      await curlGunzip.run(registry, 'bench/app', pushed.digests);
     }
 
     collectGarbage();
@@ -222,7 +223,7 @@ export async function benchBuiltinScan(): Promise<BenchRow[]> {
           cold.push(await timed(() => scan(image)));
           coldBlobGets = counter.blobGets - before;
         },
-        async () => curl.push(await timed(() => curlGunzip(registry, 'bench/app', pushed.digests))),
+        async () => curl.push(await timed(() => curlGunzip.run(registry, 'bench/app', pushed.digests))),
         async () => pullOnly.push(await timed(() => pullAndAnalyse(image))),
       ];
       // Each run starts with another of the three, so that none is always the one after another's garbage.
@@ -280,6 +281,7 @@ export async function benchBuiltinScan(): Promise<BenchRow[]> {
     ];
   } finally {
     await db?.destroy();
+    await curlGunzip.stop();
     await registry.stop();
     await rm(work, { recursive: true, force: true });
   }
