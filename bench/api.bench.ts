@@ -2,6 +2,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { buildService } from './support/build-service.js';
 import { type LoadFigures, type LoadTarget, runLoad } from './support/load.js';
+import { apiRequests } from './support/dialect-load.js';
 import { BENCH_DATA_DIR } from './support/paths.js';
 import { type MemoryFigures, sampleMemory, type ServerProcess, startReferenceServer, startServiceProcess } from './support/processes.js';
 import { measureScanWrite, WRITE_FINDINGS, type WriteFigures } from './support/scan-write.js';
@@ -63,27 +64,10 @@ interface Endpoint {
 function endpoints(configIds: string[]): Endpoint[] {
   const middle = configIds[Math.floor(configIds.length / 2)] ?? '';
   let turn = 0;
-  let created = 0;
+  // The summary and the feed page carry the issue's ratio targets; registrations are recorded.
+  const roles: Endpoint['role'][] = ['target', 'target', 'recorded'];
   return [
-    { label: 'GET /summary (JSON)', request: { method: 'GET', path: '/summary', headers: { accept: 'application/json' } }, status: 200, role: 'target' },
-    {
-      label: 'GET /findings/{id} (Atom, first page)',
-      request: { method: 'GET', path: `/findings/${middle}`, headers: { accept: 'application/atom+xml' } },
-      status: 200,
-      role: 'target',
-    },
-    {
-      label: 'POST /configs/',
-      request: {
-        method: 'POST',
-        path: '/configs/',
-        headers: { 'content-type': 'application/json' },
-        // Every request registers a new repository, as users do.
-        body: () => JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: `bench/load-${created++}`, tags: ['latest', '1.*'] }),
-      },
-      status: 201,
-      role: 'recorded',
-    },
+    ...apiRequests(middle).map((request, i) => ({ ...request, role: roles[i] ?? 'recorded' })),
     {
       // Every request another configuration's feed, round the 1,000: no page is served from
       // memory twice in a row, so this measures rendering from the database.

@@ -19,7 +19,7 @@ import { migrateToLatest } from '../src/store/kysely-store.js';
 import { openSqlite } from '../src/store/sqlite/open-sqlite.js';
 import type { Database } from '../src/store/tables.js';
 import { buildImage, buildLayer, pushImage, type LayerItem } from '../test/support/image-builder.js';
-import { DEBIAN_12_OS_RELEASE } from '../test/support/package-fixtures.js';
+import { DEBIAN_12_OS_RELEASE, DEBIAN_12_VERSIONS_BELOW_FIXES } from '../test/support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, type RegistryServer } from '../test/support/registry-server.js';
 import { startCurlGunzip } from './support/curl-gunzip.js';
 import { median } from './support/measure.js';
@@ -53,20 +53,12 @@ const TARGET_RATIO = 1.5;
 const TARGET_WARM_MS = 100;
 const TARGET_RSS_MIB = 300;
 const FIXTURES = fileURLToPath(new URL('../test/fixtures/osv/debian-12/', import.meta.url));
-/** The fixture packages at versions just below a fix (see test/fixtures/osv/debian-12/README.md). */
-const OLDER_VERSIONS: Record<string, string> = {
-  libc6: '2.36-9+deb12u10',
-  libssl3: '3.0.18-1~deb12u1',
-  openssl: '3.0.18-1~deb12u1',
-  tar: '1.34+dfsg-1.2',
-  zlib1g: '1:1.2.11.dfsg-4',
-};
 const EXPECTED_FINDINGS = 10;
 
 async function benchStatus(): Promise<string> {
   const fixture = await readFile(join(FIXTURES, 'dpkg-status'), 'utf8');
   const real = fixture.replace(/^Package: (\S+)([\s\S]*?)^Version: .*$/gm, (stanza: string, name: string) => {
-    const version = OLDER_VERSIONS[name];
+    const version = DEBIAN_12_VERSIONS_BELOW_FIXES[name];
     return version ? stanza.replace(/^Version: .*$/m, `Version: ${version}`) : stanza;
   });
   const stanzas = [real.trimEnd()];

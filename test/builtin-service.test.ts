@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './support/cli-process.js';
 import { databases } from './support/databases.js';
 import { buildImage, buildIndex, buildLayer, type BuiltImage, type LayerItem, pushImage, pushIndex, type PushTarget } from './support/image-builder.js';
-import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED, DEBIAN_12_OS_RELEASE, FEDORA_39_OS_RELEASE } from './support/package-fixtures.js';
+import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED, DEBIAN_12_OS_RELEASE, DEBIAN_12_VERSIONS_BELOW_FIXES, FEDORA_39_OS_RELEASE } from './support/package-fixtures.js';
 import { findRegistryBinary, startRegistry, warnRegistryMissing, type RegistryServer } from './support/registry-server.js';
 
 /**
@@ -28,15 +28,6 @@ if (!installed) warnRegistryMissing('test/builtin-service.test.ts');
 const rpmInstalled = spawnSync('rpm', ['--version'], { stdio: 'ignore' }).status === 0;
 const dialects = installed ? await databases() : [];
 
-/** Versions just below a fix, each named in the package's own changelog (see the fixtures' README). */
-const OLDER_VERSIONS: Record<string, string> = {
-  libc6: '2.36-9+deb12u10',
-  libssl3: '3.0.18-1~deb12u1',
-  openssl: '3.0.18-1~deb12u1',
-  tar: '1.34+dfsg-1.2',
-  zlib1g: '1:1.2.11.dfsg-4',
-};
-
 interface ExpectedFinding {
   name: string;
   package: string;
@@ -45,7 +36,7 @@ interface ExpectedFinding {
   severity: string;
 }
 
-function expected(pkg: string, name: string, fixedVersion: string, severity = 'UNDEFINED', version = OLDER_VERSIONS[pkg] ?? ''): ExpectedFinding {
+function expected(pkg: string, name: string, fixedVersion: string, severity = 'UNDEFINED', version = DEBIAN_12_VERSIONS_BELOW_FIXES[pkg] ?? ''): ExpectedFinding {
   return { name, package: pkg, version, fixedVersion, severity };
 }
 
@@ -69,7 +60,7 @@ const ALPINE_FINDINGS: ExpectedFinding[] = [
 ];
 
 /** The stanzas with other versions (and architecture), the rest of each stanza as the system wrote it. */
-function rewriteStatus(status: string, versions: Record<string, string>, architecture?: string): string {
+function rewriteStatus(status: string, versions: Readonly<Record<string, string>>, architecture?: string): string {
   return status
     .split('\n\n')
     .map((stanza) => {
@@ -226,7 +217,7 @@ describe('the built-in scanner in the service', { skip: !installed && 'docker-re
   /** Every image the cases scan, pushed straight to the registry (the proxy counts only the service's traffic). */
   async function pushTestImages(target: PushTarget): Promise<TestImages> {
     const status = await readFile(join(DEBIAN_FIXTURES, 'dpkg-status'), 'utf8');
-    const olderStatus = rewriteStatus(status, OLDER_VERSIONS);
+    const olderStatus = rewriteStatus(status, DEBIAN_12_VERSIONS_BELOW_FIXES);
     const debianImage = async (text: string): Promise<BuiltImage> => buildImage([await buildLayer([...DEBIAN_BASE, { path: 'var/lib/dpkg/status', content: text }])]);
 
     const current = await debianImage(status);

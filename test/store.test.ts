@@ -631,10 +631,11 @@ for (const dialect of await databases()) {
 function postgresOnly(dialect: TestDialect): void {
   describe('a database with a language collation', () => {
     it('orders tags as SQLite does, whatever collation the database was created with', async (t) => {
-      const admin = openPostgres(await dialect.createDatabase(), { poolSize: 1, statementTimeoutMs: 30_000 });
+      const adminUrl = await dialect.createDatabase();
+      const admin = openPostgres(adminUrl, { poolSize: 1, statementTimeoutMs: 30_000 });
       const name = `ecrscan_icu_${process.pid}_${Date.now()}`;
       await sql`create database ${sql.id(name)} template template0 encoding 'UTF8' locale_provider icu icu_locale 'en-US'`.execute(admin);
-      const url = new URL(await dialect.createDatabase());
+      const url = new URL(adminUrl);
       url.pathname = `/${name}`;
       const store = await openStore(url.toString());
       const icu = openPostgres(url.toString(), { poolSize: 1, statementTimeoutMs: 30_000 });

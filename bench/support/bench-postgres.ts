@@ -1,6 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import pg from 'pg';
-import { findPostgresBin, type Releaser, startThrowawayServer } from '../../test/support/postgres-server.js';
+import { adminStatement, findPostgresBin, type Releaser, startThrowawayServer } from '../../test/support/postgres-server.js';
 import { startWatchdog } from '../../test/support/watchdog.js';
 
 /**
@@ -35,10 +34,10 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
     return {
       port: server.port,
       async createDatabase(name, template = 'template0') {
-        await admin(adminUrl, `create database ${identifier(name)} template ${identifier(template)} encoding 'UTF8'`);
+        await adminStatement(adminUrl, `create database ${identifier(name)} template ${identifier(template)} encoding 'UTF8'`);
         return `postgres://postgres@127.0.0.1:${server.port}/${name}`;
       },
-      dropDatabase: (name) => admin(adminUrl, `drop database if exists ${identifier(name)} with (force)`),
+      dropDatabase: (name) => adminStatement(adminUrl, `drop database if exists ${identifier(name)} with (force)`),
       stop,
     };
   } catch (err) {
@@ -50,14 +49,4 @@ export async function startBenchPostgres(): Promise<BenchPostgres> {
 function identifier(name: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`"${name}" is not a plain database name`);
   return name;
-}
-
-async function admin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }

@@ -25,7 +25,8 @@ function captureOutput(child: ChildProcess): () => string {
   return () => output;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
+/** Stops the child with SIGTERM, then SIGKILL if it has not exited within 15 s. */
+export function stopper(child: ChildProcess): () => Promise<void> {
   return async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');

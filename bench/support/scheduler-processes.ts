@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { stopper } from './processes.js';
 
 /** `ecrscan serve --scheduler-only` as its own process, the way a fleet of scanning processes runs. */
 export interface SchedulerProcess {
@@ -8,7 +8,6 @@ export interface SchedulerProcess {
 }
 
 const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 15_000;
 const READY = /scheduler running without the API/;
 
 /**
@@ -45,13 +44,6 @@ export async function startSchedulerProcess(entry: string, env: NodeJS.ProcessEn
   if (child.pid === undefined) throw new Error('the scheduler process has no pid');
   return {
     pid: child.pid,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: stopper(child),
   };
 }

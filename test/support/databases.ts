@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
 import { createKyselyStore } from '../../src/store/kysely-store.js';
 import { openStore, type StoreOptions } from '../../src/store/open-store.js';
 import { openPostgres } from '../../src/store/postgres/open-postgres.js';
 import type { Store } from '../../src/store/store.js';
 import type { Database } from '../../src/store/tables.js';
-import { findPostgresBin, type Releaser, startThrowawayServer, type ThrowawayServer } from './postgres-server.js';
+import { adminStatement, findPostgresBin, type Releaser, startThrowawayServer, type ThrowawayServer } from './postgres-server.js';
 import { startWatchdog, type Watchdog } from './watchdog.js';
 
 export type { ThrowawayServer } from './postgres-server.js';
@@ -127,13 +126,13 @@ function postgresOn(adminUrl: string, server: ThrowawayServer | null, releasers:
   // A throwaway server goes as a whole at the end; on a shared one, each database is dropped.
   if (!server) {
     releasers.push(async () => {
-      for (const name of created) await admin(adminUrl, `drop database if exists ${name} with (force)`);
+      for (const name of created) await adminStatement(adminUrl, `drop database if exists ${name} with (force)`);
     });
   }
   let count = 0;
   const createDatabase = async (template = 'template0'): Promise<string> => {
     const name = `ecrscan_test_${process.pid}_${++count}_${Math.random().toString(36).slice(2, 8)}`;
-    await admin(adminUrl, `create database ${name} template ${template} encoding 'UTF8'`);
+    await adminStatement(adminUrl, `create database ${name} template ${template} encoding 'UTF8'`);
     created.push(name);
     const url = new URL(adminUrl);
     url.pathname = `/${name}`;
@@ -213,14 +212,4 @@ async function emptyTables(db: Kysely<Database>): Promise<void> {
   // One statement for all tables, so that foreign keys between them need no ordering.
   if (rows.length > 0) await sql`truncate table ${sql.join(rows.map((row) => sql.table(row.name)))} restart identity`.execute(db);
   await sql`update store_meta set value = 0`.execute(db);
-}
-
-async function admin(url: string, statement: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
-  await client.connect();
-  try {
-    await client.query(statement);
-  } finally {
-    await client.end();
-  }
 }

@@ -331,3 +331,15 @@ R:libz.so.1.3.1
 a:0:0:755
 Z:Q1SbbSe+Ad3BOv8zHdL2gDnMj3sPc=
 `;
+
+/**
+ * The packages of the Debian 12 OSV fixtures (test/fixtures/osv/debian-12/) at versions
+ * just below a fix, each named in the package's own changelog (see the fixtures' README).
+ */
+export const DEBIAN_12_VERSIONS_BELOW_FIXES: Readonly<Record<string, string>> = {
+  libc6: '2.36-9+deb12u10',
+  libssl3: '3.0.18-1~deb12u1',
+  openssl: '3.0.18-1~deb12u1',
+  tar: '1.34+dfsg-1.2',
+  zlib1g: '1:1.2.11.dfsg-4',
+};

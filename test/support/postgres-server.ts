@@ -4,6 +4,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import pg from 'pg';
 import type { Watchdog } from './watchdog.js';
 
 /** What a test file's teardown runs, last registered first. */
@@ -118,4 +119,15 @@ function run(file: string, args: string[]): Promise<void> {
       else reject(new Error(`${file} ${args.join(' ')} exited with ${code}: ${output.trim()}`));
     });
   });
+}
+
+/** Runs one statement (`create database`, `drop database` …) on a connection of its own. */
+export async function adminStatement(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
