@@ -129,6 +129,7 @@ export async function removeConfig(db: Kysely<Database>, id: string): Promise<bo
     await trx.deleteFrom('findings').where('config_id', '=', id).execute();
     await trx.deleteFrom('images').where('config_id', '=', id).execute();
     await trx.deleteFrom('scan_runs').where('config_id', '=', id).execute();
+    await trx.deleteFrom('events').where('config_id', '=', id).execute();
     const deleted = Number(result.numDeletedRows) > 0;
     if (deleted) await bumpStoreRevision(trx);
     return deleted;

@@ -1,5 +1,6 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import { insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader } from './configs-repo.js';
+import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
@@ -60,6 +61,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     nextDueAt: () => earliestDue(db),
     summary: () => selectSummary(db),
     listFindings: (configId, query) => selectFindings(db, configId, query),
+    listEvents: (query) => selectEvents(db, query),
+    pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),
     revision: () => revisions.current(),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
     close: async () => {

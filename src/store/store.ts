@@ -1,3 +1,4 @@
+import type { EventPage, EventQuery } from '../domain/event.js';
 import type { Finding, StoredFinding, FindingStatus } from '../domain/finding.js';
 import type { ImageState, ImageStatus } from '../domain/image.js';
 import type { ConfigState, ConfigStatus, ScanConfig } from '../domain/scan-config.js';
@@ -97,6 +98,10 @@ export interface Store {
 
   summary(): Promise<SummaryConfig[]>;
   listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;
+  /** The event log: every change a write made, in commit order (see `ScanEvent.seq`). */
+  listEvents(query: EventQuery): Promise<EventPage>;
+  /** Deletes up to `batch` events older than `before`; returns how many went. */
+  pruneEvents(before: Date, batch: number): Promise<number>;
   /** Moves on every write that changes what reads return; caches key on it. */
   revision(): Promise<number>;
 

@@ -24,6 +24,7 @@ export interface ConfigsTable {
   lease_owner: string | null;
   lease_expires_at: number | null;
   revision: number;
+  failing_since: number | null;
 }
 
 export interface ImagesTable {
@@ -41,6 +42,7 @@ export interface ImagesTable {
   low: number;
   informational: number;
   undefined: number;
+  removed_at: number | null;
 }
 
 export interface FindingsTable {
@@ -63,6 +65,7 @@ export interface FindingsTable {
   fixed_at: number | null;
   seen_run: string;
   path: string | null;
+  close_reason: string | null;
 }
 
 export interface ScanRunsTable {
@@ -78,6 +81,20 @@ export interface ScanRunsTable {
   images: number | null;
 }
 
+export interface EventsTable {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  occurred_at: number;
+  config_id: string;
+  run_id: string | null;
+  tag: string | null;
+  digest: string | null;
+  severity: string | null;
+  /** JSON of the type's detail (`EventDetail`). */
+  detail: string;
+}
+
 /** Single-row counters; `revision` moves on every write that changes what reads return. */
 export interface StoreMetaTable {
   key: string;
@@ -90,4 +107,5 @@ export interface Database extends AdvisoryTables, InventoryTables {
   findings: FindingsTable;
   scan_runs: ScanRunsTable;
   store_meta: StoreMetaTable;
+  events: EventsTable;
 }
