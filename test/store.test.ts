@@ -370,23 +370,24 @@ for (const dialect of await databases()) {
         assert.equal((await allFindings(store, config.id, 'ACTIVE')).length, 1);
       });
 
-      it('removes images no longer listed, with their findings', async (t) => {
+      it('hides images no longer listed and closes their findings, which a returning tag reopens', async (t) => {
         const store = await fresh(dialect, t);
         const config = await store.createConfig(configInput({ tags: null }), T0);
         await scanOnce(store, at(1_000), [image('a', [finding('CVE-2026-0001', 'LOW')]), image('b', [finding('CVE-2026-0002', 'LOW')])]);
         await scanOnce(store, at(2_000), [image('b', [finding('CVE-2026-0002', 'LOW')])]);
-        const state = await store.getConfig(config.id);
-        assert.deepEqual(
-          state?.images.map((known) => known.tag),
-          ['b'],
-        );
-        assert.deepEqual(
-          (await allFindings(store, config.id)).map((stored) => stored.tag),
-          ['b'],
-        );
+        assert.deepEqual((await store.getConfig(config.id))?.images.map((known) => known.tag), ['b']);
+        assert.deepEqual((await store.summary())[0]?.images.map((known) => known.tag), ['b']);
+        assert.deepEqual((await allFindings(store, config.id, 'ACTIVE')).map((stored) => stored.tag), ['b']);
+        const closed = (await allFindings(store, config.id, 'FIXED')).map((stored) => [stored.tag, stored.fixedAt?.getTime()]);
+        assert.deepEqual(closed, [['a', at(2_000).getTime()]]);
         await scanOnce(store, at(3_000), []);
         assert.deepEqual((await store.getConfig(config.id))?.images, []);
-        assert.deepEqual(await allFindings(store, config.id), []);
+        assert.deepEqual(await allFindings(store, config.id, 'ACTIVE'), []);
+        assert.equal((await allFindings(store, config.id, 'FIXED')).length, 2);
+        await scanOnce(store, at(4_000), [image('a', [finding('CVE-2026-0001', 'LOW')])]);
+        const reopened = await allFindings(store, config.id, 'ACTIVE');
+        assert.deepEqual(reopened.map((stored) => [stored.tag, stored.firstSeen.getTime(), stored.fixedAt]), [['a', at(1_000).getTime(), null]]);
+        assert.deepEqual((await store.summary())[0]?.images.map((known) => [known.tag, known.counts]), [['a', { LOW: 1 }]]);
       });
 
       it('lists a configuration\'s images in code-point order of their tags', async (t) => {

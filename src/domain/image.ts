@@ -26,3 +26,11 @@ export interface ImageState {
   counts: SeverityCounts;
   scanner: string | null;
 }
+
+/**
+ * Whether an image's last scan failed, for the event log's `scan.failed` / `scan.recovered`
+ * transitions: anything but a completed scan or one not yet run is a failure to report.
+ */
+export function isFailingStatus(status: ImageStatus): boolean {
+  return status !== 'COMPLETE' && status !== 'PENDING';
+}

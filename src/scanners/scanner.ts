@@ -18,6 +18,11 @@ export interface ImageScanOutcome {
   status: ImageStatus;
   findings: Finding[];
   error: string | null;
+  /** Files (as in Finding.path) whose packages this scan could not establish —
+   *  an analyser that failed on the file, a file over the size limit, an unsupported
+   *  package database, or an ecosystem without advisory data. Open findings read from
+   *  these files stay open; absent or empty means the scan is complete. */
+  unsettledPaths?: string[];
 }
 
 /**

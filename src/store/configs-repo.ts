@@ -93,7 +93,13 @@ function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Inser
 export async function selectConfigs(db: Db): Promise<ConfigState[]> {
   const [rows, images] = await Promise.all([
     db.selectFrom('configs').selectAll().orderBy('created_at').orderBy('id').execute(),
-    db.selectFrom('images').select(['config_id', 'tag', 'digest', 'status']).orderBy('config_id').orderBy('tag').execute(),
+    db
+      .selectFrom('images')
+      .select(['config_id', 'tag', 'digest', 'status'])
+      .where('removed_at', 'is', null)
+      .orderBy('config_id')
+      .orderBy('tag')
+      .execute(),
   ]);
   const byConfig = new Map<string, ConfigImageStatus[]>();
   for (const image of images) {
@@ -111,6 +117,7 @@ export async function selectConfig(db: Db, id: string): Promise<ConfigState | un
     .selectFrom('images')
     .select(['tag', 'digest', 'status'])
     .where('config_id', '=', id)
+    .where('removed_at', 'is', null)
     .orderBy('tag')
     .execute();
   return toConfigState(

@@ -77,7 +77,7 @@ export async function selectSummary(db: Kysely<Database>): Promise<SummaryConfig
       .orderBy('created_at')
       .orderBy('id')
       .execute(),
-    db.selectFrom('images').selectAll().orderBy('config_id').orderBy('tag').execute(),
+    db.selectFrom('images').selectAll().where('removed_at', 'is', null).orderBy('config_id').orderBy('tag').execute(),
   ]);
   const byConfig = new Map<string, SummaryConfig>();
   const summary = configs.map((row): SummaryConfig => {

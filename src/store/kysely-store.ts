@@ -3,7 +3,8 @@ import { insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionR
 import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
-import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun, writeScan } from './scans-repo.js';
+import { writeScan } from './scan-commit.js';
+import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun } from './scans-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
 import type { Store } from './store.js';

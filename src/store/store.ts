@@ -33,6 +33,8 @@ export interface ImageResult {
   scanner: string;
   /** null when the scan did not get as far as findings: the previous ones stay as they were. */
   findings: Finding[] | null;
+  /** Files whose open findings this result must not close (see `ImageScanOutcome.unsettledPaths`). */
+  unsettledPaths?: string[];
 }
 
 export interface ScanResult {
