@@ -2,6 +2,7 @@ import { benchAdvisoryMatch } from './advisory-match.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
+import { benchEventLog } from './event-log.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
@@ -28,6 +29,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'builtin-scan': benchBuiltinScan,
   'ecosystem-inventory': benchEcosystemInventory,
   'scheduler-cycle': benchSchedulerCycle,
+  'event-log': benchEventLog,
   postgres: benchPostgres,
 };
 

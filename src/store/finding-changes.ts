@@ -1,17 +1,18 @@
 import type { EventFinding, FindingChange } from '../domain/event.js';
 import type { Finding } from '../domain/finding.js';
-import type { Severity } from '../domain/severity.js';
 
-/** A stored finding of one image as the scan commit compares it: its identity, values and state. */
-export interface PreviousFinding extends EventFinding {
+/** A stored finding of one image as the scan commit compares it: its row, values and state. */
+export interface PreviousFinding {
+  id: number;
+  finding: EventFinding;
   open: boolean;
 }
 
+/** A change to a finding that was stored before; new ones are told apart by the database. */
 export type FindingEventChange =
-  | { type: 'finding.new'; finding: EventFinding }
-  | { type: 'finding.reopened'; finding: EventFinding }
-  | { type: 'finding.changed'; finding: EventFinding; previous: FindingChange }
-  | { type: 'finding.fixed'; finding: EventFinding };
+  | { type: 'finding.reopened'; findingId: number; finding: EventFinding }
+  | { type: 'finding.changed'; findingId: number; finding: EventFinding; previous: FindingChange }
+  | { type: 'finding.fixed'; findingId: number; finding: EventFinding };
 
 /** Identity of a finding within one image, as the findings table's unique key has it. */
 export function findingKey(name: string, pkg: string | null): string {
@@ -19,8 +20,8 @@ export function findingKey(name: string, pkg: string | null): string {
 }
 
 /**
- * What a complete scan of one image changes in its findings: new, reopened, changed and
- * fixed ones. A previous open finding read from an unsettled file (one this scan could not
+ * What a complete scan of one image changes in the findings it had: reopened, changed and
+ * fixed ones (new ones are those the commit inserts). A previous open finding read from an unsettled file (one this scan could not
  * read) is not fixed, since nothing says it is gone.
  */
 export function diffFindings(previous: Map<string, PreviousFinding>, seen: Finding[], unsettledPaths: ReadonlySet<string>): FindingEventChange[] {
@@ -30,14 +31,14 @@ export function diffFindings(previous: Map<string, PreviousFinding>, seen: Findi
     const key = findingKey(finding.name, finding.package);
     seenKeys.add(key);
     const before = previous.get(key);
+    if (!before) continue;
     const now = toEventFinding(finding);
-    if (!before) changes.push({ type: 'finding.new', finding: now });
-    else if (!before.open) changes.push({ type: 'finding.reopened', finding: now });
-    else if (hasChanged(before, now)) changes.push({ type: 'finding.changed', finding: now, previous: changeOf(before) });
+    if (!before.open) changes.push({ type: 'finding.reopened', findingId: before.id, finding: now });
+    else if (hasChanged(before.finding, now)) changes.push({ type: 'finding.changed', findingId: before.id, finding: now, previous: changeOf(before.finding) });
   }
   for (const [key, before] of previous) {
-    if (!before.open || seenKeys.has(key) || isUnsettled(before, unsettledPaths)) continue;
-    changes.push({ type: 'finding.fixed', finding: withoutState(before) });
+    if (!before.open || seenKeys.has(key) || isUnsettled(before.finding, unsettledPaths)) continue;
+    changes.push({ type: 'finding.fixed', findingId: before.id, finding: before.finding });
   }
   return changes;
 }
@@ -60,13 +61,8 @@ function toEventFinding(finding: Finding): EventFinding {
   };
 }
 
-function withoutState(finding: PreviousFinding): EventFinding {
-  const { open: _open, ...rest } = finding;
-  return rest;
-}
-
 /** The values users act on: a new severity, a fix becoming available, a re-scored CVSS. */
-function hasChanged(before: PreviousFinding, now: EventFinding): boolean {
+function hasChanged(before: EventFinding, now: EventFinding): boolean {
   return (
     before.severity !== now.severity ||
     before.fixedVersion !== now.fixedVersion ||
@@ -75,6 +71,6 @@ function hasChanged(before: PreviousFinding, now: EventFinding): boolean {
   );
 }
 
-function changeOf(finding: PreviousFinding): { severity: Severity; fixedVersion: string | null; cvss: EventFinding['cvss'] } {
+function changeOf(finding: EventFinding): FindingChange {
   return { severity: finding.severity, fixedVersion: finding.fixedVersion, cvss: finding.cvss };
 }

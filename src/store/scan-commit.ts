@@ -3,7 +3,7 @@ import type { EventDetail } from '../domain/event.js';
 import type { Finding } from '../domain/finding.js';
 import { type ImageStatus, isFailingStatus } from '../domain/image.js';
 import { type Severity, zeroCounts } from '../domain/severity.js';
-import { appendEvents, type NewEvent } from './events-repo.js';
+import { appendEvents, type NewEvent, type PendingEvent } from './events-repo.js';
 import { diffFindings, findingKey, isUnsettled, type PreviousFinding } from './finding-changes.js';
 import type { ImageResult, ScanResult } from './store.js';
 import type { Database, ImagesTable } from './tables.js';
@@ -21,7 +21,7 @@ interface CommitContext {
   configId: string;
   runId: string;
   now: number;
-  events: NewEvent[];
+  events: PendingEvent[];
 }
 
 /**
@@ -147,13 +147,16 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
   const unsettled = new Set(image.unsettledPaths ?? []);
   // An image that was not there before has no findings yet: no need to read them.
   const previous = before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>();
+  await upsertFindings(context, imageId, findings);
+  let lastKnownId = 0;
+  for (const known of previous.values()) lastKnownId = Math.max(lastKnownId, known.id);
+  context.events.push({ type: 'finding.new*', configId: context.configId, runId: context.runId, imageId, afterFindingId: lastKnownId, tag: image.tag, digest });
   for (const change of diffFindings(previous, findings, unsettled)) {
     const detail: EventDetail = { finding: change.finding };
     if (change.type === 'finding.changed') detail.previous = change.previous;
     if (change.type === 'finding.fixed') detail.reason = 'not_found';
-    pushEvent(context, change.type, image.tag, digest, change.finding.severity, detail);
+    pushEvent(context, change.type, image.tag, digest, change.finding.severity, detail, change.findingId);
   }
-  await upsertFindings(context, imageId, findings);
   await closeUnseenFindings(context, imageId, unsettled);
   await refreshCounts(context.trx, imageId);
 }
@@ -198,20 +201,21 @@ function pushEvent(
   digest: string | null,
   severity: Severity | null,
   detail: EventDetail,
+  findingId: number | null = null,
 ): void {
-  context.events.push({ type, configId: context.configId, runId: context.runId, tag, digest, severity, detail });
+  context.events.push({ type, configId: context.configId, runId: context.runId, tag, digest, severity, detail, findingId });
 }
 
 async function previousFindings(trx: Transaction<Database>, imageId: number): Promise<Map<string, PreviousFinding>> {
   const rows = await trx
     .selectFrom('findings')
-    .select(['name', 'package', 'severity', 'version', 'fixed_version', 'uri', 'cvss_score', 'cvss_vector', 'aliases', 'path', 'fixed_at'])
+    .select(['id', 'name', 'package', 'severity', 'version', 'fixed_version', 'uri', 'cvss_score', 'cvss_vector', 'aliases', 'path', 'fixed_at'])
     .where('image_id', '=', imageId)
     .execute();
   const byKey = new Map<string, PreviousFinding>();
   for (const row of rows) {
     const pkg = row.package === '' ? null : row.package;
-    byKey.set(findingKey(row.name, pkg), {
+    const finding = {
       name: row.name,
       severity: row.severity as Severity,
       package: pkg,
@@ -221,8 +225,8 @@ async function previousFindings(trx: Transaction<Database>, imageId: number): Pr
       cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
       aliases: JSON.parse(row.aliases) as string[],
       path: row.path,
-      open: row.fixed_at === null,
-    });
+    };
+    byKey.set(findingKey(row.name, pkg), { id: Number(row.id), finding, open: row.fixed_at === null });
   }
   return byKey;
 }

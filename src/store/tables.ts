@@ -83,7 +83,6 @@ export interface ScanRunsTable {
 
 export interface EventsTable {
   seq: Generated<number>;
-  id: string;
   type: string;
   occurred_at: number;
   config_id: string;
@@ -91,8 +90,9 @@ export interface EventsTable {
   tag: string | null;
   digest: string | null;
   severity: string | null;
-  /** JSON of the type's detail (`EventDetail`). */
-  detail: string;
+  finding_id: number | null;
+  /** JSON of the type's detail (`EventDetail`); null when it is all in the finding row. */
+  detail: string | null;
 }
 
 /** Single-row counters; `revision` moves on every write that changes what reads return. */
