@@ -668,8 +668,8 @@ function postgresOnly(dialect: TestDialect): void {
           applied.rows.map((row) => row.name).sort(),
           Object.keys(migrations).sort(),
         );
-        const meta = await db.selectFrom('store_meta').selectAll().execute();
-        assert.deepEqual(meta, [{ key: 'revision', value: 0 }]);
+        const meta = await db.selectFrom('store_meta').select('key').orderBy('key').execute();
+        assert.deepEqual(meta.map((row) => row.key), ['event_id_salt', 'revision']);
       } finally {
         await Promise.all(dbs.map((db) => db.destroy()));
       }
