@@ -668,8 +668,9 @@ function postgresOnly(dialect: TestDialect): void {
           applied.rows.map((row) => row.name).sort(),
           Object.keys(migrations).sort(),
         );
-        const meta = await db.selectFrom('store_meta').select('key').orderBy('key').execute();
+        const meta = await db.selectFrom('store_meta').selectAll().orderBy('key').execute();
         assert.deepEqual(meta.map((row) => row.key), ['event_id_salt', 'revision']);
+        assert.equal(Number(meta.find((row) => row.key === 'revision')?.value), 0);
       } finally {
         await Promise.all(dbs.map((db) => db.destroy()));
       }
