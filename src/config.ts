@@ -19,6 +19,7 @@ export interface Config {
   osvSources: string[];
   insecureRegistries: string[];
   mode: RunMode;
+  eventRetentionMs: number;
 }
 
 export class ConfigError extends Error {
@@ -174,6 +175,18 @@ export const OPTIONS = [
       const mode = raw.trim();
       if (mode !== 'all' && mode !== 'api' && mode !== 'scheduler') throw new ConfigError(`${name} must be all, api or scheduler, got "${raw}"`);
       return mode;
+    },
+  }),
+  option({
+    key: 'eventRetentionMs',
+    env: 'ECRSCAN_EVENT_RETENTION',
+    flag: null,
+    default: '90d',
+    doc: 'How long the event log keeps events (a duration, at least `1h`); older ones are pruned in batches every hour.',
+    parse: (raw, name) => {
+      const ms = parseDuration(raw.trim());
+      if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "30d", got "${raw}"`);
+      return ms;
     },
   }),
 ] as const;

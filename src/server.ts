@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
@@ -69,6 +70,9 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
       scheduler.start();
       const started = scheduler;
       releasers.push(() => started.stop());
+      releasers.push(
+        startEventRetention({ store, clock, logger: deps.logger.child({ part: 'events' }), retentionMs: config.eventRetentionMs }),
+      );
     }
     let app: FastifyInstance | null = null;
     let url: string | null = null;

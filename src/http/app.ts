@@ -11,6 +11,7 @@ import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installErrorHandling, sendProblem } from './problem.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
+import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
@@ -63,6 +64,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const summaries = createSummaryCache(deps);
   registerSummaryRoutes(app, deps, summaries);
   registerFindingsRoutes(app, deps);
+  registerEventRoutes(app, deps);
   registerOpsRoutes(app, deps, summaries);
   answerOtherMethods(app, routes);
   return app;
