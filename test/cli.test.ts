@@ -55,6 +55,32 @@ describe('ecrscan CLI against a running server', () => {
     assert.equal(again.stderr, `ecrscan: no scan configuration with id ${id} (field: id)\n`);
   });
 
+  it('shows the event log, as a table and as JSON lines', async () => {
+    const file = join(dir, 'scan-config-events.json');
+    await writeFile(file, JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: 'test/events', tags: ['1'] }));
+    const added = await execute(['configs', 'add', file], env);
+    const id = /added ([0-9a-f-]{36})/.exec(added.stdout)?.[1];
+    assert.ok(id, added.stdout);
+    // ECR is unreachable here: the scan fails, and that transition is an event.
+    let lines: Array<{ type: string; configId: string; error?: string; cursor: string }> = [];
+    for (let attempt = 0; attempt < 150 && !lines.some((event) => event.type === 'scan.failed'); attempt++) {
+      const json = await execute(['events', '--json', '--config', id], env);
+      assert.equal(json.code, 0, json.stderr);
+      lines = json.stdout.trim() === '' ? [] : json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+      if (!lines.some((event) => event.type === 'scan.failed')) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const failed = lines.find((event) => event.type === 'scan.failed');
+    assert.ok(failed, `no scan.failed event: ${JSON.stringify(lines)}`);
+    assert.equal(failed.configId, id);
+    const table = await execute(['events', '--config', id, '--type', 'scan.failed'], env);
+    assert.equal(table.code, 0, table.stderr);
+    assert.match(table.stdout, /^TIME\s+EVENT\s+IMAGE\s+DETAIL$/m);
+    assert.match(table.stdout, /scan\.failed\s+test\/events\s/);
+    const none = await execute(['events', '--config', id, '--type', 'finding.new'], env);
+    assert.equal(none.stdout.trim(), 'no events yet');
+    await execute(['configs', 'rm', id], env);
+  });
+
   it('reports bad input in one line with a non-zero exit', async () => {
     const invalid = join(dir, 'invalid.json');
     await writeFile(invalid, JSON.stringify({ registry: '123456789012', repository: 'UPPER' }));
@@ -65,6 +91,8 @@ describe('ecrscan CLI against a running server', () => {
       { args: ['configs', 'frobnicate'], code: 2, stderr: /^ecrscan: unknown configs action "frobnicate"/ },
       { args: ['summary', '--colour'], code: 2, stderr: /^ecrscan: Unknown option '--colour'/ },
       { args: ['nope'], code: 2, stderr: /^ecrscan: unknown command "nope"/ },
+      { args: ['events', '--limit', '0'], code: 2, stderr: /^ecrscan: --limit must be from 1 to 1000, got "0"\n$/ },
+      { args: ['events', '--type', 'finding.exploded'], code: 1, stderr: /^ecrscan: type must be one or more of finding\.new, .* \(field: type\)\n$/ },
       { args: ['summary'], code: 1, stderr: /^ecrscan: cannot reach the server at http:\/\/127\.0\.0\.1:[0-9]+ \(ECONNREFUSED\)/, env: { ECRSCANAPI_URL: closedUrl } },
       { args: ['summary', '--url', 'ftp://x'], code: 2, stderr: /^ecrscan: the server URL must be http/ },
       { args: ['serve'], code: 2, stderr: /^ecrscan: PORT must be a whole number from 0 to 65535, got "eighty"\n$/, env: { PORT: 'eighty' } },
@@ -90,7 +118,7 @@ describe('ecrscan CLI against a running server', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const command of ['serve', 'configs', 'summary', 'scan']) {
+    for (const command of ['serve', 'configs', 'summary', 'scan', 'events']) {
       const help = await execute([command, '--help'], {});
       assert.equal(help.code, 0);
       assert.match(help.stdout, new RegExp(`ecrscan ${command}`));

@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
+import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
 import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
@@ -15,12 +16,13 @@ Usage:
   ecrscan configs list|add FILE|rm ID
   ecrscan summary [--json|--text]  findings by severity for every image
   ecrscan scan ID                  rescan a configuration now, with progress
+  ecrscan events [--follow]        what the scans changed: findings new and fixed, failures
 
 Client commands talk to the server at --url, else $ECRSCANAPI_URL, else http://127.0.0.1:8080,
 sending $ECRSCAN_API_TOKEN as a bearer token when set.
 Run "ecrscan COMMAND --help" for a command's options.`;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, configs: CONFIGS_HELP, summary: SUMMARY_HELP, scan: SCAN_HELP };
+const HELPS: Record<string, string> = { serve: SERVE_HELP, configs: CONFIGS_HELP, summary: SUMMARY_HELP, scan: SCAN_HELP, events: EVENTS_HELP };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   let parsed;
@@ -39,6 +41,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         timeout: { type: 'string' },
         'api-only': { type: 'boolean' },
         'scheduler-only': { type: 'boolean' },
+        config: { type: 'string' },
+        type: { type: 'string' },
+        severity: { type: 'string' },
+        limit: { type: 'string' },
+        follow: { type: 'boolean' },
         ...SERVE_FLAGS,
       },
     });
@@ -63,6 +70,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       return summaryCommand(client, values.json ? 'json' : values.text ? 'text' : 'table', out);
     case 'scan':
       return scanCommand(client, args[0], { wait: !values['no-wait'], timeoutMs: parseTimeout(values.timeout) }, out);
+    case 'events':
+      return eventsCommand(
+        client,
+        { config: values.config, type: values.type, severity: values.severity, limit: values.limit, follow: values.follow === true, json: values.json === true },
+        out,
+      );
     default:
       throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
   }

@@ -49,6 +49,7 @@ export const EventFinding = Type.Object({
 
 export const EventRepresentation = Type.Object({
   id: Type.String({ format: 'uuid', description: 'UUIDv7: time-ordered, unique; receivers de-duplicate on it' }),
+  cursor: Type.String({ description: 'the position of this event in the log: pass it as `after` to read what follows it' }),
   type: Type.Union(EVENT_TYPES.map((type) => Type.Literal(type))),
   time: Type.String({ format: 'date-time' }),
   configId: Type.String(),

@@ -6,7 +6,7 @@ import { isSeverity, SEVERITIES, type Severity } from '../../domain/severity.js'
 import { AppError } from '../../errors.js';
 import { renderEventFeed } from '../../feed/event-feed.js';
 import { nameBasedUuid } from '../../feed/name-based-uuid.js';
-import { decodeEventCursor } from '../../store/events-repo.js';
+import { decodeEventCursor, encodeEventCursor } from '../../store/events-repo.js';
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
 import { AnyIdParams, ConfigEventsQuery, EventsPage, EventsQuery } from '../event-schemas.js';
@@ -120,6 +120,7 @@ function etagOf(format: string, page: EventPage, url: string): string {
 export function eventJson(event: ScanEvent) {
   return {
     id: event.id,
+    cursor: encodeEventCursor(event.seq),
     type: event.type,
     time: event.time.toISOString(),
     configId: event.configId,
