@@ -1,4 +1,4 @@
-import type { Cvss } from './finding.js';
+import type { Cvss, Finding } from './finding.js';
 import type { ImageStatus } from './image.js';
 import type { Severity } from './severity.js';
 
@@ -22,17 +22,7 @@ export function isEventType(value: string): value is EventType {
 }
 
 /** What a finding event says about the finding: enough to act on without another request. */
-export interface EventFinding {
-  name: string;
-  severity: Severity;
-  package: string | null;
-  version: string | null;
-  fixedVersion: string | null;
-  uri: string | null;
-  cvss: Cvss | null;
-  aliases: string[];
-  path: string | null;
-}
+export type EventFinding = Omit<Finding, 'description'>;
 
 /** The values of an open finding before a `finding.changed`. */
 export interface FindingChange {

@@ -1,3 +1,4 @@
+import type { Finding } from '../domain/finding.js';
 import { escapeXmlAttribute, escapeXmlText } from './xml-escape.js';
 
 /** What every Atom (RFC 4287) feed of this service writes: the feed head and its checked values. */
@@ -42,6 +43,19 @@ ${linkElement('  ', 'self', requireText(input.selfUrl, 'selfUrl'), ATOM_MEDIA_TY
 export function linkElement(indent: string, rel: string, href: string, type: string | null): string {
   const typeAttribute = type === null ? '' : ` type="${type}"`;
   return `${indent}<link rel="${rel}" href="${escapeXmlAttribute(href)}"${typeAttribute}/>\n`;
+}
+
+/** The lines every entry about a finding shows, from the package to the advisory. */
+export function pushFindingLines(lines: string[], finding: Omit<Finding, 'description'>): void {
+  pushLine(lines, 'Package', finding.package);
+  pushLine(lines, 'Found in', finding.path);
+  pushLine(lines, 'Installed version', finding.version);
+  pushLine(lines, 'Fixed version', finding.fixedVersion);
+  const score = finding.cvss?.score;
+  if (typeof score === 'number' && Number.isFinite(score)) lines.push(`CVSS score: ${score.toFixed(1)}`);
+  pushLine(lines, 'CVSS vector', finding.cvss?.vector);
+  if (finding.aliases.length > 0) pushLine(lines, 'Aliases', finding.aliases.join(', '));
+  pushLine(lines, 'Advisory', finding.uri);
 }
 
 export function pushLine(lines: string[], label: string, value: string | null | undefined): void {

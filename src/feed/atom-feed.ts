@@ -1,5 +1,5 @@
 import type { StoredFinding } from '../domain/finding.js';
-import { type AtomFeedHead, feedHead, hasText, linkElement, pushLine, rfc3339, WEB_LINK } from './atom-elements.js';
+import { type AtomFeedHead, feedHead, hasText, linkElement, pushFindingLines, pushLine, rfc3339, WEB_LINK } from './atom-elements.js';
 import { nameBasedUuid } from './name-based-uuid.js';
 import { escapeXmlAttribute, escapeXmlText } from './xml-escape.js';
 
@@ -76,15 +76,7 @@ function entryTitle(finding: StoredFinding, repository: string): string {
 function contentLines(finding: StoredFinding, repository: string): string[] {
   const lines = [`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`, `Image: ${repository}:${finding.tag}`];
   pushLine(lines, 'Digest', finding.digest);
-  pushLine(lines, 'Package', finding.package);
-  pushLine(lines, 'Found in', finding.path);
-  pushLine(lines, 'Installed version', finding.version);
-  pushLine(lines, 'Fixed version', finding.fixedVersion);
-  const score = finding.cvss?.score;
-  if (typeof score === 'number' && Number.isFinite(score)) lines.push(`CVSS score: ${score.toFixed(1)}`);
-  pushLine(lines, 'CVSS vector', finding.cvss?.vector);
-  if (finding.aliases.length > 0) pushLine(lines, 'Aliases', finding.aliases.join(', '));
-  pushLine(lines, 'Advisory', finding.uri);
+  pushFindingLines(lines, finding);
   if (finding.status === 'FIXED' && finding.fixedAt !== null) {
     lines.push(`Fixed in the image since: ${rfc3339(finding.fixedAt, 'fixedAt')}`);
   }

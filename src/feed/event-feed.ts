@@ -1,5 +1,5 @@
 import type { ScanEvent } from '../domain/event.js';
-import { type AtomFeedHead, feedHead, hasText, linkElement, pushLine, rfc3339, WEB_LINK } from './atom-elements.js';
+import { type AtomFeedHead, feedHead, hasText, linkElement, pushFindingLines, pushLine, rfc3339, WEB_LINK } from './atom-elements.js';
 import { escapeXmlAttribute, escapeXmlText } from './xml-escape.js';
 
 /**
@@ -78,14 +78,7 @@ export function eventLines(event: ScanEvent): string[] {
   const finding = event.detail.finding;
   if (finding) {
     lines.push(`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`);
-    pushLine(lines, 'Package', finding.package);
-    pushLine(lines, 'Installed version', finding.version);
-    pushLine(lines, 'Fixed version', finding.fixedVersion);
-    pushLine(lines, 'Found in', finding.path);
-    const score = finding.cvss?.score;
-    if (typeof score === 'number' && Number.isFinite(score)) lines.push(`CVSS score: ${score.toFixed(1)}`);
-    pushLine(lines, 'CVSS vector', finding.cvss?.vector);
-    pushLine(lines, 'Advisory', finding.uri);
+    pushFindingLines(lines, finding);
   }
   const previous = event.detail.previous;
   if (previous) {

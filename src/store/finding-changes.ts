@@ -48,17 +48,8 @@ export function isUnsettled(finding: Pick<EventFinding, 'path'>, unsettledPaths:
 }
 
 function toEventFinding(finding: Finding): EventFinding {
-  return {
-    name: finding.name,
-    severity: finding.severity,
-    package: finding.package,
-    version: finding.version,
-    fixedVersion: finding.fixedVersion,
-    uri: finding.uri,
-    cvss: finding.cvss,
-    aliases: finding.aliases,
-    path: finding.path,
-  };
+  const { description: _description, ...rest } = finding;
+  return rest;
 }
 
 /** The values users act on: a new severity, a fix becoming available, a re-scored CVSS. */

@@ -1,8 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { StoredFinding } from '../domain/finding.js';
 import type { ConfigStatus } from '../domain/scan-config.js';
-import { type Severity } from '../domain/severity.js';
-import { toDate, toImageState } from './rows.js';
+import { toDate, toFinding, toImageState } from './rows.js';
 import type { FindingsPage, FindingsQuery, SummaryConfig } from './store.js';
 import type { Database } from './tables.js';
 
@@ -45,20 +44,11 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
   const last = page.at(-1);
   const findings = page.map(
     (row): StoredFinding => ({
+      ...toFinding(row),
       id: Number(row.id),
       configId: row.config_id,
       tag: row.tag,
       digest: row.digest,
-      name: row.name,
-      severity: row.severity as Severity,
-      package: row.package === '' ? null : row.package,
-      version: row.version,
-      fixedVersion: row.fixed_version,
-      uri: row.uri,
-      description: row.description,
-      cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
-      aliases: JSON.parse(row.aliases) as string[],
-      path: row.path,
       firstSeen: new Date(Number(row.first_seen)),
       lastSeen: new Date(Number(row.last_seen)),
       fixedAt: toDate(row.fixed_at),

@@ -1,8 +1,9 @@
 import type { Selectable } from 'kysely';
+import type { Finding } from '../domain/finding.js';
 import type { ImageState, ImageStatus } from '../domain/image.js';
 import type { ConfigImageStatus, ConfigState, ConfigStatus, ScanConfig, ScannerId } from '../domain/scan-config.js';
-import { compactCounts } from '../domain/severity.js';
-import type { ConfigsTable, ImagesTable } from './tables.js';
+import { compactCounts, type Severity } from '../domain/severity.js';
+import type { ConfigsTable, FindingsTable, ImagesTable } from './tables.js';
 
 export function toDate(ms: number | null): Date | null {
   return ms === null ? null : new Date(Number(ms));
@@ -50,5 +51,26 @@ export function toImageState(row: Selectable<ImagesTable>): ImageState {
       INFORMATIONAL: Number(row.informational),
       UNDEFINED: Number(row.undefined),
     }),
+  };
+}
+
+type FindingColumns = Pick<
+  Selectable<FindingsTable>,
+  'name' | 'severity' | 'package' | 'version' | 'fixed_version' | 'uri' | 'cvss_score' | 'cvss_vector' | 'aliases' | 'path'
+>;
+
+/** A finding as scanners report it, from its stored row (the description where it was read). */
+export function toFinding(row: FindingColumns & { description?: string | null }): Finding {
+  return {
+    name: row.name,
+    severity: row.severity as Severity,
+    package: row.package === '' ? null : row.package,
+    version: row.version,
+    fixedVersion: row.fixed_version,
+    uri: row.uri,
+    description: row.description ?? null,
+    cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
+    aliases: JSON.parse(row.aliases) as string[],
+    path: row.path,
   };
 }

@@ -5,6 +5,7 @@ import { type ImageStatus, isFailingStatus } from '../domain/image.js';
 import { type Severity, zeroCounts } from '../domain/severity.js';
 import { appendEvents, type NewEvent, type PendingEvent } from './events-repo.js';
 import { diffFindings, findingKey, isUnsettled, type PreviousFinding } from './finding-changes.js';
+import { toFinding } from './rows.js';
 import type { ImageResult, ScanResult } from './store.js';
 import type { Database, ImagesTable } from './tables.js';
 
@@ -214,19 +215,8 @@ async function previousFindings(trx: Transaction<Database>, imageId: number): Pr
     .execute();
   const byKey = new Map<string, PreviousFinding>();
   for (const row of rows) {
-    const pkg = row.package === '' ? null : row.package;
-    const finding = {
-      name: row.name,
-      severity: row.severity as Severity,
-      package: pkg,
-      version: row.version,
-      fixedVersion: row.fixed_version,
-      uri: row.uri,
-      cvss: row.cvss_score === null && row.cvss_vector === null ? null : { score: row.cvss_score, vector: row.cvss_vector },
-      aliases: JSON.parse(row.aliases) as string[],
-      path: row.path,
-    };
-    byKey.set(findingKey(row.name, pkg), { id: Number(row.id), finding, open: row.fixed_at === null });
+    const { description: _description, ...finding } = toFinding(row);
+    byKey.set(findingKey(finding.name, finding.package), { id: Number(row.id), finding, open: row.fixed_at === null });
   }
   return byKey;
 }
