@@ -5,6 +5,17 @@ import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
 import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun } from './scans-repo.js';
+import { claim, finish, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
+import {
+  changeSubscription,
+  countFailing,
+  insertDelivery,
+  insertSubscription,
+  pruneFinishedDeliveries,
+  removeSubscription,
+  selectSubscription,
+  selectSubscriptions,
+} from './subscriptions-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
 import type { Store } from './store.js';
@@ -38,6 +49,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
   const { dialect } = options;
   const read = storeRevisionReader(db);
   const revisions = options.revisions?.(read) ?? queriedRevisions(read);
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of listeners) listener();
+  };
+  let watching = false;
   /** A write, after which this process's next revision read must see it. */
   const writing =
     <A extends unknown[], R>(write: (...args: A) => Promise<R>) =>
@@ -46,6 +62,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         return await write(...args);
       } finally {
         revisions.written();
+        changed();
       }
     };
   return {
@@ -65,6 +82,28 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     listEvents: (query) => selectEvents(db, query),
     pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),
     revision: () => revisions.current(),
+    onChange: (listener) => {
+      listeners.add(listener);
+      if (!watching) {
+        watching = true;
+        revisions.watch?.(changed);
+      }
+      return () => listeners.delete(listener);
+    },
+    createSubscription: (input, now) => insertSubscription(db, input, now),
+    listSubscriptions: () => selectSubscriptions(db),
+    getSubscription: (id) => selectSubscription(db, id),
+    updateSubscription: (id, patch, now) => changeSubscription(db, id, patch, now),
+    deleteSubscription: (id) => removeSubscription(db, id),
+    listDeliveries: (subscriptionId, limit) => selectDeliveries(db, subscriptionId, limit),
+    enqueueDelivery: (delivery, now) => insertDelivery(db, delivery, now),
+    relayEvents: (limit, plan, now) => relay(db, dialect, limit, plan, now),
+    relayPeriodicDigests: (now, plan) => relayPeriodic(db, dialect, now, plan),
+    claimDeliveries: (owner, now, leaseMs, limit) => claim(db, dialect, owner, now, leaseMs, limit),
+    finishDelivery: (outcome, failingAfter) => finish(db, outcome, failingAfter),
+    releaseDeliveries: (owner) => release(db, owner),
+    countFailingSubscriptions: () => countFailing(db),
+    pruneDeliveries: (before, batch) => pruneFinishedDeliveries(db, before, batch),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
     close: async () => {
       await revisions.close();

@@ -8,6 +8,8 @@ export interface RevisionSource {
   /** Told after each of this process's writes, so that its next read sees the write. */
   written(): void;
   close(): Promise<void>;
+  /** Calls `listener` whenever another process's write is learnt of (PostgreSQL notifications). */
+  watch?(listener: () => void): void;
 }
 
 export function queriedRevisions(read: () => Promise<number>): RevisionSource {

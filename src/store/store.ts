@@ -3,6 +3,7 @@ import type { Finding, StoredFinding, FindingStatus } from '../domain/finding.js
 import type { ImageState, ImageStatus } from '../domain/image.js';
 import type { ConfigState, ConfigStatus, ScanConfig } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
+import type { SubscriptionStore } from './subscription-store.js';
 
 export type ScanTrigger = 'schedule' | 'manual';
 export type RunOutcome = 'QUEUED' | 'RUNNING' | 'COMPLETE' | 'PARTIAL' | 'FAILED' | 'ABANDONED';
@@ -77,7 +78,7 @@ export interface FindingsPage {
  * Everything the service keeps. One implementation over Kysely serves every dialect;
  * callers pass the time in, so that tests can drive a clock.
  */
-export interface Store {
+export interface Store extends SubscriptionStore {
   createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState>;
   listConfigs(): Promise<ConfigState[]>;
   getConfig(id: string): Promise<ConfigState | undefined>;
@@ -106,6 +107,12 @@ export interface Store {
   pruneEvents(before: Date, batch: number): Promise<number>;
   /** Moves on every write that changes what reads return; caches key on it. */
   revision(): Promise<number>;
+
+  /**
+   * Calls `listener` after each write of this process and, on PostgreSQL, whenever another
+   * process commits one: the cue for work that follows the event log. Returns its remover.
+   */
+  onChange(listener: () => void): () => void;
 
   ping(): Promise<void>;
   close(): Promise<void>;

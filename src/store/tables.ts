@@ -1,6 +1,7 @@
 import type { Generated } from 'kysely';
 import type { AdvisoryTables } from './advisory-tables.js';
 import type { InventoryTables } from './inventory-tables.js';
+import type { NotifyTables } from './notify-tables.js';
 
 /**
  * Row types of the tables the migrations create. Times are Unix milliseconds in a
@@ -101,7 +102,7 @@ export interface StoreMetaTable {
   value: number;
 }
 
-export interface Database extends AdvisoryTables, InventoryTables {
+export interface Database extends AdvisoryTables, InventoryTables, NotifyTables {
   configs: ConfigsTable;
   images: ImagesTable;
   findings: FindingsTable;

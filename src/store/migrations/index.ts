@@ -6,6 +6,7 @@ import * as findingPath from './2026-11-30-finding-path.js';
 import * as revisionNotify from './2026-12-01-revision-notify.js';
 import * as tagCollation from './2026-12-02-tag-collation.js';
 import * as events from './2026-12-07-events.js';
+import * as subscriptions from './2026-12-07-subscriptions.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-01-revision-notify': revisionNotify,
   '2026-12-02-tag-collation': tagCollation,
   '2026-12-07-events': events,
+  '2026-12-07-subscriptions': subscriptions,
 };

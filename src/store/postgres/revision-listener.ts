@@ -42,6 +42,7 @@ export function listenForRevisions(options: RevisionListenerOptions): RevisionSo
   /** The revision readers may take without asking; null when it must be read. */
   let known: number | null = null;
   let highestNotified = 0;
+  const watchers: Array<() => void> = [];
   /**
    * Moves whenever a read in flight may have started too early to be trusted: this process
    * wrote (the read may predate the write), or the listening connection came or went
@@ -55,6 +56,7 @@ export function listenForRevisions(options: RevisionListenerOptions): RevisionSo
     if (!Number.isSafeInteger(revision)) return;
     highestNotified = Math.max(highestNotified, revision);
     if (known !== null) known = Math.max(known, revision);
+    for (const watcher of watchers) watcher();
   }
 
   function lose(lost: Client, err: unknown): void {
@@ -102,12 +104,15 @@ export function listenForRevisions(options: RevisionListenerOptions): RevisionSo
     retryMs = baseRetryMs;
   }
 
+  function start(): void {
+    if (started) return;
+    started = true;
+    void connect();
+  }
+
   return {
     async current() {
-      if (!started) {
-        started = true;
-        void connect();
-      }
+      start();
       if (listening && known !== null) return known;
       const trusted = listening;
       const startedAt = generation;
@@ -118,6 +123,10 @@ export function listenForRevisions(options: RevisionListenerOptions): RevisionSo
     written() {
       known = null;
       generation++;
+    },
+    watch(listener) {
+      watchers.push(listener);
+      start();
     },
     async close() {
       closed = true;
