@@ -20,6 +20,9 @@ export interface Config {
   insecureRegistries: string[];
   mode: RunMode;
   eventRetentionMs: number;
+  publicUrl: string | null;
+  webhookAllowPrivate: boolean;
+  webhookTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +191,35 @@ export const OPTIONS = [
       if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "30d", got "${raw}"`);
       return ms;
     },
+  }),
+  option({
+    key: 'publicUrl',
+    env: 'ECRSCAN_PUBLIC_URL',
+    flag: null,
+    default: '',
+    doc: 'The URL users reach the service at, for links in webhook messages; by default `http://HOST:PORT`.',
+    parse: (raw, name) => {
+      const value = raw.trim().replace(/\/+$/, '');
+      if (value === '') return null;
+      if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL without query or fragment, got "${raw}"`);
+      return value;
+    },
+  }),
+  option({
+    key: 'webhookAllowPrivate',
+    env: 'ECRSCAN_WEBHOOK_ALLOW_PRIVATE',
+    flag: null,
+    default: 'false',
+    doc: 'Allow webhook URLs that are or resolve to loopback, private or link-local addresses (on-premise receivers, tests).',
+    parse: boolean,
+  }),
+  option({
+    key: 'webhookTimeoutMs',
+    env: 'ECRSCAN_WEBHOOK_TIMEOUT_MS',
+    flag: null,
+    default: '10000',
+    doc: 'How long a webhook receiver has to answer, in milliseconds, before the attempt counts as failed.',
+    parse: integer(100, 120_000),
   }),
 ] as const;
 

@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFIG_NOT_FOUND: { status: 404, title: 'Scan configuration not found' },
+  SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'Subscription not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },

@@ -5,6 +5,8 @@ import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
+import { createNotifier, type Notifier } from './notify/notifier.js';
+import { createNotifyMetrics } from './notify/notify-metrics.js';
 import type { ScannerSet, ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/open-store.js';
@@ -52,7 +54,10 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     });
     releasers.push(() => store.close());
     const metrics = createMetrics();
+    const notifyMetrics = createNotifyMetrics(metrics.registry, () => store.countFailingSubscriptions());
+    const publicUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     let scheduler: Scheduler | null = null;
+    let notifier: Notifier | null = null;
     if (config.mode !== 'api') {
       const scanners = deps.scanners({ ...store, database: db });
       releasers.push(() => scanners.close());
@@ -73,11 +78,25 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
       releasers.push(
         startEventRetention({ store, clock, logger: deps.logger.child({ part: 'events' }), retentionMs: config.eventRetentionMs }),
       );
+      // Webhooks are delivered by the processes that scan: API-only processes stay request-bound.
+      notifier = createNotifier({
+        store,
+        clock,
+        logger: deps.logger.child({ part: 'notify' }),
+        metrics: notifyMetrics,
+        publicUrl,
+        allowPrivate: config.webhookAllowPrivate,
+        timeoutMs: config.webhookTimeoutMs,
+      });
+      notifier.start();
+      const delivering = notifier;
+      releasers.push(() => delivering.stop());
     }
+    const notifications = { allowPrivate: config.webhookAllowPrivate, publicUrl, wake: () => notifier?.wake() };
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      app = await buildApp({ store, config, logger: deps.logger, metrics, clock, ...(scheduler ? { scans: scheduler } : {}) });
+      app = await buildApp({ store, config, logger: deps.logger, metrics, clock, notifications, ...(scheduler ? { scans: scheduler } : {}) });
       const built = app;
       // Fastify's close drains in-flight requests before it resolves.
       releasers.push(() => built.close());

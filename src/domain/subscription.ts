@@ -46,6 +46,8 @@ export interface Subscription {
 export interface SigningSubscription extends Subscription {
   secret: string;
   previousSecret: string | null;
+  /** Events at or below this log position predate the subscription and never reach it. */
+  startSeq: number;
 }
 
 export interface SubscriptionInput {
@@ -71,7 +73,7 @@ export interface SubscriptionPatch {
   rotate?: { secret: string; previousExpiresAt: Date };
 }
 
-export const DELIVERY_STATUSES = ['pending', 'delivered', 'expired'] as const;
+export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 export type DeliveryKind = 'run' | 'periodic' | 'test';
 

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
+import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   metrics: Metrics;
   clock: Clock;
   scans?: ScanControl;
+  /** Webhook URL rules, links in messages, and a cue for this process's delivery worker. */
+  notifications?: { allowPrivate: boolean; publicUrl: string; wake(): void };
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -66,6 +69,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerFindingsRoutes(app, deps);
   registerEventRoutes(app, deps);
   registerOpsRoutes(app, deps, summaries);
+  registerSubscriptionRoutes(app, deps);
   answerOtherMethods(app, routes);
   return app;
 }

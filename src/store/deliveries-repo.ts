@@ -181,7 +181,7 @@ function toClaimed(row: Selectable<DeliveriesTable>, subscription: ClaimedDelive
  */
 export async function finish(db: Kysely<Database>, outcome: DeliveryOutcome, failingAfter: number): Promise<void> {
   const at = outcome.at.getTime();
-  const status: DeliveryStatus = outcome.ok ? 'delivered' : outcome.retryAt ? 'pending' : 'expired';
+  const status: DeliveryStatus = outcome.ok ? 'delivered' : outcome.retryAt ? 'pending' : 'failed';
   await db.transaction().execute(async (trx) => {
     await trx
       .insertInto('delivery_attempts')

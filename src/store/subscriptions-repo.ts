@@ -37,12 +37,13 @@ export function toSubscription(row: Selectable<SubscriptionsTable>): SigningSubs
     previousSecretExpiresAt: toDate(row.previous_secret_expires_at),
     secret: row.secret,
     previousSecret: row.previous_secret,
+    startSeq: Number(row.start_seq),
   };
 }
 
 /** The subscription without its secrets: what the API may show. */
 export function withoutSecrets(subscription: SigningSubscription): Subscription {
-  const { secret: _secret, previousSecret: _previous, ...rest } = subscription;
+  const { secret: _secret, previousSecret: _previous, startSeq: _start, ...rest } = subscription;
   return rest;
 }
 
@@ -102,7 +103,7 @@ export async function changeSubscription(
 ): Promise<SigningSubscription | undefined> {
   const nowMs = now.getTime();
   return db.transaction().execute(async (trx) => {
-    const current = await trx.selectFrom('subscriptions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    const current = await trx.selectFrom('subscriptions').select('digest').where('id', '=', id).executeTakeFirst();
     if (!current) return undefined;
     const set: Updateable<SubscriptionsTable> = { updated_at: nowMs };
     if (patch.url !== undefined) set.url = patch.url;
@@ -114,13 +115,18 @@ export async function changeSubscription(
       set.digest = patch.digest;
       Object.assign(set, await periodicStart(trx, patch.digest, nowMs));
     }
-    if (patch.rotate) {
-      set.previous_secret = current.secret;
-      set.previous_secret_expires_at = patch.rotate.previousExpiresAt.getTime();
-      set.secret = patch.rotate.secret;
-    }
-    const row = await trx.updateTable('subscriptions').set(set).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-    return toSubscription(row);
+    const rotate = patch.rotate;
+    // The secret being replaced is read by the update itself, so that two rotations at once cannot lose one.
+    const row = await trx
+      .updateTable('subscriptions')
+      .set((eb) => ({
+        ...set,
+        ...(rotate ? { previous_secret: eb.ref('secret'), previous_secret_expires_at: rotate.previousExpiresAt.getTime(), secret: rotate.secret } : {}),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    return row ? toSubscription(row) : undefined;
   });
 }
 

@@ -1,0 +1,294 @@
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import { systemClock } from '../src/clock.js';
+import { buildApp } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import { createNotifier, type Notifier, type NotifierOptions } from '../src/notify/notifier.js';
+import { createNotifyMetrics } from '../src/notify/notify-metrics.js';
+import { openDatabase } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
+import type { Database } from '../src/store/tables.js';
+import { databases, type TestDialect } from './support/databases.js';
+import { commitRun, findingEvent } from './support/notify-fixtures.js';
+import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
+
+const PUBLIC_URL = 'http://ecrscan.test:8080';
+
+interface Harness {
+  store: Store;
+  db: Kysely<Database>;
+  app: FastifyInstance;
+  notifier: Notifier;
+  receiver: WebhookReceiver;
+  metricsText(): Promise<string>;
+  configId: string;
+  subscribe(path: string, body?: Record<string, unknown>): Promise<{ id: string; secret: string }>;
+}
+
+async function harness(t: TestContext, dialect: TestDialect, options: Partial<NotifierOptions> = {}): Promise<Harness> {
+  const { store, db } = await openDatabase(await dialect.createDatabase());
+  const receiver = await startWebhookReceiver();
+  const logger = createLogger('silent');
+  const metrics = createMetrics();
+  const notifyMetrics = createNotifyMetrics(metrics.registry, () => store.countFailingSubscriptions());
+  const notifier = createNotifier({
+    store,
+    clock: systemClock,
+    logger,
+    metrics: notifyMetrics,
+    publicUrl: PUBLIC_URL,
+    allowPrivate: true,
+    timeoutMs: 300,
+    pollMs: 50,
+    retry: { baseMs: 50, maxMs: 300 },
+    failingAfter: 3,
+    ...options,
+  });
+  const app = await buildApp({
+    store,
+    config: { schedule: '24h', apiToken: null },
+    logger,
+    metrics,
+    clock: systemClock,
+    notifications: { allowPrivate: true, publicUrl: PUBLIC_URL, wake: () => notifier.wake() },
+  });
+  notifier.start();
+  t.after(async () => {
+    await notifier.stop();
+    await app.close();
+    await receiver.close();
+    await store.close();
+  });
+  const config = await store.createConfig(
+    { region: 'us-west-2', registry: '123456789012', repository: 'team/api', tags: null, schedule: null, scanner: 'ecr', platform: null },
+    new Date(),
+  );
+  return {
+    store,
+    db,
+    app,
+    notifier,
+    receiver,
+    configId: config.id,
+    metricsText: () => metrics.registry.metrics(),
+    async subscribe(path, body = {}) {
+      const response = await app.inject({ method: 'POST', url: '/subscriptions', payload: { url: `${receiver.url}${path}`, ...body } });
+      assert.equal(response.statusCode, 201, response.body);
+      const created = response.json<{ id: string; secret: string }>();
+      receiver.trust(path, created.secret);
+      return created;
+    },
+  };
+}
+
+interface JsonDigest {
+  type: string;
+  id: string;
+  summary: string;
+  config: { id: string; repository: string } | null;
+  runId: string | null;
+  counts: { events: number; byType: Record<string, number>; bySeverity: Record<string, number> };
+  findings: Array<{ id: string; type: string; severity: string; finding: { name: string; fixedVersion: string | null } }>;
+  eventsUrl: string;
+}
+
+for (const dialect of await databases()) {
+  describe(`webhook delivery (${dialect.name})`, () => {
+    it('delivers one signed digest per scan run and subscription, in each format', async (t) => {
+      const h = await harness(t, dialect);
+      const json = await h.subscribe('/json');
+      await h.subscribe('/slack', { format: 'slack' });
+      await h.subscribe('/cloudevents', { format: 'cloudevents' });
+      const runId = await commitRun(h.db, (run) => [
+        findingEvent(h.configId, run, 'CVE-2026-0001', 'HIGH', { fixedVersion: '3.0.12-1' }),
+        findingEvent(h.configId, run, 'CVE-2026-0002', 'CRITICAL', { cvss: { score: 9.8, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' } }),
+        findingEvent(h.configId, run, 'CVE-2026-0003', 'LOW'),
+        { type: 'image.added', configId: h.configId, runId: run, tag: 'latest', digest: 'sha256:' + 'a'.repeat(64), severity: null, detail: {} },
+      ]);
+      await h.receiver.waitFor(() => h.receiver.accepted().length >= 3, 10_000, 'three messages');
+      // Give a second message, if one were wrongly planned, the time to arrive.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(h.receiver.messages.length, 3, 'one message per subscription for the whole run');
+      for (const message of h.receiver.messages) {
+        assert.notEqual(message.verified, null, `${message.path}: signature verified by standardwebhooks`);
+        assert.match(String(message.headers['webhook-timestamp']), /^[0-9]{10}$/);
+      }
+
+      const [jsonMessage] = h.receiver.accepted('/json');
+      assert.ok(jsonMessage);
+      assert.equal(jsonMessage.headers['content-type'], 'application/json');
+      const digest = JSON.parse(jsonMessage.body) as JsonDigest;
+      assert.equal(digest.type, 'ecrscan.scan.digest');
+      assert.equal(digest.id, jsonMessage.id, 'the webhook-id is the digest id');
+      assert.equal(digest.config?.id, h.configId);
+      assert.equal(digest.runId, runId);
+      assert.deepEqual(digest.counts.byType, { 'finding.new': 3, 'image.added': 1 });
+      assert.deepEqual(digest.counts.bySeverity, { CRITICAL: 1, HIGH: 1, LOW: 1 });
+      assert.deepEqual(digest.findings.map((finding) => finding.finding.name), ['CVE-2026-0002', 'CVE-2026-0001', 'CVE-2026-0003'], 'most severe first');
+      assert.equal(digest.eventsUrl, `${PUBLIC_URL}/events?config=${h.configId}&run=${runId}`);
+      assert.match(digest.summary, /3 new findings \(1 CRITICAL, 1 HIGH, 1 LOW\)/);
+
+      const [slackMessage] = h.receiver.accepted('/slack');
+      assert.ok(slackMessage);
+      const slack = JSON.parse(slackMessage.body) as { text: string; blocks: Array<Record<string, unknown>> };
+      assertSlackMessage(slack);
+      assert.match(slack.text, /3 new findings/);
+      assert.ok(JSON.stringify(slack.blocks).includes('CVE-2026-0002'), 'the blocks list the top findings');
+
+      const [cloudMessage] = h.receiver.accepted('/cloudevents');
+      assert.ok(cloudMessage);
+      assert.equal(cloudMessage.headers['content-type'], 'application/cloudevents+json');
+      const cloudEvent = JSON.parse(cloudMessage.body) as Record<string, unknown>;
+      assert.equal(cloudEvent['specversion'], '1.0');
+      assert.equal(cloudEvent['id'], cloudMessage.id);
+      assert.equal(cloudEvent['source'], `${PUBLIC_URL}/configs/${h.configId}`);
+      assert.equal(cloudEvent['type'], 'ecrscan.scan.digest');
+      assert.equal(cloudEvent['datacontenttype'], 'application/json');
+      assert.equal((cloudEvent['data'] as JsonDigest).counts.events, 4);
+
+      const deliveries = await h.app.inject({ method: 'GET', url: `/subscriptions/${json.id}/deliveries` });
+      assert.equal(deliveries.statusCode, 200);
+      const listed = deliveries.json<{ deliveries: Array<{ messageId: string; status: string; lastStatusCode: number; history: unknown[] }> }>().deliveries;
+      assert.equal(listed.length, 1);
+      assert.equal(listed[0]?.messageId, jsonMessage.id);
+      assert.equal(listed[0]?.status, 'delivered');
+      assert.equal(listed[0]?.lastStatusCode, 204);
+      assert.equal(listed[0]?.history.length, 1);
+      assert.ok(!deliveries.body.includes(json.secret), 'the delivery list never shows the secret');
+    });
+
+    it('applies filters: repository globs, types, minimum severity, fixable only; a single event keeps its own id', async (t) => {
+      const h = await harness(t, dialect);
+      await h.subscribe('/other-repo', { filters: { repositories: ['other/*'] } });
+      await h.subscribe('/high-fixable', { filters: { repositories: ['team/*'], minSeverity: 'HIGH', fixableOnly: true, types: ['finding.new'] } });
+      await commitRun(h.db, (run) => [
+        findingEvent(h.configId, run, 'CVE-2026-0010', 'CRITICAL', { fixedVersion: '1.1' }),
+        findingEvent(h.configId, run, 'CVE-2026-0011', 'CRITICAL'),
+        findingEvent(h.configId, run, 'CVE-2026-0012', 'MEDIUM', { fixedVersion: '1.1' }),
+        findingEvent(h.configId, run, 'CVE-2026-0013', 'HIGH', { fixedVersion: '1.1', type: 'finding.fixed' }),
+      ]);
+      await h.receiver.waitFor(() => h.receiver.accepted('/high-fixable').length === 1, 10_000, 'the filtered message');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(h.receiver.messages.filter((message) => message.path === '/other-repo').length, 0, 'another repository hears nothing');
+      const [message] = h.receiver.accepted('/high-fixable');
+      const digest = JSON.parse(message!.body) as JsonDigest;
+      assert.deepEqual(digest.findings.map((finding) => finding.finding.name), ['CVE-2026-0010']);
+      assert.equal(digest.findings[0]?.id, message!.id, 'a digest of one event carries that event id as its webhook-id');
+    });
+
+    it('keeps every message through a receiver outage and delivers them in order, once per id; marks and clears failing', async (t) => {
+      const h = await harness(t, dialect);
+      const subscription = await h.subscribe('/hook');
+      await h.receiver.down();
+      const runs: string[] = [];
+      for (let i = 0; i < 5; i++) runs.push(await commitRun(h.db, (run) => [findingEvent(h.configId, run, `CVE-2026-01${i}0`, 'HIGH')]));
+      const failing = async () => (await h.app.inject({ method: 'GET', url: `/subscriptions/${subscription.id}` })).json<{ status: string; consecutiveFailures: number }>();
+      const deadline = Date.now() + 10_000;
+      while ((await failing()).status !== 'failing') {
+        if (Date.now() > deadline) throw new Error('the subscription was never marked failing');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.match(await h.metricsText(), /ecrscan_webhook_subscriptions_failing 1/);
+      const queued = (await h.app.inject({ method: 'GET', url: `/subscriptions/${subscription.id}/deliveries` })).json<{ deliveries: Array<{ status: string; lastError: string }> }>();
+      assert.equal(queued.deliveries.length, 5, 'a failing subscription keeps its queue');
+      assert.ok(queued.deliveries.every((delivery) => delivery.status === 'pending'));
+      assert.ok(queued.deliveries.some((delivery) => /ECONNREFUSED/.test(delivery.lastError ?? '')), 'the error says what went wrong');
+
+      await h.receiver.up();
+      await h.receiver.waitFor(() => h.receiver.accepted('/hook').length === 5, 15_000, 'every message after the outage');
+      const received = h.receiver.accepted('/hook').map((message) => (JSON.parse(message.body) as JsonDigest).runId);
+      assert.deepEqual(received, runs, 'in commit order');
+      assert.ok(h.receiver.messages.every((message) => message.verified !== null));
+      assert.equal((await failing()).status, 'active', 'a success clears failing');
+      assert.match(await h.metricsText(), /ecrscan_webhook_subscriptions_failing 0/);
+    });
+
+    it('retries 5xx and timeouts with backoff, honours Retry-After on 429, and gives up on other 4xx', async (t) => {
+      const h = await harness(t, dialect);
+      await h.subscribe('/flaky');
+      await h.subscribe('/throttled');
+      await h.subscribe('/gone');
+      h.receiver.mode({ kind: 'fail', status: 503 }, '/flaky');
+      h.receiver.mode({ kind: 'throttle', retryAfterSeconds: 1 }, '/throttled');
+      h.receiver.mode({ kind: 'fail', status: 410 }, '/gone');
+      await commitRun(h.db, (run) => [findingEvent(h.configId, run, 'CVE-2026-0200', 'HIGH')]);
+      await h.receiver.waitFor(() => h.receiver.messages.filter((m) => m.path === '/flaky').length >= 2, 10_000, 'a retry after 503');
+      h.receiver.mode({ kind: 'hang' }, '/flaky');
+      await h.receiver.waitFor(() => h.receiver.messages.filter((m) => m.path === '/flaky' && m.answeredWith === 0).length >= 2, 10_000, 'a retry after a timeout');
+      h.receiver.mode({ kind: 'ok' }, '/flaky');
+      await h.receiver.waitFor(() => h.receiver.accepted('/flaky').length === 1, 10_000, 'delivery once the receiver answers');
+
+      await h.receiver.waitFor(() => h.receiver.messages.filter((m) => m.path === '/throttled').length >= 1, 10_000, 'the throttled attempt');
+      h.receiver.mode({ kind: 'ok' }, '/throttled');
+      await h.receiver.waitFor(() => h.receiver.accepted('/throttled').length === 1, 10_000, 'delivery after Retry-After');
+      const throttled = h.receiver.messages.filter((m) => m.path === '/throttled');
+      const gap = (throttled.at(-1)?.at ?? 0) - (throttled[0]?.at ?? 0);
+      assert.ok(gap >= 900, `waited for Retry-After (${gap} ms)`);
+
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(h.receiver.messages.filter((m) => m.path === '/gone').length, 1, '410 is not retried');
+    });
+
+    it('signs with both secrets while a rotation overlaps', async (t) => {
+      const h = await harness(t, dialect);
+      const created = await h.subscribe('/rotating');
+      const rotated = await h.app.inject({ method: 'PATCH', url: `/subscriptions/${created.id}`, payload: { rotateSecret: true } });
+      assert.equal(rotated.statusCode, 200, rotated.body);
+      const { secret: newSecret, previousSecretExpiresAt } = rotated.json<{ secret: string; previousSecretExpiresAt: string }>();
+      assert.match(newSecret, /^whsec_/);
+      assert.notEqual(newSecret, created.secret);
+      assert.ok(Date.parse(previousSecretExpiresAt) > Date.now() + 23 * 3_600_000);
+      h.receiver.trust('/rotating', newSecret);
+      await commitRun(h.db, (run) => [findingEvent(h.configId, run, 'CVE-2026-0300', 'HIGH')]);
+      await h.receiver.waitFor(() => h.receiver.accepted('/rotating').length === 1, 10_000, 'the message');
+      const [message] = h.receiver.accepted('/rotating');
+      assert.deepEqual(message?.verifiedBy.sort(), [created.secret, newSecret].sort(), 'either secret verifies it alone');
+      assert.equal(String(message?.headers['webhook-signature']).split(' ').length, 2);
+    });
+
+    it('sends a test message on request', async (t) => {
+      const h = await harness(t, dialect);
+      const created = await h.subscribe('/test', { format: 'slack' });
+      const response = await h.app.inject({ method: 'POST', url: `/subscriptions/${created.id}/test` });
+      assert.equal(response.statusCode, 202, response.body);
+      const { messageId } = response.json<{ messageId: string }>();
+      await h.receiver.waitFor(() => h.receiver.accepted('/test').length === 1, 10_000, 'the test message');
+      const [message] = h.receiver.accepted('/test');
+      assert.equal(message?.id, messageId);
+      assertSlackMessage(JSON.parse(message!.body) as { text: string; blocks: Array<Record<string, unknown>> });
+    });
+  });
+}
+
+/** The fields Slack's incoming webhooks accept, and Block Kit's limits for the blocks used. */
+function assertSlackMessage(message: { text: string; blocks: Array<Record<string, unknown>> }): void {
+  const allowed = new Set(['text', 'blocks', 'attachments', 'thread_ts', 'mrkdwn', 'unfurl_links', 'unfurl_media']);
+  for (const key of Object.keys(message)) assert.ok(allowed.has(key), `${key} is a field Slack accepts`);
+  assert.equal(typeof message.text, 'string');
+  assert.ok(message.text.length > 0 && message.text.length <= 40_000, 'text is the notification fallback');
+  assert.ok(Array.isArray(message.blocks) && message.blocks.length > 0 && message.blocks.length <= 50);
+  for (const block of message.blocks) {
+    const text = block['text'] as { type: string; text: string } | undefined;
+    switch (block['type']) {
+      case 'header':
+        assert.equal(text?.type, 'plain_text');
+        assert.ok((text?.text.length ?? 0) <= 150);
+        break;
+      case 'section':
+        assert.ok(text?.type === 'mrkdwn' || text?.type === 'plain_text');
+        assert.ok((text?.text.length ?? 0) > 0 && (text?.text.length ?? 0) <= 3000);
+        break;
+      case 'context': {
+        const elements = block['elements'] as Array<{ type: string; text: string }>;
+        assert.ok(elements.length > 0 && elements.length <= 10);
+        for (const element of elements) assert.ok(element.type === 'mrkdwn' || element.type === 'plain_text');
+        break;
+      }
+      default:
+        assert.fail(`unexpected block type ${String(block['type'])}`);
+    }
+  }
+}
