@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { Problem } from '../http/schemas.js';
 import type { Store } from '../store/store.js';
 import { planTestMessage } from './plans.js';
-import { generateSecret } from './secrets.js';
+import { generateSecret, isValidSecret } from './secrets.js';
 import {
   DeliveriesQuery,
   DeliveriesRepresentation,
@@ -84,7 +84,8 @@ function deliveryJson(record: DeliveryRecord) {
 }
 
 /** Checks what the schema cannot: the URL against the address rules, configuration ids against the store. */
-async function checkInput(deps: SubscriptionRouteDeps, body: { url?: string; filters?: Filters }): Promise<SubscriptionFilters | undefined> {
+async function checkInput(deps: SubscriptionRouteDeps, body: { url?: string; filters?: Filters; secret?: string }): Promise<SubscriptionFilters | undefined> {
+  if (body.secret !== undefined && !isValidSecret(body.secret)) throw invalid('secret', 'secret must be whsec_ followed by the base64 of 24 to 64 bytes');
   if (body.url !== undefined) {
     try {
       checkWebhookUrl(body.url, deps.notifications?.allowPrivate ?? false);
