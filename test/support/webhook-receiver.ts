@@ -13,15 +13,18 @@ export interface ReceivedMessage {
   verified: unknown;
   /** Which trusted secrets verify the signature on their own. */
   verifiedBy: string[];
-  /** What the receiver answered (0 when it hung up or hung). */
+  /** What the receiver answered (0 until it answers, and when it hangs or the sender went away). */
   answeredWith: number;
+  /** When the request arrived, and when it was answered or the connection closed (null while open). */
   at: number;
+  done: number | null;
 }
 
 export type ReceiverMode =
   | { kind: 'ok' }
   | { kind: 'fail'; status: number }
   | { kind: 'hang' }
+  | { kind: 'delay'; ms: number }
   | { kind: 'throttle'; retryAfterSeconds: number };
 
 /**
@@ -56,19 +59,25 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   let port = 0;
   let server: Server;
 
-  function answer(res: ServerResponse, mode: ReceiverMode): number {
+  function answer(res: ServerResponse, mode: ReceiverMode, message: ReceivedMessage): void {
+    const reply = (status: number, headers: Record<string, string> = {}, text = ''): void => {
+      if (res.destroyed) return;
+      res.writeHead(status, headers).end(text);
+      message.answeredWith = status;
+      message.done = Date.now();
+    };
     switch (mode.kind) {
       case 'ok':
-        res.writeHead(204).end();
-        return 204;
+        return reply(204);
       case 'fail':
-        res.writeHead(mode.status, { 'content-type': 'text/plain' }).end('receiver failing on purpose');
-        return mode.status;
+        return reply(mode.status, { 'content-type': 'text/plain' }, 'receiver failing on purpose');
       case 'throttle':
-        res.writeHead(429, { 'retry-after': String(mode.retryAfterSeconds) }).end('slow down');
-        return 429;
+        return reply(429, { 'retry-after': String(mode.retryAfterSeconds) }, 'slow down');
+      case 'delay':
+        setTimeout(() => reply(204), mode.ms);
+        return;
       case 'hang':
-        return 0;
+        return;
     }
   }
 
@@ -94,9 +103,12 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
             // Not this secret.
           }
         }
-        const mode = modes.get(path) ?? defaultMode;
-        const answeredWith = answer(res, mode);
-        messages.push({ path, headers: req.headers, id: headers['webhook-id'] ?? '', body, verified, verifiedBy, answeredWith, at: Date.now() });
+        const message: ReceivedMessage = { path, headers: req.headers, id: headers['webhook-id'] ?? '', body, verified, verifiedBy, answeredWith: 0, at: Date.now(), done: null };
+        messages.push(message);
+        res.on('close', () => {
+          message.done ??= Date.now();
+        });
+        answer(res, modes.get(path) ?? defaultMode, message);
       });
     });
     created.on('connection', (socket) => {
