@@ -7,6 +7,7 @@ import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
 import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
+import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
 
 const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
@@ -17,12 +18,20 @@ Usage:
   ecrscan summary [--json|--text]  findings by severity for every image
   ecrscan scan ID                  rescan a configuration now, with progress
   ecrscan events [--follow]        what the scans changed: findings new and fixed, failures
+  ecrscan subscriptions list|add URL|rm ID|test ID
 
 Client commands talk to the server at --url, else $ECRSCANAPI_URL, else http://127.0.0.1:8080,
 sending $ECRSCAN_API_TOKEN as a bearer token when set.
 Run "ecrscan COMMAND --help" for a command's options.`;
 
-const HELPS: Record<string, string> = { serve: SERVE_HELP, configs: CONFIGS_HELP, summary: SUMMARY_HELP, scan: SCAN_HELP, events: EVENTS_HELP };
+const HELPS: Record<string, string> = {
+  serve: SERVE_HELP,
+  configs: CONFIGS_HELP,
+  summary: SUMMARY_HELP,
+  scan: SCAN_HELP,
+  events: EVENTS_HELP,
+  subscriptions: SUBSCRIPTIONS_HELP,
+};
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   let parsed;
@@ -47,6 +56,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         limit: { type: 'string' },
         follow: { type: 'boolean' },
         ...SERVE_FLAGS,
+        ...SUBSCRIPTIONS_FLAGS,
       },
     });
   } catch (err) {
@@ -74,6 +84,13 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       return eventsCommand(
         client,
         { config: values.config, type: values.type, severity: values.severity, limit: values.limit, follow: values.follow === true, json: values.json === true },
+        out,
+      );
+    case 'subscriptions':
+      return subscriptionsCommand(
+        client,
+        args,
+        { json: values.json === true, format: values.format, timeoutMs: values.timeout === undefined ? 30_000 : parseTimeout(values.timeout) },
         out,
       );
     default:

@@ -83,7 +83,7 @@ const Timestamp = Nullable(Type.String({ format: 'date-time' }));
 
 export const SubscriptionRepresentation = Type.Object({
   id: Type.String({ format: 'uuid' }),
-  url: Type.String(),
+  url: Type.String({ description: 'scheme, host and port only: the path and query may hold a credential and are not shown back' }),
   format: literals(SUBSCRIPTION_FORMATS),
   filters: Type.Object({
     configs: Nullable(Type.Array(Type.String())),

@@ -17,7 +17,7 @@ import {
   SubscriptionRepresentation,
   TestAccepted,
 } from './subscription-schemas.js';
-import { checkWebhookUrl, WebhookUrlError } from './webhook-target.js';
+import { checkWebhookUrl, redactedUrl, WebhookUrlError } from './webhook-target.js';
 
 /** How long a rotated-out secret keeps signing, so receivers can switch without losing messages. */
 export const ROTATION_OVERLAP_MS = 86_400_000;
@@ -53,7 +53,7 @@ function principalOf(request: FastifyRequest): string | null {
 function subscriptionJson(subscription: Omit<SigningSubscription, 'secret' | 'previousSecret' | 'startSeq'>, secret?: string) {
   return {
     id: subscription.id,
-    url: subscription.url,
+    url: redactedUrl(subscription.url),
     format: subscription.format,
     filters: subscription.filters,
     digest: subscription.digest,

@@ -125,3 +125,13 @@ export function refusedLiteral(url: URL, allowPrivate: boolean): string | null {
   const literal = literalAddress(url);
   return literal && !allowPrivate && isPrivateAddress(literal) ? literal : null;
 }
+
+/**
+ * The URL as the API shows it back: scheme, host and port. Chat services (Slack, Teams,
+ * Discord) put the credential in the path, and secrets never appear in API output.
+ */
+export function redactedUrl(raw: string): string {
+  const url = new URL(raw);
+  const hidden = url.pathname !== '/' || url.search !== '';
+  return `${url.origin}${hidden ? '/…' : '/'}`;
+}
