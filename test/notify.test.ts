@@ -3,6 +3,8 @@ import { describe, it, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import { systemClock } from '../src/clock.js';
+import type { Finding } from '../src/domain/finding.js';
+import type { Severity } from '../src/domain/severity.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -12,6 +14,7 @@ import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import type { Database } from '../src/store/tables.js';
 import { databases, type TestDialect } from './support/databases.js';
+import { createFakeClock } from './support/fake-clock.js';
 import { commitRun, findingEvent } from './support/notify-fixtures.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
 
@@ -128,7 +131,12 @@ for (const dialect of await databases()) {
       assert.deepEqual(digest.counts.byType, { 'finding.new': 3, 'image.added': 1 });
       assert.deepEqual(digest.counts.bySeverity, { CRITICAL: 1, HIGH: 1, LOW: 1 });
       assert.deepEqual(digest.findings.map((finding) => finding.finding.name), ['CVE-2026-0002', 'CVE-2026-0001', 'CVE-2026-0003'], 'most severe first');
-      assert.equal(digest.eventsUrl, `${PUBLIC_URL}/events?config=${h.configId}&run=${runId}`);
+      assert.ok(digest.eventsUrl.startsWith(`${PUBLIC_URL}/events?`), digest.eventsUrl);
+      const linked = await h.app.inject({ method: 'GET', url: digest.eventsUrl.slice(PUBLIC_URL.length), headers: { accept: 'application/json' } });
+      assert.equal(linked.statusCode, 200, linked.body);
+      const linkedEvents = linked.json<{ events: Array<{ runId: string }> }>().events;
+      assert.equal(linkedEvents.length, 4, 'the link lists the run');
+      assert.ok(linkedEvents.every((event) => event.runId === runId), 'and nothing else');
       assert.match(digest.summary, /3 new findings \(1 CRITICAL, 1 HIGH, 1 LOW\)/);
 
       const [slackMessage] = h.receiver.accepted('/slack');
@@ -158,6 +166,54 @@ for (const dialect of await databases()) {
       assert.equal(listed[0]?.lastStatusCode, 204);
       assert.equal(listed[0]?.history.length, 1);
       assert.ok(!deliveries.body.includes(json.secret), 'the delivery list never shows the secret');
+    });
+
+    it('turns real scan commits into one digest each; an unchanged rescan sends nothing', async (t) => {
+      const h = await harness(t, dialect);
+      await h.subscribe('/scans');
+      const openssl = (name: string, severity: Severity): Finding => ({
+        name,
+        severity,
+        package: 'openssl',
+        version: '3.0.11-1',
+        fixedVersion: '3.0.15-1',
+        uri: `https://security-tracker.debian.org/tracker/${name}`,
+        description: null,
+        cvss: null,
+        aliases: [],
+        path: null,
+      });
+      const scan = async (findings: Finding[]): Promise<string> => {
+        const now = new Date();
+        const [claim] = await h.store.claimDueScans('scanner-test', now, 60_000, 1);
+        assert.ok(claim, 'the configuration is due');
+        const committed = await h.store.commitScan({
+          configId: claim.config.id,
+          runId: claim.runId,
+          owner: 'scanner-test',
+          finishedAt: now,
+          images: [{ tag: 'latest', digest: `sha256:${'b'.repeat(64)}`, status: 'COMPLETE', error: null, scanner: 'test@1', findings }],
+          status: 'COMPLETE',
+          error: null,
+          nextScanAt: now,
+        });
+        assert.equal(committed, true);
+        return claim.runId;
+      };
+      const first = await scan([openssl('CVE-2026-1001', 'CRITICAL'), openssl('CVE-2026-1002', 'MEDIUM')]);
+      await h.receiver.waitFor(() => h.receiver.accepted('/scans').length === 1, 10_000, 'the first scan\'s digest');
+      await scan([openssl('CVE-2026-1001', 'CRITICAL'), openssl('CVE-2026-1002', 'MEDIUM')]);
+      const fixed = await scan([openssl('CVE-2026-1001', 'CRITICAL')]);
+      await h.receiver.waitFor(() => h.receiver.accepted('/scans').length === 2, 10_000, 'the third scan\'s digest');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const digests = h.receiver.accepted('/scans').map((message) => JSON.parse(message.body) as JsonDigest);
+      assert.equal(h.receiver.messages.length, 2, 'the unchanged rescan sent nothing');
+      assert.equal(digests[0]?.runId, first);
+      assert.equal(digests[0]?.counts.byType['finding.new'], 2);
+      assert.deepEqual(digests[0]?.counts.bySeverity, { CRITICAL: 1, MEDIUM: 1 });
+      assert.equal(digests[1]?.runId, fixed);
+      assert.deepEqual(digests[1]?.counts.byType, { 'finding.fixed': 1 });
+      assert.equal(digests[1]?.findings[0]?.finding.name, 'CVE-2026-1002');
     });
 
     it('applies filters: repository globs, types, minimum severity, fixable only; a single event keeps its own id', async (t) => {
@@ -247,6 +303,31 @@ for (const dialect of await databases()) {
       const [message] = h.receiver.accepted('/rotating');
       assert.deepEqual(message?.verifiedBy.sort(), [created.secret, newSecret].sort(), 'either secret verifies it alone');
       assert.equal(String(message?.headers['webhook-signature']).split(' ').length, 2);
+    });
+
+    it('sends periodic digests instead of one per run, saying "nothing new" when asked to', async (t) => {
+      const clock = createFakeClock(new Date());
+      const h = await harness(t, dialect, { clock });
+      await h.subscribe('/hourly', { digest: 'hourly', sendEmpty: true });
+      await h.subscribe('/daily', { digest: 'daily' });
+      clock.advance(3_600_000 + 1_000);
+      h.notifier.wake();
+      await h.receiver.waitFor(() => h.receiver.accepted('/hourly').length === 1, 10_000, 'the empty hourly digest');
+      const empty = JSON.parse(h.receiver.accepted('/hourly')[0]!.body) as JsonDigest;
+      assert.equal(empty.type, 'ecrscan.periodic.digest');
+      assert.equal(empty.counts.events, 0);
+      assert.match(empty.summary, /^Nothing new/);
+
+      await commitRun(h.db, (run) => [findingEvent(h.configId, run, 'CVE-2026-0400', 'HIGH'), findingEvent(h.configId, run, 'CVE-2026-0401', 'LOW')]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(h.receiver.accepted('/hourly').length, 1, 'a periodic subscription gets no message per run');
+      clock.advance(3_600_000);
+      h.notifier.wake();
+      await h.receiver.waitFor(() => h.receiver.accepted('/hourly').length === 2, 10_000, 'the second hourly digest');
+      const second = JSON.parse(h.receiver.accepted('/hourly')[1]!.body) as JsonDigest;
+      assert.equal(second.counts.events, 2);
+      assert.deepEqual(second.counts.bySeverity, { HIGH: 1, LOW: 1 });
+      assert.equal(h.receiver.messages.filter((message) => message.path === '/daily').length, 0, 'the daily digest is not due yet');
     });
 
     it('sends a test message on request', async (t) => {

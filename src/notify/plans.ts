@@ -1,6 +1,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { ScanEvent } from '../domain/event.js';
 import type { NewDelivery, SigningSubscription } from '../domain/subscription.js';
+import { encodeEventCursor } from '../store/events-repo.js';
 import { configOf, type Digest, summarise } from './digest.js';
 import { eventMatches } from './filters.js';
 import { FORMATS } from './formats.js';
@@ -10,10 +11,21 @@ export interface PlanContext {
   publicUrl: string;
 }
 
-function eventsUrl(publicUrl: string, configId: string | null, runId: string | null): string {
+// GET /events pages hold at most this many events.
+const EVENTS_PAGE_MAX = 1000;
+
+/**
+ * Where the events a message summarises can be read: the event log from just before the
+ * first of them, so a run's events (contiguous in the log) make the first page.
+ */
+function eventsUrl(publicUrl: string, configId: string | null, events: ScanEvent[]): string {
   const query = new URLSearchParams();
   if (configId) query.set('config', configId);
-  if (runId) query.set('run', runId);
+  const first = events[0];
+  if (first) {
+    query.set('after', encodeEventCursor(first.seq - 1));
+    query.set('limit', String(Math.min(events.length, EVENTS_PAGE_MAX)));
+  }
   const text = query.toString();
   return `${publicUrl}/events${text ? `?${text}` : ''}`;
 }
@@ -65,7 +77,7 @@ export function planRunDigests(events: ScanEvent[], subscriptions: SigningSubscr
         config: configOf(first),
         runId: first.runId,
         period: null,
-        eventsUrl: eventsUrl(context.publicUrl, first.configId, first.runId),
+        eventsUrl: eventsUrl(context.publicUrl, first.configId, group),
         ...summarise(matching),
       };
       deliveries.push(toDelivery(subscription, digest, context, last.time));
@@ -86,7 +98,7 @@ export function planPeriodicDigest(subscription: SigningSubscription, events: Sc
     config: null,
     runId: null,
     period: { from, to: now },
-    eventsUrl: eventsUrl(context.publicUrl, null, null),
+    eventsUrl: eventsUrl(context.publicUrl, null, events),
     ...summarise(matching),
   };
   return toDelivery(subscription, digest, context, null);
@@ -102,7 +114,7 @@ export function planTestMessage(subscription: SigningSubscription, context: Plan
     config: null,
     runId: null,
     period: null,
-    eventsUrl: eventsUrl(context.publicUrl, null, null),
+    eventsUrl: eventsUrl(context.publicUrl, null, []),
     ...summarise([]),
   };
   return toDelivery(subscription, digest, context, null);
