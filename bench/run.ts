@@ -6,6 +6,7 @@ import { benchEventLog } from './event-log.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
+import { benchWebhooks } from './webhooks.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
 /**
@@ -31,6 +32,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'scheduler-cycle': benchSchedulerCycle,
   'event-log': benchEventLog,
   postgres: benchPostgres,
+  webhooks: benchWebhooks,
 };
 
 interface Outcome {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
-import type { ClaimedDelivery } from '../domain/subscription.js';
+import type { ClaimedDelivery, DeliveryOutcome } from '../domain/subscription.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_RETRY, nextAttempt, type RetryPolicy } from './backoff.js';
@@ -82,7 +82,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const failingAfter = options.failingAfter ?? 5;
   // The lease outlives any attempt, so a live worker never loses a message it is sending.
   const leaseMs = options.timeoutMs * 3 + 10_000;
-  const agent = createWebhookAgent({ allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, connections: 16 });
+  // One origin may serve every subscription (hooks.slack.com): it may take all the messages in flight.
+  const agent = createWebhookAgent({ allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, connections: concurrency });
   const context = { publicUrl: options.publicUrl.replace(/\/+$/, '') };
   const inFlight = new Set<Promise<void>>();
   let stopped = true;
@@ -91,8 +92,33 @@ export function createNotifier(options: NotifierOptions): Notifier {
   let lastPeriodic = 0;
   let lastPrune = 0;
 
+  /** Attempts waiting to be recorded: written together, one transaction for all that finished meanwhile. */
+  let unrecorded: DeliveryOutcome[] = [];
+
   const relay = singleFlight(relayStep, (err) => logger.error({ err }, 'relaying events to subscriptions failed'));
   const worker = singleFlight(deliverStep, (err) => logger.error({ err }, 'claiming webhook deliveries failed'));
+  const recorder = singleFlight(recordStep, (err) => logger.error({ err }, 'recording webhook deliveries failed'));
+
+  async function recordStep(): Promise<void> {
+    const batch = unrecorded;
+    unrecorded = [];
+    if (batch.length === 0) return;
+    // A record that fails is lost with its lease: the message is sent again once the lease
+    // runs out (at least once, never lost).
+    await store.finishDeliveries(batch, failingAfter);
+    // The subscriptions' next messages may be due now.
+    worker.kick();
+  }
+
+  /**
+   * Queues an attempt's record. The sender's slot is free at once: a subscription's next
+   * message still waits for this record (the claim takes only the oldest unfinished one),
+   * but other subscriptions' messages need not, so claims and records overlap.
+   */
+  function record(outcome: DeliveryOutcome): void {
+    unrecorded.push(outcome);
+    recorder.kick();
+  }
 
   async function relayStep(): Promise<void> {
     if (stopped) return;
@@ -123,7 +149,6 @@ export function createNotifier(options: NotifierOptions): Notifier {
       for (const delivery of claimed) {
         const sending = deliver(delivery).finally(() => {
           inFlight.delete(sending);
-          // The subscription's next message may be due now that this one is done.
           worker.kick();
         });
         inFlight.add(sending);
@@ -143,25 +168,17 @@ export function createNotifier(options: NotifierOptions): Notifier {
     if (!result.ok) {
       logger.info({ subscription: delivery.subscription.id, messageId: delivery.messageId, status: result.statusCode, error: result.error, attempts, outcome }, 'webhook delivery failed');
     }
-    try {
-      await store.finishDelivery(
-        {
-          seq: delivery.seq,
-          subscriptionId: delivery.subscription.id,
-          owner,
-          at,
-          ok: result.ok,
-          statusCode: result.statusCode,
-          error: result.error,
-          durationMs: at.getTime() - started.getTime(),
-          retryAt,
-        },
-        failingAfter,
-      );
-    } catch (err) {
-      // The lease runs out and another attempt follows: at least once, never lost.
-      logger.error({ err, messageId: delivery.messageId }, 'recording a webhook delivery failed');
-    }
+    record({
+      seq: delivery.seq,
+      subscriptionId: delivery.subscription.id,
+      owner,
+      at,
+      ok: result.ok,
+      statusCode: result.statusCode,
+      error: result.error,
+      durationMs: at.getTime() - started.getTime(),
+      retryAt,
+    });
   }
 
   function tick(): void {
@@ -187,6 +204,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
       await relay.idle();
       await worker.idle();
       await Promise.allSettled([...inFlight]);
+      await recorder.idle();
       await store.releaseDeliveries(owner);
       await agent.close();
     },

@@ -9,6 +9,8 @@ import type { PeriodicPlan, RelayPlan, RelayResult } from './subscription-store.
 import { DIGEST_PERIOD_MS, insertDeliveries, toSubscription } from './subscriptions-repo.js';
 import type { Database } from './tables.js';
 
+// Rows per INSERT: 6 columns × 500 stays far below either database's parameter limit.
+const INSERT_CHUNK = 500;
 // Events read per page when a run's events go on past the relay's batch.
 const RUN_PAGE = 5_000;
 // Events one periodic digest reads at most; a digest summarises, it does not list them all.
@@ -175,55 +177,101 @@ function toClaimed(row: Selectable<DeliveriesTable>, subscription: ClaimedDelive
 }
 
 /**
- * Records one attempt: the message is delivered, due again at `retryAt`, or given up; the
- * subscription's failure count moves, and it is marked failing once the count reaches
- * `failingAfter`. A worker whose lease was taken over records the attempt only.
+ * Records attempts in one transaction: each message is delivered, due again at `retryAt`,
+ * or given up; its subscription's failure count moves, and the subscription is marked
+ * failing once the count reaches `failingAfter`. Successes, the common case, are written
+ * with a few statements for the whole batch, so delivering is not one transaction per
+ * message. A worker whose lease was taken over records the attempt only.
  */
-export async function finish(db: Kysely<Database>, outcome: DeliveryOutcome, failingAfter: number): Promise<void> {
-  const at = outcome.at.getTime();
-  const status: DeliveryStatus = outcome.ok ? 'delivered' : outcome.retryAt ? 'pending' : 'failed';
+export async function finishBatch(db: Kysely<Database>, outcomes: DeliveryOutcome[], failingAfter: number): Promise<void> {
+  if (outcomes.length === 0) return;
   await db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('delivery_attempts')
-      .values({
-        delivery_seq: outcome.seq,
-        subscription_id: outcome.subscriptionId,
-        attempted_at: at,
-        status_code: outcome.statusCode,
-        error: outcome.error,
-        duration_ms: Math.round(outcome.durationMs),
-      })
-      .execute();
-    const updated = await trx
-      .updateTable('deliveries')
-      .set((eb) => ({
-        status,
-        attempts: eb('attempts', '+', 1),
-        next_attempt_at: outcome.retryAt?.getTime() ?? null,
-        lease_owner: null,
-        lease_expires_at: null,
-        delivered_at: outcome.ok ? at : null,
-        last_status_code: outcome.statusCode,
-        last_error: outcome.error,
-        last_attempt_at: at,
-      }))
-      .where('seq', '=', outcome.seq)
-      .where('lease_owner', '=', outcome.owner)
-      .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) === 0) return;
-    await trx
-      .updateTable('subscriptions')
-      .set(
-        outcome.ok
-          ? { consecutive_failures: 0, failing_since: null, last_delivery_at: at }
-          : {
-              consecutive_failures: sql<number>`consecutive_failures + 1`,
-              failing_since: sql<number | null>`case when failing_since is null and consecutive_failures + 1 >= ${failingAfter} then ${at} else failing_since end`,
-            },
-      )
-      .where('id', '=', outcome.subscriptionId)
-      .execute();
+    for (let start = 0; start < outcomes.length; start += INSERT_CHUNK) {
+      await trx
+        .insertInto('delivery_attempts')
+        .values(
+          outcomes.slice(start, start + INSERT_CHUNK).map((outcome) => ({
+            delivery_seq: outcome.seq,
+            subscription_id: outcome.subscriptionId,
+            attempted_at: outcome.at.getTime(),
+            status_code: outcome.statusCode,
+            error: outcome.error,
+            duration_ms: Math.round(outcome.durationMs),
+          })),
+        )
+        .execute();
+    }
+    const successes = outcomes.filter((outcome) => outcome.ok);
+    for (const group of groupBy(successes, (outcome) => `${outcome.owner}\n${outcome.statusCode}`)) {
+      await recordSuccesses(trx, group);
+    }
+    for (const outcome of outcomes.filter((candidate) => !candidate.ok)) await recordFailure(trx, outcome, failingAfter);
   });
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return [...groups.values()];
+}
+
+/** Successes of one owner with one status code; the batch's latest time stands for all of them. */
+async function recordSuccesses(trx: Trx, group: DeliveryOutcome[]): Promise<void> {
+  const first = group[0];
+  if (!first) return;
+  const at = Math.max(...group.map((outcome) => outcome.at.getTime()));
+  const updated = await trx
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: 'delivered',
+      attempts: eb('attempts', '+', 1),
+      next_attempt_at: null,
+      lease_owner: null,
+      lease_expires_at: null,
+      delivered_at: at,
+      last_status_code: first.statusCode,
+      last_error: null,
+      last_attempt_at: at,
+    }))
+    .where('seq', 'in', group.map((outcome) => outcome.seq))
+    .where('lease_owner', '=', first.owner)
+    .returning('subscription_id')
+    .execute();
+  const subscriptions = [...new Set(updated.map((row) => row.subscription_id))];
+  if (subscriptions.length === 0) return;
+  await trx
+    .updateTable('subscriptions')
+    .set({ consecutive_failures: 0, failing_since: null, last_delivery_at: at })
+    .where('id', 'in', subscriptions)
+    .execute();
+}
+
+async function recordFailure(trx: Trx, outcome: DeliveryOutcome, failingAfter: number): Promise<void> {
+  const at = outcome.at.getTime();
+  const updated = await trx
+    .updateTable('deliveries')
+    .set((eb) => ({
+      status: outcome.retryAt ? 'pending' : 'failed',
+      attempts: eb('attempts', '+', 1),
+      next_attempt_at: outcome.retryAt?.getTime() ?? null,
+      lease_owner: null,
+      lease_expires_at: null,
+      last_status_code: outcome.statusCode,
+      last_error: outcome.error,
+      last_attempt_at: at,
+    }))
+    .where('seq', '=', outcome.seq)
+    .where('lease_owner', '=', outcome.owner)
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return;
+  await trx
+    .updateTable('subscriptions')
+    .set({
+      consecutive_failures: sql<number>`consecutive_failures + 1`,
+      failing_since: sql<number | null>`case when failing_since is null and consecutive_failures + 1 >= ${failingAfter} then ${at} else failing_since end`,
+    })
+    .where('id', '=', outcome.subscriptionId)
+    .execute();
 }
 
 export async function release(db: Kysely<Database>, owner: string): Promise<void> {

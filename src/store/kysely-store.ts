@@ -5,7 +5,7 @@ import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
 import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun } from './scans-repo.js';
-import { claim, finish, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
+import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
   changeSubscription,
   countFailing,
@@ -100,7 +100,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     relayEvents: (limit, plan, now) => relay(db, dialect, limit, plan, now),
     relayPeriodicDigests: (now, plan) => relayPeriodic(db, dialect, now, plan),
     claimDeliveries: (owner, now, leaseMs, limit) => claim(db, dialect, owner, now, leaseMs, limit),
-    finishDelivery: (outcome, failingAfter) => finish(db, outcome, failingAfter),
+    finishDeliveries: (outcomes, failingAfter) => finishBatch(db, outcomes, failingAfter),
     releaseDeliveries: (owner) => release(db, owner),
     countFailingSubscriptions: () => countFailing(db),
     pruneDeliveries: (before, batch) => pruneFinishedDeliveries(db, before, batch),

@@ -43,8 +43,8 @@ export interface SubscriptionStore {
   relayPeriodicDigests(now: Date, plan: PeriodicPlan): Promise<number>;
   /** Leases up to `limit` due messages, each the oldest unfinished one of its subscription. */
   claimDeliveries(owner: string, now: Date, leaseMs: number, limit: number): Promise<ClaimedDelivery[]>;
-  /** Records an attempt and its consequences for the message and its subscription. */
-  finishDelivery(outcome: DeliveryOutcome, failingAfter: number): Promise<void>;
+  /** Records attempts and their consequences for the messages and their subscriptions, in one transaction. */
+  finishDeliveries(outcomes: DeliveryOutcome[], failingAfter: number): Promise<void>;
   releaseDeliveries(owner: string): Promise<void>;
   countFailingSubscriptions(): Promise<number>;
   /** Deletes up to `batch` finished messages created before `before`; returns how many went. */
