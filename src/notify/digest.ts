@@ -53,47 +53,66 @@ function byImportance(a: ScanEvent, b: ScanEvent): number {
   return score !== 0 ? score : a.seq - b.seq;
 }
 
-/** Counts and the most important events of a set of events. */
-export function summarise(events: ScanEvent[]): Pick<Digest, 'events' | 'byType' | 'bySeverity' | 'findings' | 'changes' | 'configs'> {
+export type Summary = Pick<Digest, 'events' | 'byType' | 'bySeverity' | 'findings' | 'changes' | 'configs'>;
+
+/**
+ * Counts and the most important events, taken one event at a time so that a digest of a
+ * day's events holds only its counts and its top lists, never the day's events.
+ */
+export function createSummariser(): { add(event: ScanEvent): void; result(): Summary } {
+  let count = 0;
   const byType: Partial<Record<EventType, number>> = {};
   const severityCounts = new Map<Severity, number>();
-  const attention: ScanEvent[] = [];
+  const attention = topList(TOP_FINDINGS);
+  const fixed = topList(TOP_FINDINGS);
   const changes: ScanEvent[] = [];
   const configs = new Map<string, DigestConfig>();
-  for (const event of events) {
-    byType[event.type] = (byType[event.type] ?? 0) + 1;
-    if (configs.size < TOP_CHANGES && !configs.has(event.configId)) configs.set(event.configId, configOf(event));
-    if (ATTENTION.has(event.type)) {
-      const severity = event.severity ?? 'UNDEFINED';
-      severityCounts.set(severity, (severityCounts.get(severity) ?? 0) + 1);
-      attention.push(event);
-    } else if (!event.type.startsWith('finding.') && changes.length < TOP_CHANGES) {
-      changes.push(event);
-    }
-  }
-  const bySeverity: SeverityCounts = {};
-  for (const severity of SEVERITIES) {
-    const count = severityCounts.get(severity);
-    if (count) bySeverity[severity] = count;
-  }
-  // A sort of everything would be n log n for a 10,000-finding scan; keep the best few instead.
-  const findings = topN(attention, TOP_FINDINGS, byImportance);
-  if (findings.length < TOP_FINDINGS) {
-    findings.push(...topN(events.filter((event) => event.type === 'finding.fixed'), TOP_FINDINGS - findings.length, byImportance));
-  }
-  return { events: events.length, byType, bySeverity, findings, changes, configs: [...configs.values()] };
+  return {
+    add(event) {
+      count++;
+      byType[event.type] = (byType[event.type] ?? 0) + 1;
+      if (configs.size < TOP_CHANGES && !configs.has(event.configId)) configs.set(event.configId, configOf(event));
+      if (ATTENTION.has(event.type)) {
+        const severity = event.severity ?? 'UNDEFINED';
+        severityCounts.set(severity, (severityCounts.get(severity) ?? 0) + 1);
+        attention.add(event);
+      } else if (event.type === 'finding.fixed') {
+        fixed.add(event);
+      } else if (changes.length < TOP_CHANGES) {
+        changes.push(event);
+      }
+    },
+    result() {
+      const bySeverity: SeverityCounts = {};
+      for (const severity of SEVERITIES) {
+        const severityCount = severityCounts.get(severity);
+        if (severityCount) bySeverity[severity] = severityCount;
+      }
+      const findings = [...attention.items, ...fixed.items].slice(0, TOP_FINDINGS);
+      return { events: count, byType, bySeverity, findings, changes, configs: [...configs.values()] };
+    },
+  };
 }
 
-function topN<T>(items: T[], n: number, compare: (a: T, b: T) => number): T[] {
-  const best: T[] = [];
-  for (const item of items) {
-    if (best.length === n && compare(item, best[n - 1] as T) >= 0) continue;
-    let at = best.length;
-    while (at > 0 && compare(item, best[at - 1] as T) < 0) at--;
-    best.splice(at, 0, item);
-    if (best.length > n) best.pop();
-  }
-  return best;
+export function summarise(events: Iterable<ScanEvent>): Summary {
+  const summariser = createSummariser();
+  for (const event of events) summariser.add(event);
+  return summariser.result();
+}
+
+/** The `n` most important events seen, kept sorted: a sort of everything would be n log n for a 10,000-finding scan. */
+function topList(n: number): { items: ScanEvent[]; add(event: ScanEvent): void } {
+  const items: ScanEvent[] = [];
+  return {
+    items,
+    add(event) {
+      if (items.length === n && byImportance(event, items[n - 1] as ScanEvent) >= 0) return;
+      let at = items.length;
+      while (at > 0 && byImportance(event, items[at - 1] as ScanEvent) < 0) at--;
+      items.splice(at, 0, event);
+      if (items.length > n) items.pop();
+    },
+  };
 }
 
 /** One line a person reads first: what happened, where. */

@@ -131,8 +131,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     const now = clock.now();
     if (now.getTime() - lastPeriodic >= PERIODIC_CHECK_MS) {
       lastPeriodic = now.getTime();
-      queued += await store.relayPeriodicDigests(now, (subscription, events, at) =>
-        planPeriodicDigest(subscription, events, context, at, new Date(at.getTime() - (subscription.digest === 'daily' ? 86_400_000 : 3_600_000))),
+      queued += await store.relayPeriodicDigests(now, (subscription, at) =>
+        planPeriodicDigest(subscription, context, at, new Date(at.getTime() - (subscription.digest === 'daily' ? 86_400_000 : 3_600_000))),
       );
     }
     if (now.getTime() - lastPrune >= PRUNE_EVERY_MS) {

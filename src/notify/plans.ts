@@ -2,7 +2,8 @@ import { v7 as uuidv7 } from 'uuid';
 import type { ScanEvent } from '../domain/event.js';
 import type { NewDelivery, SigningSubscription } from '../domain/subscription.js';
 import { encodeEventCursor } from '../store/events-repo.js';
-import { configOf, type Digest, summarise } from './digest.js';
+import type { PeriodicDigestBuilder } from '../store/subscription-store.js';
+import { configOf, createSummariser, type Digest, summarise } from './digest.js';
 import { eventMatches } from './filters.js';
 import { FORMATS } from './formats.js';
 
@@ -18,13 +19,12 @@ const EVENTS_PAGE_MAX = 1000;
  * Where the events a message summarises can be read: the event log from just before the
  * first of them, so a run's events (contiguous in the log) make the first page.
  */
-function eventsUrl(publicUrl: string, configId: string | null, events: ScanEvent[]): string {
+function eventsUrl(publicUrl: string, configId: string | null, span: { firstSeq: number; count: number } | null): string {
   const query = new URLSearchParams();
   if (configId) query.set('config', configId);
-  const first = events[0];
-  if (first) {
-    query.set('after', encodeEventCursor(first.seq - 1));
-    query.set('limit', String(Math.min(events.length, EVENTS_PAGE_MAX)));
+  if (span) {
+    query.set('after', encodeEventCursor(span.firstSeq - 1));
+    query.set('limit', String(Math.min(span.count, EVENTS_PAGE_MAX)));
   }
   const text = query.toString();
   return `${publicUrl}/events${text ? `?${text}` : ''}`;
@@ -77,7 +77,7 @@ export function planRunDigests(events: ScanEvent[], subscriptions: SigningSubscr
         config: configOf(first),
         runId: first.runId,
         period: null,
-        eventsUrl: eventsUrl(context.publicUrl, first.configId, group),
+        eventsUrl: eventsUrl(context.publicUrl, first.configId, { firstSeq: first.seq, count: group.length }),
         ...summarise(matching),
       };
       deliveries.push(toDelivery(subscription, digest, context, last.time));
@@ -86,22 +86,36 @@ export function planRunDigests(events: ScanEvent[], subscriptions: SigningSubscr
   return deliveries;
 }
 
-/** A periodic digest of the events since the last one; null when there is nothing and "nothing new" was not asked for. */
-export function planPeriodicDigest(subscription: SigningSubscription, events: ScanEvent[], context: PlanContext, now: Date, from: Date): NewDelivery | null {
-  const matching = events.filter((event) => event.seq > subscription.startSeq && eventMatches(subscription.filters, event));
-  if (matching.length === 0 && !subscription.sendEmpty) return null;
-  const digest: Digest = {
-    id: uuidv7({ msecs: now.getTime() }),
-    kind: 'periodic',
-    time: now,
-    subscriptionId: subscription.id,
-    config: null,
-    runId: null,
-    period: { from, to: now },
-    eventsUrl: eventsUrl(context.publicUrl, null, events),
-    ...summarise(matching),
+/** A periodic digest of the events since the last one, taken page by page; null when there is nothing and "nothing new" was not asked for. */
+export function planPeriodicDigest(subscription: SigningSubscription, context: PlanContext, now: Date, from: Date): PeriodicDigestBuilder {
+  const summariser = createSummariser();
+  let first: ScanEvent | null = null;
+  let seen = 0;
+  return {
+    add(events) {
+      first ??= events[0] ?? null;
+      seen += events.length;
+      for (const event of events) {
+        if (event.seq > subscription.startSeq && eventMatches(subscription.filters, event)) summariser.add(event);
+      }
+    },
+    finish() {
+      const summary = summariser.result();
+      if (summary.events === 0 && !subscription.sendEmpty) return null;
+      const digest: Digest = {
+        id: uuidv7({ msecs: now.getTime() }),
+        kind: 'periodic',
+        time: now,
+        subscriptionId: subscription.id,
+        config: null,
+        runId: null,
+        period: { from, to: now },
+        eventsUrl: eventsUrl(context.publicUrl, null, first ? { firstSeq: first.seq, count: seen } : null),
+        ...summary,
+      };
+      return toDelivery(subscription, digest, context, null);
+    },
   };
-  return toDelivery(subscription, digest, context, null);
 }
 
 /** `POST /subscriptions/{id}/test`: a message in the subscription's format, marked as a test. */
@@ -114,7 +128,7 @@ export function planTestMessage(subscription: SigningSubscription, context: Plan
     config: null,
     runId: null,
     period: null,
-    eventsUrl: eventsUrl(context.publicUrl, null, []),
+    eventsUrl: eventsUrl(context.publicUrl, null, null),
     ...summarise([]),
   };
   return toDelivery(subscription, digest, context, null);

@@ -13,8 +13,8 @@ import type { Database } from './tables.js';
 const INSERT_CHUNK = 500;
 // Events read per page when a run's events go on past the relay's batch.
 const RUN_PAGE = 5_000;
-// Events one periodic digest reads at most; a digest summarises, it does not list them all.
-const PERIODIC_MAX_EVENTS = 100_000;
+// Events per page while a periodic digest reads the period: only its counts and top lists stay in memory.
+const PERIODIC_PAGE = 2_000;
 
 type Trx = Transaction<Database>;
 
@@ -83,14 +83,20 @@ export async function relayPeriodic(db: Kysely<Database>, dialect: StoreDialect,
       const row = await query.executeTakeFirst();
       if (!row || row.digest === 'run') return 0;
       const subscription = toSubscription(row);
-      const afterSeq = Number(row.digest_after_seq ?? row.start_seq);
-      const page = await eventsAfter(trx, afterSeq, PERIODIC_MAX_EVENTS);
-      const delivery = plan(subscription, page.events, now);
+      let lastSeq = Number(row.digest_after_seq ?? row.start_seq);
+      const builder = plan(subscription, now);
+      for (;;) {
+        const page = await eventsAfter(trx, lastSeq, PERIODIC_PAGE);
+        builder.add(page.events);
+        lastSeq = page.events.at(-1)?.seq ?? lastSeq;
+        if (page.next === null) break;
+      }
+      const delivery = builder.finish();
       if (delivery) await insertDeliveries(trx, [delivery], nowMs);
       await trx
         .updateTable('subscriptions')
         .set({
-          digest_after_seq: page.events.at(-1)?.seq ?? afterSeq,
+          digest_after_seq: lastSeq,
           digest_due_at: nextDue(Number(row.digest_due_at), DIGEST_PERIOD_MS[subscription.digest === 'daily' ? 'daily' : 'hourly'], nowMs),
         })
         .where('id', '=', id)

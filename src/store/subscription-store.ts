@@ -13,8 +13,14 @@ import type {
 /** Turns committed events into the messages to queue; pure, so the relay's transaction stays short. */
 export type RelayPlan = (events: ScanEvent[], subscriptions: SigningSubscription[]) => NewDelivery[];
 
-/** Builds one periodic digest from the events since the last one (none: "nothing new"). */
-export type PeriodicPlan = (subscription: SigningSubscription, events: ScanEvent[], now: Date) => NewDelivery | null;
+/** Builds one periodic digest from the events since the last one, given page by page (none: "nothing new"). */
+export interface PeriodicDigestBuilder {
+  add(events: ScanEvent[]): void;
+  /** The message, or null when there is nothing to send. */
+  finish(): NewDelivery | null;
+}
+
+export type PeriodicPlan = (subscription: SigningSubscription, now: Date) => PeriodicDigestBuilder;
 
 export interface RelayResult {
   /** Events read past the cursor. */
