@@ -216,6 +216,49 @@ for (const dialect of await databases()) {
       assert.equal(digests[1]?.findings[0]?.finding.name, 'CVE-2026-1002');
     });
 
+    it('sends a scan of 10,000 new findings to each subscription as one digest', async (t) => {
+      const h = await harness(t, dialect);
+      await h.subscribe('/big-json');
+      await h.subscribe('/big-slack', { format: 'slack' });
+      const now = new Date();
+      const [claim] = await h.store.claimDueScans('scanner-test', now, 60_000, 1);
+      assert.ok(claim);
+      const severities: Severity[] = ['CRITICAL', 'HIGH', 'MEDIUM', 'LOW'];
+      const findings: Finding[] = Array.from({ length: 10_000 }, (_, i) => ({
+        name: `CVE-2026-${String(10_000 + i)}`,
+        severity: severities[i % 4] as Severity,
+        package: `pkg-${i}`,
+        version: '1.0',
+        fixedVersion: i % 2 === 0 ? '1.1' : null,
+        uri: null,
+        description: null,
+        cvss: null,
+        aliases: [],
+        path: null,
+      }));
+      const committed = await h.store.commitScan({
+        configId: claim.config.id,
+        runId: claim.runId,
+        owner: 'scanner-test',
+        finishedAt: now,
+        images: [{ tag: 'latest', digest: `sha256:${'c'.repeat(64)}`, status: 'COMPLETE', error: null, scanner: 'test@1', findings }],
+        status: 'COMPLETE',
+        error: null,
+        nextScanAt: now,
+      });
+      assert.equal(committed, true);
+      await h.receiver.waitFor(() => h.receiver.accepted().length === 2, 30_000, 'the two digests');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(h.receiver.messages.length, 2, 'one message per subscription');
+      const digest = JSON.parse(h.receiver.accepted('/big-json')[0]!.body) as JsonDigest & { truncated: boolean };
+      assert.equal(digest.counts.byType['finding.new'], 10_000);
+      assert.deepEqual(digest.counts.bySeverity, { CRITICAL: 2_500, HIGH: 2_500, MEDIUM: 2_500, LOW: 2_500 });
+      assert.equal(digest.findings.length, 10);
+      assert.ok(digest.findings.every((finding) => finding.severity === 'CRITICAL'), 'the top findings are the most severe');
+      assert.equal(digest.truncated, true);
+      assertSlackMessage(JSON.parse(h.receiver.accepted('/big-slack')[0]!.body) as { text: string; blocks: Array<Record<string, unknown>> });
+    });
+
     it('applies filters: repository globs, types, minimum severity, fixable only; a single event keeps its own id', async (t) => {
       const h = await harness(t, dialect);
       await h.subscribe('/other-repo', { filters: { repositories: ['other/*'] } });

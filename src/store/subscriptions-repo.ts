@@ -138,7 +138,7 @@ export async function removeSubscription(db: Kysely<Database>, id: string): Prom
   });
 }
 
-export function deliveryRow(delivery: NewDelivery, nowMs: number): Insertable<DeliveriesTable> {
+function deliveryRow(delivery: NewDelivery, nowMs: number): Insertable<DeliveriesTable> {
   return {
     subscription_id: delivery.subscriptionId,
     message_id: delivery.messageId,
