@@ -42,6 +42,8 @@ const PRUNE_EVERY_MS = 600_000;
 // Finished messages and their attempts are kept a week for the delivery list.
 const KEEP_FINISHED_MS = 7 * 86_400_000;
 const PRUNE_BATCH = 1_000;
+// Within the service's 30 s shutdown budget, whatever the webhook timeout.
+const SHUTDOWN_GRACE_MS = 5_000;
 
 /**
  * A task that runs once per cue: cues while it runs make it run once more afterwards,
@@ -86,6 +88,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
   const agent = createWebhookAgent({ allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, connections: concurrency });
   const context = { publicUrl: options.publicUrl.replace(/\/+$/, '') };
   const inFlight = new Set<Promise<void>>();
+  const shutdown = new AbortController();
   let stopped = true;
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
@@ -158,7 +161,16 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   async function deliver(delivery: ClaimedDelivery): Promise<void> {
     const started = clock.now();
-    const result = await sendDelivery(delivery, { agent, timeoutMs: options.timeoutMs, allowPrivate: options.allowPrivate, now: started });
+    const result = await sendDelivery(delivery, {
+      agent,
+      timeoutMs: options.timeoutMs,
+      allowPrivate: options.allowPrivate,
+      now: started,
+      signal: shutdown.signal,
+    });
+    // Cut short by shutdown: not the receiver's failure. The lease is given up, so another
+    // process sends it again (at least once).
+    if (shutdown.signal.aborted) return;
     const at = clock.now();
     const attempts = delivery.attempts + 1;
     const retryAt = result.ok ? null : nextAttempt(retry, result, attempts, delivery.createdAt, at);
@@ -203,6 +215,10 @@ export function createNotifier(options: NotifierOptions): Notifier {
       unsubscribe?.();
       await relay.idle();
       await worker.idle();
+      // Messages in flight get a moment to be answered, then are cut short.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      shutdown.abort();
       await Promise.allSettled([...inFlight]);
       await recorder.idle();
       await store.releaseDeliveries(owner);

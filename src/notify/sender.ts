@@ -24,6 +24,8 @@ export interface SendOptions {
   timeoutMs: number;
   allowPrivate: boolean;
   now: Date;
+  /** Aborts the attempt (shutdown). */
+  signal?: AbortSignal;
 }
 
 /** The secrets that sign now: the current one, and the previous one during a rotation's overlap. */
@@ -44,13 +46,18 @@ export async function sendDelivery(delivery: ClaimedDelivery, options: SendOptio
     'user-agent': `ecrscan/${VERSION}`,
     ...webhookHeaders(signingSecrets(delivery, options.now), delivery.messageId, timestamp, delivery.body),
   };
+  // AbortSignal.any would do, but only from Node 20.3; the service runs on every Node 20.
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(new TimeoutError(options.timeoutMs)), options.timeoutMs);
+  const onShutdown = (): void => abort.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onShutdown, { once: true });
   try {
     const response = await request(url, {
       method: 'POST',
       headers,
       body: delivery.body,
       dispatcher: options.agent,
-      signal: AbortSignal.timeout(options.timeoutMs),
+      signal: abort.signal,
     });
     const text = await readCapped(response.body);
     const status = response.statusCode;
@@ -61,6 +68,16 @@ export async function sendDelivery(delivery: ClaimedDelivery, options: SendOptio
     return failure(status, detail, status >= 500 || status === 408);
   } catch (err) {
     return failure(null, describe(err, options.timeoutMs), !isRefusal(err));
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onShutdown);
+  }
+}
+
+class TimeoutError extends Error {
+  override name = 'TimeoutError';
+  constructor(timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
   }
 }
 
