@@ -124,7 +124,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       tags: TAGS,
       summary: 'Subscribe a webhook to events (the secret is shown in this answer only)',
       body: SubscriptionBody,
-      response: { 201: SubscriptionRepresentation, 400: Problem, 415: Problem },
+      response: { 201: SubscriptionRepresentation, 400: Problem, 413: Problem, 415: Problem },
     },
     handler: async (request, reply) => {
       const body = request.body;
@@ -169,7 +169,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       summary: 'Change a subscription or rotate its secret (a new secret is shown in this answer only)',
       params: SubscriptionIdParams,
       body: SubscriptionPatchBody,
-      response: { 200: SubscriptionRepresentation, 400: Problem, 404: Problem, 415: Problem },
+      response: { 200: SubscriptionRepresentation, 400: Problem, 404: Problem, 413: Problem, 415: Problem },
     },
     handler: async (request) => {
       const { id } = request.params;
