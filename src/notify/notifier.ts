@@ -140,7 +140,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     }
     if (now.getTime() - lastPrune >= PRUNE_EVERY_MS) {
       lastPrune = now.getTime();
-      await store.pruneDeliveries(new Date(now.getTime() - KEEP_FINISHED_MS), PRUNE_BATCH);
+      // Bounded batches, repeated while full, so that a long backlog never holds the database for long.
+      while ((await store.pruneDeliveries(new Date(now.getTime() - KEEP_FINISHED_MS), PRUNE_BATCH)) === PRUNE_BATCH && !stopped);
     }
     if (queued > 0) worker.kick();
   }
