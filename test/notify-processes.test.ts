@@ -42,7 +42,7 @@ describe('webhook delivery by several service processes', { skip: postgres ? fal
     receiver = await startWebhookReceiver();
     receiver.mode({ kind: 'delay', ms: 50 });
     const url = await postgres!.createDatabase();
-    env = { DATABASE_URL: url, ECRSCAN_WEBHOOK_ALLOW_PRIVATE: 'true', ECRSCAN_WEBHOOK_TIMEOUT_MS: '3000', ECRSCAN_LEASE_SECONDS: '10' };
+    env = { DATABASE_URL: url, ECRSCAN_WEBHOOK_ALLOW_PRIVATE: 'true', ECRSCAN_WEBHOOK_TIMEOUT_MS: '5000', ECRSCAN_LEASE_SECONDS: '10' };
     servers.push(...(await Promise.all([startServer([], env), startServer([], env)])));
     database = await openDatabase(url);
     // A configuration nothing can scan: only the events the test commits reach subscriptions.
