@@ -14,6 +14,8 @@ export interface Config {
   concurrency: number;
   leaseSeconds: number;
   apiToken: string | null;
+  tokensFile: string | null;
+  corsOrigins: string[];
   allowUnauthenticated: boolean;
   logLevel: LogLevel;
   osvSources: string[];
@@ -123,11 +125,32 @@ export const OPTIONS = [
     env: 'ECRSCAN_API_TOKEN',
     flag: null,
     default: '',
-    doc: 'When set, every request but `/healthz` and `/readyz` needs `Authorization: Bearer <token>`.',
+    doc: 'An admin token: when set (or with `ECRSCAN_TOKENS_FILE`), every request but `/healthz` and `/readyz` needs a token, as `Authorization: Bearer <token>` or as the password of HTTP Basic authentication.',
     parse: (raw, name) => {
       if (raw === '') return null;
       if (raw.length < 16) throw new ConfigError(`${name} must be at least 16 characters long`);
       return raw;
+    },
+  }),
+  option({
+    key: 'tokensFile',
+    env: 'ECRSCAN_TOKENS_FILE',
+    flag: 'tokens-file',
+    default: '',
+    doc: 'A JSON file of named tokens, each with a role (`read`, `write` or `admin`) and the SHA-256 of the token, never the token itself (see "Tokens and roles").',
+    parse: (raw) => (raw.trim() === '' ? null : resolve(raw.trim())),
+  }),
+  option({
+    key: 'corsOrigins',
+    env: 'ECRSCAN_CORS_ORIGINS',
+    flag: null,
+    default: '',
+    doc: 'Comma-separated origins (`https://dash.example.com`) allowed to call the API from a browser; `*` allows every origin the read-only methods. Unset: no CORS.',
+    parse: (raw, name) => {
+      const origins = list(raw);
+      const bad = origins.find((origin) => origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin));
+      if (bad !== undefined) throw new ConfigError(`${name} must list origins such as https://dash.example.com or *, got "${bad}"`);
+      return origins;
     },
   }),
   option({
@@ -239,9 +262,10 @@ export function loadConfig(env: NodeJS.ProcessEnv, overrides: ConfigOverrides = 
     values[spec.key] = spec.parse(raw, name);
   }
   const config = values as unknown as Config;
-  if (!isLoopback(config.host) && config.apiToken === null && !config.allowUnauthenticated && config.mode !== 'scheduler') {
+  const tokens = config.apiToken !== null || config.tokensFile !== null;
+  if (!isLoopback(config.host) && !tokens && !config.allowUnauthenticated && config.mode !== 'scheduler') {
     throw new ConfigError(
-      `refusing to listen on ${config.host} without ECRSCAN_API_TOKEN; set a token or ECRSCAN_ALLOW_UNAUTHENTICATED=true`,
+      `refusing to listen on ${config.host} without ECRSCAN_API_TOKEN or ECRSCAN_TOKENS_FILE; set one or ECRSCAN_ALLOW_UNAUTHENTICATED=true`,
     );
   }
   return Object.freeze(config);

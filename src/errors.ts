@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'Request body is not valid JSON' },
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
+  FORBIDDEN: { status: 403, title: 'Role too weak' },
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFIG_NOT_FOUND: { status: 404, title: 'Scan configuration not found' },
   SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'Subscription not found' },

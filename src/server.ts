@@ -3,6 +3,7 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { loadTokens } from './http/tokens.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
@@ -96,7 +97,8 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      app = await buildApp({ store, config, logger: deps.logger, metrics, clock, notifications, ...(scheduler ? { scans: scheduler } : {}) });
+      const tokens = await loadTokens(config);
+      app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, ...(scheduler ? { scans: scheduler } : {}) });
       const built = app;
       // Fastify's close drains in-flight requests before it resolves.
       releasers.push(() => built.close());

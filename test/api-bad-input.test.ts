@@ -50,9 +50,12 @@ const CASES: Case[] = [
   { name: 'an unknown scanner', request: () => post({ ...VALID, scanner: 'clair' }), status: 400, field: 'scanner' },
   { name: 'the ECR scanner for a non-ECR host', request: () => post({ registry: 'ghcr.io', repository: 'acme/app', scanner: 'ecr' }), status: 400, field: 'scanner' },
   { name: 'an unknown id', request: () => ({ method: 'GET', url: '/configs/4471c156-29f5-40fe-883b-3cd26738d5a6' }), status: 404, field: 'id' },
-  { name: 'a malformed id', request: () => ({ method: 'GET', url: '/configs/not-a-uuid' }), status: 400, field: 'id' },
+  { name: 'an id that is not a UUID', request: () => ({ method: 'GET', url: '/configs/not-a-uuid' }), status: 404, field: 'id' },
+  { name: "deleting the demo walkthrough's short id", request: () => ({ method: 'DELETE', url: '/configs/e7c3b83c-b995-44d3-942b-8b1001f33ae' }), status: 404, field: 'id' },
+  { name: 'scanning an id that is not a UUID', request: () => ({ method: 'POST', url: '/configs/42/scan' }), status: 404, field: 'id' },
+  { name: 'findings of an id that is not a UUID', request: () => ({ method: 'GET', url: '/findings/%E2%9C%93' }), status: 404, field: 'id' },
   { name: 'deleting an unknown id', request: () => ({ method: 'DELETE', url: '/configs/4471c156-29f5-40fe-883b-3cd26738d5a6' }), status: 404, field: 'id' },
-  { name: 'deleting a malformed id', request: () => ({ method: 'DELETE', url: '/configs/..%2F..%2Fetc' }), status: 400, field: 'id' },
+  { name: 'deleting a path-like id', request: () => ({ method: 'DELETE', url: '/configs/..%2F..%2Fetc' }), status: 404, field: 'id' },
   { name: 'scanning an unknown id', request: () => ({ method: 'POST', url: '/configs/4471c156-29f5-40fe-883b-3cd26738d5a6/scan' }), status: 404, field: 'id' },
   { name: 'findings of an unknown id', request: () => ({ method: 'GET', url: '/findings/4471c156-29f5-40fe-883b-3cd26738d5a6' }), status: 404, field: 'id' },
   { name: 'findings with limit 0', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=0` }), status: 400, field: 'limit' },
@@ -62,7 +65,7 @@ const CASES: Case[] = [
   { name: 'findings in an unavailable type', request: (id) => ({ method: 'GET', url: `/findings/${id}`, headers: { accept: 'image/png' } }), status: 406 },
   { name: 'an unknown route', request: () => ({ method: 'GET', url: '/register/' }), status: 404 },
   { name: 'an unknown method', request: () => ({ method: 'PUT', url: '/configs/', headers: json, payload: '{}' }), status: 405 },
-  { name: 'PATCH on a configuration', request: (id) => ({ method: 'PATCH', url: `/configs/${id}`, headers: json, payload: '{}' }), status: 405 },
+  { name: 'PUT on a configuration', request: (id) => ({ method: 'PUT', url: `/configs/${id}`, headers: json, payload: '{}' }), status: 405 },
 ];
 
 for (const dialect of await databases()) {
@@ -103,7 +106,7 @@ for (const dialect of await databases()) {
         for (const url of ['/configs', '/summary', '/metrics', '/openapi.json', `/findings/${knownId}`]) {
           const refused = await guarded.app.inject({ method: 'GET', url });
           assert.equal(refused.statusCode, 401, url);
-          assert.equal(refused.headers['www-authenticate'], 'Bearer realm="ecrscan"');
+          assert.equal(refused.headers['www-authenticate'], 'Bearer realm="ecrscan", Basic realm="ecrscan", charset="UTF-8"');
           const wrong = await guarded.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}x` } });
           assert.equal(wrong.statusCode, 401, url);
         }

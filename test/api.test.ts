@@ -94,7 +94,7 @@ for (const dialect of await databases()) {
           'Results for test/ubuntu:latest in us-west-2:\n LOW: 1\n',
         ].join('\n'),
       );
-      const summary = (await service.app.inject({ method: 'GET', url: '/summary' })).json();
+      const summary = (await service.app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json' } })).json();
       assert.deepEqual(summary.totals, { HIGH: 7, MEDIUM: 21, LOW: 8 });
       assert.deepEqual(summary.configs[1].images[0].counts, { HIGH: 7, MEDIUM: 20, LOW: 7 });
       assert.equal(summary.configs[1].images[0].digest, 'sha256:c7');
@@ -241,7 +241,7 @@ for (const dialect of await databases()) {
       const metrics = await service.app.inject({ method: 'GET', url: '/metrics' });
       assert.match(metrics.body, /ecrscan_http_requests_total\{method="GET",route="\/configs",status="200"\} [1-9]/);
       assert.match(metrics.body, /ecrscan_scans_total\{scanner="memory",outcome="COMPLETE"\} [1-9]/);
-      const summary = (await service.app.inject({ method: 'GET', url: '/summary' })).json();
+      const summary = (await service.app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json' } })).json();
       assert.match(metrics.body, new RegExp(`ecrscan_open_findings\\{severity="HIGH"\\} ${summary.totals.HIGH}\\n`));
       assert.deepEqual((await service.app.inject({ method: 'GET', url: '/readyz' })).json(), { status: 'ready' });
       const openapi = (await service.app.inject({ method: 'GET', url: '/openapi.json' })).json();

@@ -104,7 +104,7 @@ for (const dialect of await databases()) {
       } while ((state.lastScan === centos.lastScan || state.status !== 'COMPLETE') && Date.now() < deadline);
       assert.equal(state.status, 'COMPLETE');
       assert.notEqual(state.lastScan, centos.lastScan);
-      const summary = (await (await fetch(`${server.url}/summary`)).json()) as { configs: Array<{ id: string; images: Array<{ counts: object }> }> };
+      const summary = (await (await fetch(`${server.url}/summary?format=json`)).json()) as { configs: Array<{ id: string; images: Array<{ counts: object }> }> };
       assert.deepEqual(summary.configs.find((config) => config.id === centos.id)?.images[0]?.counts, { HIGH: 7, MEDIUM: 20, LOW: 7 });
     });
 

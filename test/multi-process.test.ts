@@ -74,7 +74,7 @@ describe('three service processes on one PostgreSQL', { skip: postgres ? false :
     assert.equal(endpoint.callCount('StartImageScan'), CONFIGS, 'one scan started per image');
     const owners = await count(`select count(distinct owner) as n from scan_runs`);
     assert.ok(owners >= 2, `the work was shared (${owners} processes took part)`);
-    const summary = (await (await fetch(`${servers[1]!.url}/summary`)).json()) as { totals: Record<string, number> };
+    const summary = (await (await fetch(`${servers[1]!.url}/summary?format=json`)).json()) as { totals: Record<string, number> };
     assert.deepEqual(summary.totals, { HIGH: CONFIGS }, 'an API process sees what the others wrote');
   });
 

@@ -10,6 +10,7 @@ import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
 import type { Store } from '../store/store.js';
 import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
+import { installCors } from './cors.js';
 import { installErrorHandling, sendProblem } from './problem.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerEventRoutes } from './routes/events-routes.js';
@@ -17,6 +18,7 @@ import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
 import { createSummaryCache } from './summary-cache.js';
+import { type ApiToken, loadTokens } from './tokens.js';
 
 /** What the HTTP layer needs from the scheduler: nudge it, and stop a deleted configuration's scan. */
 export interface ScanControl {
@@ -26,7 +28,9 @@ export interface ScanControl {
 
 export interface AppDeps {
   store: Store;
-  config: Pick<Config, 'schedule' | 'apiToken'>;
+  config: Pick<Config, 'schedule' | 'apiToken'> & Partial<Pick<Config, 'corsOrigins'>>;
+  /** Every accepted token; by default `config.apiToken` alone, as an admin. */
+  tokens?: readonly ApiToken[];
   logger: Logger;
   metrics: Metrics;
   clock: Clock;
@@ -51,15 +55,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // JSON only: other bodies must get 415, not reach validation as a string.
   app.removeContentTypeParser(['text/plain']);
   installErrorHandling(app);
-  if (deps.config.apiToken) installAuth(app, deps.config.apiToken);
+  installCors(app, deps.config.corsOrigins ?? []);
+  const tokens = deps.tokens ?? (await loadTokens({ apiToken: deps.config.apiToken, tokensFile: null }));
+  installAuth(app, tokens);
   installRequestMetrics(app, deps.metrics);
   await app.register(accepts);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'ecr-continuous-scan', version: VERSION, description: 'Continuous vulnerability scanning of container images.' },
-      components: deps.config.apiToken ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
-      security: deps.config.apiToken ? [{ bearer: [] }] : [],
+      components: tokens.length > 0 ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
+      security: tokens.length > 0 ? [{ bearer: [] }] : [],
     },
   });
   const routes = collectRoutes(app);
@@ -94,6 +100,8 @@ function answerOtherMethods(app: FastifyInstance, routes: Map<string, Set<string
       method: others,
       url,
       schema: { hide: true },
+      // Any token may learn that a method is not allowed here.
+      config: { access: 'read' },
       handler: async (request, reply) => {
         reply.header('allow', allow);
         return sendProblem(reply, request, new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed here; use ${allow}`));

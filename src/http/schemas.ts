@@ -37,7 +37,8 @@ export const ScanConfigBody = Type.Object(
 export type ScanConfigBody = Static<typeof ScanConfigBody>;
 
 export const ConfigIdParams = Type.Object(
-  { id: Type.String({ format: 'uuid', description: 'configuration id' }) },
+  // Any shape: an id that is not a UUID is simply unknown (404), as in the demo's walkthrough.
+  { id: Type.String({ minLength: 1, maxLength: 1024, description: 'configuration id (a UUID)' }) },
   { additionalProperties: false },
 );
 export type ConfigIdParams = Static<typeof ConfigIdParams>;

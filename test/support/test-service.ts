@@ -3,6 +3,7 @@ import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
+import type { ApiToken } from '../../src/http/tokens.js';
 import type { Store } from '../../src/store/store.js';
 import { createFakeClock, type FakeClock } from './fake-clock.js';
 import { createMemoryScanner, type MemoryScanner } from './memory-scanner.js';
@@ -21,7 +22,14 @@ export interface TestService {
  * for both real scanners and a clock the test drives. The scheduler is not started: tests
  * call `scheduler.runDue()` to run exactly what is due.
  */
-export async function createTestService(store: Store, options: { apiToken?: string; concurrency?: number } = {}): Promise<TestService> {
+export interface TestServiceOptions {
+  apiToken?: string;
+  tokens?: ApiToken[];
+  corsOrigins?: string[];
+  concurrency?: number;
+}
+
+export async function createTestService(store: Store, options: TestServiceOptions = {}): Promise<TestService> {
   const clock = createFakeClock();
   const logger = createLogger('silent');
   const metrics = createMetrics();
@@ -38,7 +46,8 @@ export async function createTestService(store: Store, options: { apiToken?: stri
   });
   const app = await buildApp({
     store,
-    config: { schedule: '24h', apiToken: options.apiToken ?? null },
+    config: { schedule: '24h', apiToken: options.apiToken ?? null, corsOrigins: options.corsOrigins ?? [] },
+    ...(options.tokens ? { tokens: options.tokens } : {}),
     logger,
     metrics,
     clock,

@@ -32,7 +32,7 @@ export async function serveCommand(values: Record<string, unknown>, env: NodeJS.
   const logger = createLogger(config.logLevel);
   const service = await startService(config, { logger, scanners: (store) => createScanners({ store, config, logger }) });
   if (service.url) {
-    const auth = config.apiToken ? 'API token required' : 'no API token: loopback only';
+    const auth = config.apiToken || config.tokensFile ? 'tokens required' : 'no API token: loopback only';
     logger.info({ url: service.url, database: redactUrl(config.databaseUrl), mode: config.mode }, `listening on ${service.url} (${auth})`);
   } else {
     logger.info({ database: redactUrl(config.databaseUrl), mode: config.mode }, 'scheduler running without the API');

@@ -9,11 +9,13 @@ const READY_TIMEOUT_MS = 2000;
 
 export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
   app.get('/healthz', {
+    config: { access: 'public' },
     schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
     handler: async () => ({ status: 'ok' as const }),
   });
 
   app.get('/readyz', {
+    config: { access: 'public' },
     schema: {
       tags: ['operations'],
       summary: 'Readiness: the database answers',

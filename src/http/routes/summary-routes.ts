@@ -9,12 +9,14 @@ export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summa
     schema: {
       tags: ['findings'],
       summary: 'Counts of findings by severity for every image of every configuration',
-      description: 'JSON by default; `Accept: text/plain` or `?format=text` gives the original demo\'s text layout.',
+      description:
+        "The original demo's text layout for no `Accept` header, `Accept: */*` (what curl sends), `text/plain` or `?format=text`; JSON for `Accept: application/json` or `?format=json`.",
       querystring: SummaryQuery,
       response: { 200: SummaryRepresentation, 406: Problem },
     },
     handler: async (request, reply) => {
-      const format = request.query.format ?? negotiate(request.accepts().type(['application/json', 'text/plain']));
+      // text/plain first: what accepts() picks for a missing Accept or */*, as the demo answered curl.
+      const format = request.query.format ?? negotiate(request.accepts().type(['text/plain', 'application/json']));
       const summary = await summaries.current();
       const etag = `"summary-${summary.revision}-${format}"`;
       reply.header('etag', etag).header('vary', 'accept').header('cache-control', 'no-cache');
@@ -26,7 +28,7 @@ export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summa
 }
 
 function negotiate(type: string | string[] | false): 'json' | 'text' {
-  if (type === 'text/plain') return 'text';
-  if (type === false) throw new AppError('NOT_ACCEPTABLE', 'the summary is available as application/json or text/plain');
-  return 'json';
+  if (type === 'application/json') return 'json';
+  if (type === false) throw new AppError('NOT_ACCEPTABLE', 'the summary is available as text/plain or application/json');
+  return 'text';
 }
