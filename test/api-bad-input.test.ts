@@ -12,6 +12,11 @@ interface Case {
   request: (knownId: string) => InjectOptions;
   status: number;
   field?: string;
+  detail?: RegExp;
+}
+
+function patch(id: string, payload: unknown): InjectOptions {
+  return { method: 'PATCH', url: `/configs/${id}`, headers: json, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) };
 }
 
 function post(payload: unknown, headers: Record<string, string> = json): InjectOptions {
@@ -26,7 +31,6 @@ const CASES: Case[] = [
   { name: 'a text/plain body', request: () => post(JSON.stringify(VALID), { 'content-type': 'text/plain' }), status: 415 },
   { name: 'a form body', request: () => post('region=us-west-2', { 'content-type': 'application/x-www-form-urlencoded' }), status: 415 },
   { name: 'a number where a string belongs', request: () => post({ ...VALID, registry: 123456789012 }), status: 400, field: 'registry' },
-  { name: 'tags as a string', request: () => post({ ...VALID, tags: 'latest' }), status: 400, field: 'tags' },
   { name: 'an unknown field', request: () => post({ ...VALID, bucket: 'x' }), status: 400, field: 'bucket' },
   { name: 'a missing repository', request: () => post({ region: 'us-west-2', registry: '123456789012' }), status: 400, field: 'repository' },
   { name: 'a body over 64 KiB', request: () => post({ ...VALID, tags: ['a'.repeat(70 * 1024)] }), status: 413 },
@@ -47,7 +51,8 @@ const CASES: Case[] = [
   { name: 'a schedule under 5 minutes', request: () => post({ ...VALID, schedule: '1m' }), status: 400, field: 'schedule' },
   { name: 'a schedule that is neither', request: () => post({ ...VALID, schedule: 'daily' }), status: 400, field: 'schedule' },
   { name: 'a cron expression out of range', request: () => post({ ...VALID, schedule: '61 * * * *' }), status: 400, field: 'schedule' },
-  { name: 'an unknown scanner', request: () => post({ ...VALID, scanner: 'clair' }), status: 400, field: 'scanner' },
+  { name: 'an unknown scanner', request: () => post({ ...VALID, scanner: 'clair' }), status: 400, field: 'scanner', detail: /^scanner must be one of ecr, builtin$/ },
+  { name: 'tags as a string', request: () => post({ ...VALID, tags: 'latest' }), status: 400, field: 'tags', detail: /^tags must be an array/ },
   { name: 'the ECR scanner for a non-ECR host', request: () => post({ registry: 'ghcr.io', repository: 'acme/app', scanner: 'ecr' }), status: 400, field: 'scanner' },
   { name: 'an unknown id', request: () => ({ method: 'GET', url: '/configs/4471c156-29f5-40fe-883b-3cd26738d5a6' }), status: 404, field: 'id' },
   { name: 'an id that is not a UUID', request: () => ({ method: 'GET', url: '/configs/not-a-uuid' }), status: 404, field: 'id' },
@@ -61,6 +66,22 @@ const CASES: Case[] = [
   { name: 'findings with limit 0', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=0` }), status: 400, field: 'limit' },
   { name: 'findings with limit 5000', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=5000` }), status: 400, field: 'limit' },
   { name: 'findings with an unknown severity', request: (id) => ({ method: 'GET', url: `/findings/${id}?severity=SEVERE` }), status: 400, field: 'severity' },
+  { name: 'findings with a limit that is not a number', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=ten` }), status: 400, field: 'limit', detail: /^limit must be a whole number$/ },
+  { name: 'findings with an unknown status', request: (id) => ({ method: 'GET', url: `/findings/${id}?status=open` }), status: 400, field: 'status', detail: /^status must be one of active, fixed, all$/ },
+  { name: 'the summary in an unknown format', request: () => ({ method: 'GET', url: '/summary?format=xml' }), status: 400, field: 'format', detail: /^format must be one of text, json$/ },
+  { name: 'an unknown parameter on the list', request: () => ({ method: 'GET', url: '/configs?status=FAILED' }), status: 400, field: 'status' },
+  { name: 'changing the registry', request: (id) => patch(id, { registry: '210987654321' }), status: 400, field: 'registry', detail: /registry cannot be changed/ },
+  { name: 'changing the repository', request: (id) => patch(id, { repository: 'other/repo', tags: ['1'] }), status: 400, field: 'repository', detail: /repository cannot be changed/ },
+  { name: 'changing the region', request: (id) => patch(id, { region: 'eu-west-1' }), status: 400, field: 'region' },
+  { name: 'patching an unknown scanner', request: (id) => patch(id, { scanner: 'trivy' }), status: 400, field: 'scanner', detail: /^scanner must be one of ecr, builtin$/ },
+  { name: 'patching an unknown field', request: (id) => patch(id, { bucket: 'x' }), status: 400, field: 'bucket' },
+  { name: 'patching a schedule under 5 minutes', request: (id) => patch(id, { schedule: '1m' }), status: 400, field: 'schedule' },
+  { name: 'patching a bad platform', request: (id) => patch(id, { platform: 'amd64' }), status: 400, field: 'platform' },
+  { name: 'patching a repeated tag', request: (id) => patch(id, { tags: ['a', 'a'] }), status: 400, field: 'tags' },
+  { name: 'patching malformed JSON', request: (id) => patch(id, '{"tags": ['), status: 400, field: 'body' },
+  { name: 'patching with a text body', request: (id) => ({ ...patch(id, '{}'), headers: { 'content-type': 'text/plain' } }), status: 415 },
+  { name: 'patching an unknown id', request: () => patch('4471c156-29f5-40fe-883b-3cd26738d5a6', { tags: ['x'] }), status: 404, field: 'id' },
+  { name: 'patching an id that is not a UUID', request: () => patch('nope', { tags: ['x'] }), status: 404, field: 'id' },
   { name: 'findings with an unknown parameter', request: (id) => ({ method: 'GET', url: `/findings/${id}?page=2` }), status: 400, field: 'page' },
   { name: 'findings in an unavailable type', request: (id) => ({ method: 'GET', url: `/findings/${id}`, headers: { accept: 'image/png' } }), status: 406 },
   { name: 'an unknown route', request: () => ({ method: 'GET', url: '/register/' }), status: 404 },
@@ -93,6 +114,7 @@ for (const dialect of await databases()) {
         assert.ok(problem.detail.length > 0);
         assert.doesNotMatch(response.body, /at .*\.(ts|js):[0-9]+/, 'no stack trace');
         if (testCase.field) assert.equal(problem.field, testCase.field, problem.detail);
+        if (testCase.detail) assert.match(problem.detail, testCase.detail);
         if (testCase.status === 405) assert.ok(response.headers.allow);
         assert.equal(await service.store.revision(), revision, 'the store did not change');
         assert.equal((await service.app.inject({ method: 'GET', url: '/configs' })).body, configsBefore);

@@ -176,6 +176,55 @@ for (const dialect of await databases()) {
       assert.deepEqual(state.images.map((image: { tag: string }) => image.tag), ['1.0', '1.1']);
     });
 
+    it('changes tags, schedule, scanner and platform in place with PATCH, keeping the history', async () => {
+      const created = await service.app.inject({ method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: { registry: 'ghcr.io', repository: 'acme/patched', tags: ['1.0'] } });
+      const before = created.json();
+      assert.equal(before.platform, 'linux/amd64', 'the effective platform, not null');
+      service.scanner.setRepository('acme/patched', { tags: { '1.0': 'sha256:p1', '2.0': 'sha256:p2' }, findings: { 'sha256:p1': [finding('CVE-2026-1111', 'HIGH')], 'sha256:p2': [] } });
+      await service.scheduler.runDue();
+      const firstSeen = (await service.app.inject({ method: 'GET', url: `/findings/${before.id}?format=json` })).json().findings[0].firstSeen;
+      service.clock.advance(3600_000);
+
+      const patched = await service.app.inject({
+        method: 'PATCH',
+        url: `/configs/${before.id}`,
+        headers: { 'content-type': 'application/json' },
+        payload: { tags: ['1.0', '2.0'], schedule: '6h', platform: 'linux/arm64', registry: 'ghcr.io' },
+      });
+      assert.equal(patched.statusCode, 200, patched.body);
+      const after = patched.json();
+      assert.equal(after.id, before.id);
+      assert.equal(after.created, before.created);
+      assert.deepEqual(after.tags, ['1.0', '2.0']);
+      assert.equal(after.schedule, '6h');
+      assert.equal(after.platform, 'linux/arm64');
+      assert.equal(after.nextScan, service.clock.now().toISOString(), 'new tags are scanned at once');
+      assert.deepEqual(await service.app.inject({ method: 'GET', url: `/configs/${before.id}` }).then((r) => r.json()), after);
+
+      await service.scheduler.runDue();
+      const findings = (await service.app.inject({ method: 'GET', url: `/findings/${before.id}?format=json` })).json().findings;
+      assert.equal(findings.length, 1);
+      assert.equal(findings[0].firstSeen, firstSeen, 'first-seen times survive the change');
+      const state = (await service.app.inject({ method: 'GET', url: `/configs/${before.id}` })).json();
+      assert.deepEqual(state.images.map((image: { tag: string }) => image.tag), ['1.0', '2.0']);
+
+      const reschedule = await service.app.inject({ method: 'PATCH', url: `/configs/${before.id}`, headers: { 'content-type': 'application/json' }, payload: { schedule: '12h', scanner: null, platform: null } });
+      assert.equal(reschedule.statusCode, 200, reschedule.body);
+      assert.equal(reschedule.json().scanner, 'builtin', 'null returns to the default scanner');
+      assert.equal(reschedule.json().platform, 'linux/amd64');
+      const noop = await service.app.inject({ method: 'PATCH', url: `/configs/${before.id}`, headers: { 'content-type': 'application/json' }, payload: {} });
+      assert.equal(noop.statusCode, 200);
+      assert.equal(noop.json().nextScan, reschedule.json().nextScan, 'an empty patch changes nothing');
+    });
+
+    it('takes severity filters in any case', async () => {
+      const [config] = (await service.app.inject({ method: 'GET', url: '/configs' })).json();
+      const lower = await service.app.inject({ method: 'GET', url: `/findings/${config.id}?severity=high,Critical&format=json` });
+      assert.equal(lower.statusCode, 200, lower.body);
+      const upper = await service.app.inject({ method: 'GET', url: `/findings/${config.id}?severity=HIGH,CRITICAL&format=json` });
+      assert.deepEqual(lower.json(), upper.json());
+    });
+
     it('pages findings newest first with RFC 5005 next links, filters severity and answers 304', async () => {
       const created = await service.app.inject({ method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: { registry: 'ghcr.io', repository: 'acme/paged' } });
       const id = created.json().id;
@@ -249,7 +298,9 @@ for (const dialect of await databases()) {
       for (const path of ['/configs', '/configs/{id}', '/configs/{id}/scan', '/summary', '/findings/{id}', '/healthz', '/readyz', '/metrics']) {
         assert.ok(openapi.paths[path], `OpenAPI documents ${path}`);
       }
-      const body = openapi.paths['/configs'].post.requestBody.content['application/json'].schema;
+      const ref = openapi.paths['/configs'].post.requestBody.content['application/json'].schema.$ref;
+      assert.equal(ref, '#/components/schemas/ScanConfigInput', 'the body is a named component');
+      const body = openapi.components.schemas.ScanConfigInput;
       assert.equal(body.additionalProperties, false);
       assert.equal(body.properties.tags.anyOf[0].maxItems, 100);
     });

@@ -14,6 +14,8 @@ export const REGISTRY_PATTERN =
   '^(?:[0-9]{12}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(?::[0-9]{1,5})?)$';
 export const PLATFORM_PATTERN = '^[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?$';
 export const MAX_TAGS = 100;
+/** What the built-in scanner picks from a multi-platform image when a configuration names none. */
+export const DEFAULT_PLATFORM = 'linux/amd64';
 
 const ECR_HOST = /^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 
@@ -40,7 +42,8 @@ export interface ScanConfig {
   platform: string | null;
 }
 
-export type ConfigStatus = 'NEW' | 'QUEUED' | 'SCANNING' | 'COMPLETE' | 'PARTIAL' | 'FAILED';
+export const CONFIG_STATUSES = ['NEW', 'QUEUED', 'SCANNING', 'COMPLETE', 'PARTIAL', 'FAILED'] as const;
+export type ConfigStatus = (typeof CONFIG_STATUSES)[number];
 
 export interface ConfigState extends ScanConfig {
   status: ConfigStatus;

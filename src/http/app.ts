@@ -8,9 +8,9 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
 import type { Store } from '../store/store.js';
-import { VERSION } from '../version.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
+import { openApiOptions } from './openapi.js';
 import { installErrorHandling, sendProblem } from './problem.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerEventRoutes } from './routes/events-routes.js';
@@ -18,6 +18,7 @@ import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
 import { createSummaryCache } from './summary-cache.js';
+import { installValidation } from './validation.js';
 import { type ApiToken, loadTokens } from './tokens.js';
 
 /** What the HTTP layer needs from the scheduler: nudge it, and stop a deleted configuration's scan. */
@@ -50,24 +51,17 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     // Requests are counted in metrics; logging each one would dominate the log at feed-polling rates.
     logController: new LogController({ disableRequestLogging: true }),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
   });
   // JSON only: other bodies must get 415, not reach validation as a string.
   app.removeContentTypeParser(['text/plain']);
   installErrorHandling(app);
+  installValidation(app);
   installCors(app, deps.config.corsOrigins ?? []);
   const tokens = deps.tokens ?? (await loadTokens({ apiToken: deps.config.apiToken, tokensFile: null }));
   installAuth(app, tokens);
   installRequestMetrics(app, deps.metrics);
   await app.register(accepts);
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'ecr-continuous-scan', version: VERSION, description: 'Continuous vulnerability scanning of container images.' },
-      components: tokens.length > 0 ? { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } } : {},
-      security: tokens.length > 0 ? [{ bearer: [] }] : [],
-    },
-  });
+  await app.register(swagger, openApiOptions(tokens.length > 0));
   const routes = collectRoutes(app);
   registerConfigRoutes(app, deps);
   const summaries = createSummaryCache(deps);

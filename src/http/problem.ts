@@ -28,9 +28,21 @@ function messageOf(field: string, issue: AjvIssue): string {
       return `${field} has an invalid format`;
     case 'format':
       return `${field} must be a ${String(issue.params['format'])}`;
+    case 'enum':
+      return `${field} must be one of ${(issue.params['allowedValues'] as unknown[]).map(String).join(', ')}`;
+    case 'type':
+      return `${field} must be ${describeType(String(issue.params['type']))}`;
+    case 'minimum':
+    case 'maximum':
+      return `${field} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${String(issue.params['limit'])}`;
     default:
       return `${field} ${issue.message ?? 'is invalid'}`;
   }
+}
+
+function describeType(type: string): string {
+  const names: Record<string, string> = { integer: 'a whole number', number: 'a number', string: 'a string', array: 'an array', object: 'an object', boolean: 'true or false', null: 'null' };
+  return type.split(',').map((name) => names[name] ?? name).join(' or ');
 }
 
 export function validationError(context: string | undefined, issues: AjvIssue[]): AppError {

@@ -1,5 +1,5 @@
 import type { StoredFinding } from '../domain/finding.js';
-import type { ConfigState } from '../domain/scan-config.js';
+import { type ConfigState, DEFAULT_PLATFORM } from '../domain/scan-config.js';
 import { SEVERITIES, type Severity, type SeverityCounts, compactCounts, zeroCounts } from '../domain/severity.js';
 import type { SummaryConfig } from '../store/store.js';
 
@@ -18,7 +18,8 @@ export function configJson(config: ConfigState, defaultSchedule: string) {
     tags: config.tags,
     schedule: config.schedule ?? defaultSchedule,
     scanner: config.scanner,
-    platform: config.platform,
+    // The effective platform, so that users see what is scanned rather than null.
+    platform: config.platform ?? DEFAULT_PLATFORM,
     status: config.status,
     lastScan: iso(config.lastScan),
     nextScan: iso(config.nextScan),

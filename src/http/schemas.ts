@@ -1,6 +1,7 @@
-import { type Static, Type } from 'typebox';
+import { type Static, type TSchema, Type } from 'typebox';
 import { IMAGE_STATUSES } from '../domain/image.js';
 import {
+  CONFIG_STATUSES,
   MAX_TAGS,
   PLATFORM_PATTERN,
   REGION_PATTERN,
@@ -11,30 +12,60 @@ import {
 } from '../domain/scan-config.js';
 import { SEVERITIES } from '../domain/severity.js';
 
-// These schemas validate requests and generate /openapi.json: one source for both.
+// These schemas validate requests and generate /openapi.json: one source for both. A
+// schema with a `title` becomes a named component of the OpenAPI document (openapi.ts),
+// so that generated clients get a type per title.
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+/** A string enum that validators and OpenAPI tools both read as one (`type` and `enum`). */
+function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+const Scanner = StringEnum(SCANNER_IDS, { description: '`ecr` (default for an account-id registry) or `builtin` (default for a host registry)' });
+const Severity = StringEnum(SEVERITIES);
+const Region = Type.String({ pattern: REGION_PATTERN, maxLength: 32, description: 'AWS region; required for an account-id registry' });
+const Registry = Type.String({ pattern: REGISTRY_PATTERN, maxLength: 261, description: '12-digit AWS account id or registry host[:port]' });
+const Repository = Type.String({ pattern: REPOSITORY_PATTERN, minLength: 2, maxLength: 256, description: 'lower-case path components joined by /' });
+const Tags = Type.Array(Type.String({ pattern: TAG_PATTERN, description: 'a tag or a glob with *' }), {
+  maxItems: MAX_TAGS,
+  description: 'tags or globs; absent or null means every tagged image',
+});
+const Schedule = Type.String({ minLength: 2, maxLength: 100, description: 'a duration ("6h", at least "5m") or a 5-field cron expression (UTC)' });
+const Platform = Type.String({ pattern: PLATFORM_PATTERN, maxLength: 64, description: 'os/arch[/variant] for multi-platform images (default linux/amd64)' });
 
 export const ScanConfigBody = Type.Object(
   {
-    region: Type.Optional(Nullable(Type.String({ pattern: REGION_PATTERN, maxLength: 32, description: 'AWS region; required for an account-id registry' }))),
-    registry: Type.String({ pattern: REGISTRY_PATTERN, maxLength: 261, description: '12-digit AWS account id or registry host[:port]' }),
-    repository: Type.String({ pattern: REPOSITORY_PATTERN, minLength: 2, maxLength: 256 }),
-    tags: Type.Optional(
-      Nullable(
-        Type.Array(Type.String({ pattern: TAG_PATTERN, description: 'a tag or a glob with *' }), {
-          maxItems: MAX_TAGS,
-          description: 'tags or globs; absent or null means every tagged image',
-        }),
-      ),
-    ),
-    schedule: Type.Optional(Nullable(Type.String({ minLength: 2, maxLength: 100, description: 'a duration ("6h", at least "5m") or a 5-field cron expression' }))),
-    scanner: Type.Optional(Nullable(Type.Union(SCANNER_IDS.map((id) => Type.Literal(id))))),
-    platform: Type.Optional(Nullable(Type.String({ pattern: PLATFORM_PATTERN, maxLength: 64, description: 'os/arch[/variant] for multi-platform images' }))),
+    region: Type.Optional(Nullable(Region)),
+    registry: Registry,
+    repository: Repository,
+    tags: Type.Optional(Nullable(Tags)),
+    schedule: Type.Optional(Nullable(Schedule)),
+    scanner: Type.Optional(Nullable(Scanner)),
+    platform: Type.Optional(Nullable(Platform)),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, title: 'ScanConfigInput', description: 'A scan configuration to register (the original demo\'s body, accepted as is).' },
 );
 export type ScanConfigBody = Static<typeof ScanConfigBody>;
+
+export const ScanConfigPatch = Type.Object(
+  {
+    tags: Type.Optional(Nullable(Tags)),
+    schedule: Type.Optional(Nullable({ ...Schedule, description: 'null returns to the server\'s default schedule' })),
+    scanner: Type.Optional(Nullable(Scanner)),
+    platform: Type.Optional(Nullable(Platform)),
+    region: Type.Optional(Nullable({ ...Region, description: 'fixed: may only repeat the stored value' })),
+    registry: Type.Optional({ ...Registry, description: 'fixed: may only repeat the stored value' }),
+    repository: Type.Optional({ ...Repository, description: 'fixed: may only repeat the stored value' }),
+  },
+  {
+    additionalProperties: false,
+    title: 'ScanConfigPatch',
+    description: 'Fields to change (JSON merge patch); fields left out keep their value. Registry, region and repository cannot change.',
+  },
+);
+export type ScanConfigPatch = Static<typeof ScanConfigPatch>;
 
 export const ConfigIdParams = Type.Object(
   // Any shape: an id that is not a UUID is simply unknown (404), as in the demo's walkthrough.
@@ -44,107 +75,150 @@ export const ConfigIdParams = Type.Object(
 export type ConfigIdParams = Static<typeof ConfigIdParams>;
 
 const Timestamp = Nullable(Type.String({ format: 'date-time' }));
-const ImageStatus = Type.Union(IMAGE_STATUSES.map((status) => Type.Literal(status)));
-const Counts = Type.Object(Object.fromEntries(SEVERITIES.map((severity) => [severity, Type.Optional(Type.Integer())])));
-
-export const ConfigRepresentation = Type.Object({
-  id: Type.String({ format: 'uuid' }),
-  created: Type.String({ description: 'Unix seconds, as a string (as the original demo wrote it)' }),
-  region: Nullable(Type.String()),
-  registry: Type.String(),
-  repository: Type.String(),
-  tags: Nullable(Type.Array(Type.String())),
-  schedule: Type.String(),
-  scanner: Type.String(),
-  platform: Nullable(Type.String()),
-  status: Type.String(),
-  lastScan: Timestamp,
-  nextScan: Timestamp,
-  lastError: Nullable(Type.String()),
-  images: Type.Array(Type.Object({ tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus })),
+const ImageStatus = StringEnum(IMAGE_STATUSES);
+const ConfigStatus = StringEnum(CONFIG_STATUSES);
+const Counts = Type.Object(Object.fromEntries(SEVERITIES.map((severity) => [severity, Type.Optional(Type.Integer({ minimum: 0 }))])), {
+  additionalProperties: false,
+  title: 'SeverityCounts',
+  description: 'open findings by severity; zero counts left out',
 });
 
-export const ScanAccepted = Type.Object({
-  runId: Type.String({ format: 'uuid' }),
-  configId: Type.String({ format: 'uuid' }),
-  status: Type.String(),
-  requestedAt: Type.String({ format: 'date-time' }),
-});
+export const ConfigRepresentation = Type.Object(
+  {
+    id: Type.String({ format: 'uuid' }),
+    created: Type.String({ description: 'Unix seconds, as a string (as the original demo wrote it)' }),
+    region: Nullable(Type.String()),
+    registry: Type.String(),
+    repository: Type.String(),
+    tags: Nullable(Type.Array(Type.String())),
+    schedule: Type.String(),
+    scanner: Scanner,
+    platform: Type.String({ description: 'the platform scanned in multi-platform images' }),
+    status: ConfigStatus,
+    lastScan: Timestamp,
+    nextScan: Timestamp,
+    lastError: Nullable(Type.String()),
+    images: Type.Array(Type.Object({ tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus }, { additionalProperties: false })),
+  },
+  { additionalProperties: false, title: 'ScanConfig', description: 'A scan configuration with its scan state; the demo\'s fields first.' },
+);
 
-export const SummaryQuery = Type.Object({ format: Type.Optional(Type.Union([Type.Literal('json'), Type.Literal('text')])) }, { additionalProperties: false });
+export const ScanAccepted = Type.Object(
+  {
+    runId: Type.String({ format: 'uuid' }),
+    configId: Type.String({ format: 'uuid' }),
+    status: StringEnum(['QUEUED', 'RUNNING', 'COMPLETE', 'PARTIAL', 'FAILED', 'ABANDONED']),
+    requestedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false, title: 'ScanAccepted' },
+);
+
+/** For routes that take no parameters: an unknown one is a mistake worth a 400, not silence. */
+export const NoQuery = Type.Object({}, { additionalProperties: false });
+
+export const SummaryQuery = Type.Object(
+  { format: Type.Optional(StringEnum(['text', 'json'], { description: 'overrides Accept' })) },
+  { additionalProperties: false },
+);
 export type SummaryQuery = Static<typeof SummaryQuery>;
 
-export const SummaryRepresentation = Type.Object({
-  generatedAt: Type.String({ format: 'date-time' }),
-  totals: Counts,
-  configs: Type.Array(
-    Type.Object({
-      id: Type.String(),
-      region: Nullable(Type.String()),
-      registry: Type.String(),
-      repository: Type.String(),
-      status: Type.String(),
-      lastScan: Timestamp,
-      lastError: Nullable(Type.String()),
-      images: Type.Array(
-        Type.Object({
-          tag: Type.String(),
-          digest: Nullable(Type.String()),
-          status: ImageStatus,
-          scannedAt: Timestamp,
-          counts: Counts,
-          error: Nullable(Type.String()),
-        }),
+export const SummaryRepresentation = Type.Object(
+  {
+    generatedAt: Type.String({ format: 'date-time' }),
+    totals: Counts,
+    configs: Type.Array(
+      Type.Object(
+        {
+          id: Type.String(),
+          region: Nullable(Type.String()),
+          registry: Type.String(),
+          repository: Type.String(),
+          status: ConfigStatus,
+          lastScan: Timestamp,
+          lastError: Nullable(Type.String()),
+          images: Type.Array(
+            Type.Object(
+              {
+                tag: Type.String(),
+                digest: Nullable(Type.String()),
+                status: ImageStatus,
+                scannedAt: Timestamp,
+                counts: Counts,
+                error: Nullable(Type.String()),
+              },
+              { additionalProperties: false },
+            ),
+          ),
+        },
+        { additionalProperties: false },
       ),
-    }),
-  ),
-});
+    ),
+  },
+  { additionalProperties: false, title: 'Summary' },
+);
+
+export const SummaryText = Type.String({ title: 'SummaryText', description: 'the original demo\'s layout: a "Results for REPO:TAG in REGION:" block per image, one " SEVERITY: N" line per severity' });
+
+const SEVERITY_ITEM = `(?:${SEVERITIES.map((severity) => severity.split('').map((c) => `[${c}${c.toLowerCase()}]`).join('')).join('|')})`;
 
 export const FindingsQuery = Type.Object(
   {
-    limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'page size, 1 to 1000 (default 100)' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size (default 100)' })),
     after: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,64}$', description: 'cursor from the previous page' })),
-    severity: Type.Optional(Type.String({ pattern: `^(${SEVERITIES.join('|')})(,(${SEVERITIES.join('|')}))*$`, description: 'comma-separated severities' })),
-    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('fixed'), Type.Literal('all')])),
-    format: Type.Optional(Type.Union([Type.Literal('atom'), Type.Literal('json')])),
+    severity: Type.Optional(
+      Type.String({
+        pattern: `^${SEVERITY_ITEM}(?:,${SEVERITY_ITEM})*$`,
+        description: `comma-separated severities, any case: ${SEVERITIES.join(', ')}`,
+      }),
+    ),
+    status: Type.Optional(StringEnum(['active', 'fixed', 'all'], { description: 'which findings (default active)' })),
+    format: Type.Optional(StringEnum(['atom', 'json'], { description: 'overrides Accept' })),
   },
   { additionalProperties: false },
 );
 export type FindingsQuery = Static<typeof FindingsQuery>;
 
-export const FindingRepresentation = Type.Object({
-  name: Type.String(),
-  severity: Type.String(),
-  package: Nullable(Type.String()),
-  version: Nullable(Type.String()),
-  fixedVersion: Nullable(Type.String()),
-  uri: Nullable(Type.String()),
-  description: Nullable(Type.String()),
-  cvss: Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) })),
-  aliases: Type.Array(Type.String()),
-  path: Nullable(Type.String({ description: 'file inside the image the package was read from' })),
-  tag: Type.String(),
-  digest: Nullable(Type.String()),
-  firstSeen: Type.String({ format: 'date-time' }),
-  lastSeen: Type.String({ format: 'date-time' }),
-  fixedAt: Timestamp,
-  status: Type.Union([Type.Literal('ACTIVE'), Type.Literal('FIXED')]),
-});
+export const FindingRepresentation = Type.Object(
+  {
+    name: Type.String(),
+    severity: Severity,
+    package: Nullable(Type.String()),
+    version: Nullable(Type.String()),
+    fixedVersion: Nullable(Type.String()),
+    uri: Nullable(Type.String()),
+    description: Nullable(Type.String()),
+    cvss: Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) }, { additionalProperties: false })),
+    aliases: Type.Array(Type.String()),
+    path: Nullable(Type.String({ description: 'file inside the image the package was read from' })),
+    tag: Type.String(),
+    digest: Nullable(Type.String()),
+    firstSeen: Type.String({ format: 'date-time' }),
+    lastSeen: Type.String({ format: 'date-time' }),
+    fixedAt: Timestamp,
+    status: StringEnum(['ACTIVE', 'FIXED']),
+  },
+  { additionalProperties: false, title: 'Finding' },
+);
 
-export const FindingsRepresentation = Type.Object({
-  findings: Type.Array(FindingRepresentation),
-  next: Nullable(Type.String()),
-});
+export const FindingsRepresentation = Type.Object(
+  {
+    findings: Type.Array(FindingRepresentation),
+    next: Nullable(Type.String({ description: 'the `after` cursor of the next page' })),
+  },
+  { additionalProperties: false, title: 'FindingsPage' },
+);
+
+export const AtomFeed = Type.String({ title: 'AtomFeed', description: 'an Atom (RFC 4287) feed, newest first, with RFC 5005 `next` links' });
 
 export const Problem = Type.Object(
   {
-    type: Type.String(),
+    type: Type.String({ description: 'urn:ecrscan:problem:CODE' }),
     title: Type.String(),
     status: Type.Integer(),
     detail: Type.String(),
     instance: Type.Optional(Type.String()),
-    field: Type.Optional(Type.String()),
-    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+    field: Type.Optional(Type.String({ description: 'the first offending field' })),
+    errors: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }, { additionalProperties: false }))),
   },
-  { description: 'RFC 9457 problem details' },
+  { title: 'Problem', description: 'RFC 9457 problem details' },
 );

@@ -142,3 +142,30 @@ export async function removeConfig(db: Kysely<Database>, id: string): Promise<bo
     return deleted;
   });
 }
+
+/** What PATCH may change: never the registry, region or repository that identify the images. */
+export type ConfigChanges = Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform'>;
+
+/**
+ * Changes a configuration in place, so its id, images, findings (with their first-seen
+ * times) and runs stay; undefined when it is unknown. `nextScanAt` moves the next scan.
+ */
+export async function changeConfig(db: Kysely<Database>, id: string, changes: ConfigChanges, nextScanAt: Date): Promise<ConfigState | undefined> {
+  const updated = await db.transaction().execute(async (trx) => {
+    const result = await trx
+      .updateTable('configs')
+      .set({
+        tags: changes.tags === null ? null : JSON.stringify(changes.tags),
+        schedule: changes.schedule,
+        scanner: changes.scanner,
+        platform: changes.platform,
+        next_scan_at: nextScanAt.getTime(),
+      })
+      .where('id', '=', id)
+      .executeTakeFirst();
+    const found = Number(result.numUpdatedRows) > 0;
+    if (found) await bumpStoreRevision(trx);
+    return found;
+  });
+  return updated ? selectConfig(db, id) : undefined;
+}

@@ -82,6 +82,11 @@ export interface Store extends SubscriptionStore {
   createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState>;
   listConfigs(): Promise<ConfigState[]>;
   getConfig(id: string): Promise<ConfigState | undefined>;
+  /**
+   * Changes tags, schedule, scanner and platform in place (id, images, findings and runs
+   * stay) and sets when it is next due; undefined when the configuration is unknown.
+   */
+  updateConfig(id: string, changes: Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform'>, nextScanAt: Date): Promise<ConfigState | undefined>;
   /** Removes the configuration with its images, findings and runs; false when unknown. */
   deleteConfig(id: string): Promise<boolean>;
 

@@ -9,10 +9,10 @@ import type { FindingsPage } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
 import { findingJson } from '../representations.js';
-import { ConfigIdParams, FindingsQuery, FindingsRepresentation, Problem } from '../schemas.js';
+import { AtomFeed, ConfigIdParams, FindingsQuery, FindingsRepresentation } from '../schemas.js';
+import { Type } from 'typebox';
 
 const DEFAULT_LIMIT = 100;
-const MAX_LIMIT = 1000;
 const ATOM = 'application/atom+xml';
 const JSON_TYPE = 'application/json';
 /**
@@ -31,11 +31,8 @@ interface PageRequest {
 
 function parsePageRequest(request: FastifyRequest<{ Querystring: FindingsQuery }>): PageRequest {
   const query = request.query;
-  const limit = query.limit === undefined ? DEFAULT_LIMIT : Number(query.limit);
-  if (limit < 1 || limit > MAX_LIMIT) {
-    throw new AppError('VALIDATION_FAILED', `limit must be from 1 to ${MAX_LIMIT}`, [{ field: 'limit', message: `limit must be from 1 to ${MAX_LIMIT}` }]);
-  }
-  const severities = query.severity ? [...new Set(query.severity.split(',').filter(isSeverity))] : null;
+  const limit = query.limit ?? DEFAULT_LIMIT;
+  const severities = query.severity ? [...new Set(query.severity.toUpperCase().split(',').filter(isSeverity))] : null;
   const status = query.status === 'fixed' ? 'FIXED' : query.status === 'all' ? 'ALL' : 'ACTIVE';
   return { limit, after: query.after ?? null, severities, status, format: query.format ?? negotiate(request) };
 }
@@ -70,12 +67,16 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps): voi
   const feedPages = createPageCache(FEED_CACHE_BYTES);
   app.get<{ Params: ConfigIdParams; Querystring: FindingsQuery }>('/findings/:id', {
     schema: {
+      operationId: 'getFindings',
       tags: ['findings'],
       summary: 'Findings of one configuration',
       description: 'An Atom feed by default, newest first, paged with RFC 5005 `next` links; `Accept: application/json` gives JSON.',
       params: ConfigIdParams,
       querystring: FindingsQuery,
-      response: { 200: FindingsRepresentation, 304: { type: 'null' }, 404: Problem, 406: Problem },
+      response: {
+        200: { description: 'one page of findings', content: { [ATOM]: { schema: AtomFeed }, [JSON_TYPE]: { schema: FindingsRepresentation } } },
+        304: Type.Null({ description: 'not modified since the ETag or date sent' }),
+      },
     },
     handler: async (request, reply) => {
       const page = parsePageRequest(request);

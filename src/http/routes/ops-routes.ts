@@ -2,24 +2,37 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
-import { Problem } from '../schemas.js';
 import type { SummaryCache } from '../summary-cache.js';
+import { withServer } from '../openapi.js';
+import { NoQuery } from '../schemas.js';
 
 const READY_TIMEOUT_MS = 2000;
 
 export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
   app.get('/healthz', {
     config: { access: 'public' },
-    schema: { tags: ['operations'], summary: 'Liveness: the process answers', response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    schema: {
+      operationId: 'getHealth',
+      tags: ['operations'],
+      summary: 'Liveness: the process answers',
+      description: 'Always 200 while the process runs; needs no token.',
+      security: [],
+      querystring: NoQuery,
+      response: { 200: Type.Object({ status: Type.Literal('ok') }, { additionalProperties: false, title: 'Health' }) },
+    },
     handler: async () => ({ status: 'ok' as const }),
   });
 
   app.get('/readyz', {
     config: { access: 'public' },
     schema: {
+      operationId: 'getReadiness',
       tags: ['operations'],
       summary: 'Readiness: the database answers',
-      response: { 200: Type.Object({ status: Type.Literal('ready') }), 503: Problem },
+      description: '200 when the database answers within 2 seconds, else 503; needs no token.',
+      security: [],
+      querystring: NoQuery,
+      response: { 200: Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false, title: 'Readiness' }) },
     },
     handler: async () => {
       try {
@@ -32,7 +45,14 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
   });
 
   app.get('/metrics', {
-    schema: { tags: ['operations'], summary: 'Prometheus metrics', produces: ['text/plain'] },
+    schema: {
+      operationId: 'getMetrics',
+      tags: ['operations'],
+      summary: 'Prometheus metrics',
+      description: 'HTTP requests, scans and open findings by severity, in the Prometheus text format.',
+      querystring: NoQuery,
+      response: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } } },
+    },
     handler: async (_request, reply) => {
       // Open findings by severity come from the cached summary, which is current as of the last write.
       await summaries.current();
@@ -41,8 +61,15 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
   });
 
   app.get('/openapi.json', {
-    schema: { tags: ['operations'], summary: 'This OpenAPI 3.1 document' },
-    handler: async () => app.swagger(),
+    schema: {
+      operationId: 'getOpenApi',
+      tags: ['operations'],
+      summary: 'This OpenAPI 3.1 document',
+      description: 'Generated from the schemas that validate requests; `servers` names the address the request reached.',
+      querystring: NoQuery,
+      response: { 200: { description: 'the OpenAPI document', content: { 'application/json': { schema: Type.Object({}, { additionalProperties: true }) } } } },
+    },
+    handler: async (request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(withServer(app.swagger(), request))),
   });
 }
 

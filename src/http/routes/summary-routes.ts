@@ -2,17 +2,22 @@ import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { AppDeps } from '../app.js';
 import type { SummaryCache } from '../summary-cache.js';
-import { Problem, SummaryQuery, SummaryRepresentation } from '../schemas.js';
+import { SummaryQuery, SummaryRepresentation, SummaryText } from '../schemas.js';
+import { Type } from 'typebox';
 
 export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summaries: SummaryCache): void {
   app.get<{ Querystring: SummaryQuery }>('/summary', {
     schema: {
+      operationId: 'getSummary',
       tags: ['findings'],
       summary: 'Counts of findings by severity for every image of every configuration',
       description:
         "The original demo's text layout for no `Accept` header, `Accept: */*` (what curl sends), `text/plain` or `?format=text`; JSON for `Accept: application/json` or `?format=json`.",
       querystring: SummaryQuery,
-      response: { 200: SummaryRepresentation, 406: Problem },
+      response: {
+        200: { description: 'open findings by severity', content: { 'text/plain': { schema: SummaryText }, 'application/json': { schema: SummaryRepresentation } } },
+        304: Type.Null({ description: 'not modified since the ETag sent' }),
+      },
     },
     handler: async (request, reply) => {
       // text/plain first: what accepts() picks for a missing Accept or */*, as the demo answered curl.
