@@ -1,0 +1,233 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import type { InjectOptions } from 'fastify';
+import { sha256Of } from '../src/http/tokens.js';
+import type { Store } from '../src/store/store.js';
+import { databases } from './support/databases.js';
+import { finding } from './support/memory-scanner.js';
+import { createTestService, type TestService } from './support/test-service.js';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+type Json = Record<string, unknown>;
+type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE' | 'PUT';
+
+const ADMIN = 'contract-admin-token-0123';
+const READER = 'contract-reader-token-0123';
+const JSON_HEADERS = { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' };
+const AUTH = { authorization: `Bearer ${ADMIN}` };
+const READ_ONLY = { authorization: `Basic ${Buffer.from(`feeds:${READER}`).toString('base64')}` };
+const UNKNOWN_ID = '4471c156-29f5-40fe-883b-3cd26738d5a6';
+const ECR_BODY = { region: 'us-west-2', registry: '123456789012', repository: 'test/centos', tags: ['7'] };
+
+interface Exchange {
+  /** The operation as the document names it. */
+  operation: `${Method} ${string}`;
+  /** The request, or how to make it when it depends on the state just before (a current ETag). */
+  request: InjectOptions | (() => Promise<InjectOptions>);
+  status: number;
+  /** Run against a store that fails every call. */
+  failing?: boolean;
+}
+
+/**
+ * Every documented request, with the answers it can get. A new route, or a new answer of
+ * a route, is not covered until it is listed here: the test fails on the gap.
+ */
+function exchanges(ids: { config: string; spare: string }, etagOf: (url: string) => Promise<string>): Exchange[] {
+  const { config, spare } = ids;
+  const big = JSON.stringify({ ...ECR_BODY, tags: ['a'.repeat(70 * 1024)] });
+  return [
+    { operation: 'GET /configs', request: { method: 'GET', url: '/configs', headers: AUTH }, status: 200 },
+    { operation: 'GET /configs', request: { method: 'GET', url: '/configs?state=x', headers: AUTH }, status: 400 },
+    { operation: 'GET /configs', request: { method: 'GET', url: '/configs' }, status: 401 },
+    { operation: 'GET /configs', request: { method: 'GET', url: '/configs', headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: { registry: 'ghcr.io', repository: 'acme/new' } }, status: 201 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: { ...ECR_BODY, scanner: 'clair' } }, status: 400 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: ECR_BODY }, status: 401 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: ECR_BODY }, status: 403 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: big }, status: 413 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'POST /configs', request: { method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: ECR_BODY }, status: 500, failing: true },
+
+    { operation: 'GET /configs/{id}', request: { method: 'GET', url: `/configs/${config}`, headers: AUTH }, status: 200 },
+    { operation: 'GET /configs/{id}', request: { method: 'GET', url: `/configs/${config}?verbose=1`, headers: AUTH }, status: 400 },
+    { operation: 'GET /configs/{id}', request: { method: 'GET', url: `/configs/${config}` }, status: 401 },
+    { operation: 'GET /configs/{id}', request: { method: 'GET', url: '/configs/e7c3b83c-b995-44d3-942b-8b1001f33ae', headers: AUTH }, status: 404 },
+    { operation: 'GET /configs/{id}', request: { method: 'GET', url: `/configs/${config}`, headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: JSON_HEADERS, payload: { schedule: '12h' } }, status: 200 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: JSON_HEADERS, payload: { repository: 'other' } }, status: 400 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: { 'content-type': 'application/json' }, payload: {} }, status: 401 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: {} }, status: 403 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${UNKNOWN_ID}`, headers: JSON_HEADERS, payload: {} }, status: 404 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: JSON_HEADERS, payload: big }, status: 413 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: { ...AUTH, 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' }, status: 415 },
+    { operation: 'PATCH /configs/{id}', request: { method: 'PATCH', url: `/configs/${config}`, headers: JSON_HEADERS, payload: {} }, status: 500, failing: true },
+
+    { operation: 'POST /configs/{id}/scan', request: { method: 'POST', url: `/configs/${config}/scan`, headers: AUTH }, status: 202 },
+    { operation: 'POST /configs/{id}/scan', request: { method: 'POST', url: `/configs/${config}/scan` }, status: 401 },
+    { operation: 'POST /configs/{id}/scan', request: { method: 'POST', url: `/configs/${config}/scan`, headers: READ_ONLY }, status: 403 },
+    { operation: 'POST /configs/{id}/scan', request: { method: 'POST', url: '/configs/42/scan', headers: AUTH }, status: 404 },
+    { operation: 'POST /configs/{id}/scan', request: { method: 'POST', url: `/configs/${config}/scan`, headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: AUTH }, status: 200 },
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: { ...READ_ONLY, accept: 'application/json' } }, status: 200 },
+    {
+      operation: 'GET /summary',
+      request: async () => ({ method: 'GET', url: '/summary?format=json', headers: { ...AUTH, 'if-none-match': await etagOf('/summary?format=json') } }),
+      status: 304,
+    },
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary?format=yaml', headers: AUTH }, status: 400 },
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary' }, status: 401 },
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: { ...AUTH, accept: 'image/png' } }, status: 406 },
+    { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?severity=high&limit=2`, headers: { ...AUTH, accept: 'application/json' } }, status: 200 },
+    {
+      operation: 'GET /findings/{id}',
+      request: async () => ({ method: 'GET', url: `/findings/${config}`, headers: { ...AUTH, 'if-none-match': await etagOf(`/findings/${config}`) } }),
+      status: 304,
+    },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?limit=0`, headers: AUTH }, status: 400 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}` }, status: 401 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${UNKNOWN_ID}`, headers: AUTH }, status: 404 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=json`, headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 204 },
+    { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}` }, status: 401 },
+    { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}`, headers: READ_ONLY }, status: 403 },
+    { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 404 },
+    { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}`, headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'GET /healthz', request: { method: 'GET', url: '/healthz' }, status: 200 },
+    { operation: 'GET /healthz', request: { method: 'GET', url: '/healthz?deep=1' }, status: 400 },
+    { operation: 'GET /readyz', request: { method: 'GET', url: '/readyz' }, status: 200 },
+    { operation: 'GET /readyz', request: { method: 'GET', url: '/readyz?deep=1' }, status: 400 },
+    { operation: 'GET /readyz', request: { method: 'GET', url: '/readyz' }, status: 503, failing: true },
+    { operation: 'GET /metrics', request: { method: 'GET', url: '/metrics', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /metrics', request: { method: 'GET', url: '/metrics?x=1', headers: AUTH }, status: 400 },
+    { operation: 'GET /metrics', request: { method: 'GET', url: '/metrics' }, status: 401 },
+    { operation: 'GET /metrics', request: { method: 'GET', url: '/metrics', headers: AUTH }, status: 500, failing: true },
+    { operation: 'GET /openapi.json', request: { method: 'GET', url: '/openapi.json', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /openapi.json', request: { method: 'GET', url: '/openapi.json?v=2', headers: AUTH }, status: 400 },
+    { operation: 'GET /openapi.json', request: { method: 'GET', url: '/openapi.json' }, status: 401 },
+  ];
+}
+
+/** The store, or, while `failing` is set, one whose every call fails as a lost database would. */
+function breakableStore(store: Store): { store: Store; setFailing(on: boolean): void } {
+  let failing = false;
+  const proxy = new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (!failing || typeof value !== 'function' || property === 'close') return value;
+      return () => Promise.reject(new Error('the database went away'));
+    },
+  });
+  return { store: proxy, setFailing: (on) => (failing = on) };
+}
+
+function templateOf(operation: string): { method: string; pattern: RegExp; path: string } {
+  const [method = '', path = ''] = operation.split(' ');
+  return { method: method.toLowerCase(), path, pattern: new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/]+')}/?$`) };
+}
+
+const [sqlite] = await databases();
+
+describe('the OpenAPI document against real answers', () => {
+  let service: TestService;
+  let breakable: ReturnType<typeof breakableStore>;
+  let document: Json;
+  let ajv: Ajv2020;
+  let cases: Exchange[];
+  before(async () => {
+    breakable = breakableStore(await sqlite!.openStore());
+    service = await createTestService(breakable.store, {
+      tokens: [
+        { name: 'feeds', role: 'read', sha256: sha256Of(READER) },
+        { name: 'admin', role: 'admin', sha256: sha256Of(ADMIN) },
+      ],
+    });
+    service.scanner.setRepository('test/centos', {
+      tags: { '7': 'sha256:c7' },
+      findings: { 'sha256:c7': [finding('CVE-2019-1000', 'HIGH'), finding('CVE-2019-1001', 'HIGH'), finding('CVE-2019-2000', 'LOW')] },
+    });
+    const created = await service.app.inject({ method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: ECR_BODY });
+    const spare = await service.app.inject({ method: 'POST', url: '/configs', headers: JSON_HEADERS, payload: { registry: 'ghcr.io', repository: 'acme/spare' } });
+    await service.scheduler.runDue();
+    const config = created.json().id as string;
+    const etagOf = async (url: string): Promise<string> => String((await service.app.inject({ method: 'GET', url, headers: AUTH })).headers.etag);
+    cases = exchanges({ config, spare: spare.json().id }, etagOf);
+    document = (await service.app.inject({ method: 'GET', url: '/openapi.json', headers: AUTH })).json();
+    ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
+    // Response schemas refer to #/components/…: the document is added whole, and refs rebased onto it.
+    ajv.addSchema({ components: document['components'] }, 'openapi.json');
+  });
+  after(() => service.close());
+
+  function operationOf(exchange: Exchange, request: InjectOptions): Json {
+    const { method, path } = templateOf(exchange.operation);
+    const operation = ((document['paths'] as Json)[path] as Json | undefined)?.[method] as Json | undefined;
+    assert.ok(operation, `${exchange.operation} is documented`);
+    assert.ok(templateOf(exchange.operation).pattern.test(String(request.url).split('?')[0] ?? ''), `${request.url} is a ${path}`);
+    return operation;
+  }
+
+  function validate(schema: unknown, value: unknown, where: string): void {
+    const rebased = JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi.json#/components/')) as Json;
+    const check = ajv.compile(rebased);
+    assert.ok(check(value), `${where}: ${ajv.errorsText(check.errors)}\n${JSON.stringify(value).slice(0, 500)}`);
+  }
+
+  it('answers every documented request as documented: status, content type and body', async () => {
+    for (const exchange of cases) {
+      const request = typeof exchange.request === 'function' ? await exchange.request() : exchange.request;
+      const where = `${exchange.operation} → ${exchange.status} (${request.url})`;
+      const operation = operationOf(exchange, request);
+      breakable.setFailing(exchange.failing === true);
+      const response = await service.app.inject(request).finally(() => breakable.setFailing(false));
+      assert.equal(response.statusCode, exchange.status, `${where}: ${response.body.slice(0, 300)}`);
+      const documented = (operation['responses'] as Json)[String(response.statusCode)] as Json | undefined;
+      assert.ok(documented, `${where}: the status is documented`);
+      const content = documented['content'] as Record<string, { schema: unknown }> | undefined;
+      if (response.statusCode === 204 || response.statusCode === 304) {
+        assert.equal(response.body, '', where);
+        continue;
+      }
+      assert.ok(content, `${where}: a body is documented`);
+      const mediaType = String(response.headers['content-type']).split(';')[0]!.trim();
+      const entry = content[mediaType];
+      assert.ok(entry, `${where}: ${mediaType} is one of the documented types ${Object.keys(content).join(', ')}`);
+      const body: unknown = /json$/.test(mediaType) ? response.json() : response.body;
+      validate(entry.schema, body, where);
+    }
+  });
+
+  it('lists a request for every documented answer but 500', () => {
+    const exercised = new Set(cases.map((exchange) => `${exchange.operation} ${exchange.status}`));
+    const missing: string[] = [];
+    for (const [path, methods] of Object.entries(document['paths'] as Record<string, Json>)) {
+      for (const [method, operation] of Object.entries(methods)) {
+        for (const status of Object.keys((operation as Json)['responses'] as Json)) {
+          const key = `${method.toUpperCase()} ${path} ${status}`;
+          if (status !== '500' && !exercised.has(key)) missing.push(key);
+        }
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
+
+  it('answers a method a path does not have with a problem document and Allow', async () => {
+    const response = await service.app.inject({ method: 'PUT', url: '/configs', headers: AUTH });
+    assert.equal(response.statusCode, 405);
+    assert.equal(response.headers['content-type'], 'application/problem+json; charset=utf-8');
+    assert.ok(response.headers.allow);
+    validate({ $ref: '#/components/schemas/Problem' }, response.json(), 'PUT /configs');
+  });
+});
