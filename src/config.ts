@@ -38,6 +38,8 @@ interface Option<K extends keyof Config> {
   default: string;
   /** A flag that takes no value (`--allow-unauthenticated`), meaning "true". */
   switch?: boolean;
+  /** What a flag's value is, as help shows it (`--port N`). */
+  placeholder?: string;
   doc: string;
   parse(raw: string, name: string): Config[K];
 }
@@ -74,12 +76,12 @@ function boolean(raw: string, name: string): boolean {
  * configuration section: add an option here and it exists everywhere.
  */
 export const OPTIONS = [
-  option({ key: 'host', env: 'HOST', flag: 'host', default: '127.0.0.1', doc: 'Address to listen on.', parse: (raw) => raw.trim() }),
-  option({ key: 'port', env: 'PORT', flag: 'port', default: '8080', doc: 'Port to listen on (0 picks a free one).', parse: integer(0, 65535) }),
+  option({ key: 'host', env: 'HOST', flag: 'host', placeholder: 'ADDRESS', default: '127.0.0.1', doc: 'Address to listen on.', parse: (raw) => raw.trim() }),
+  option({ key: 'port', env: 'PORT', flag: 'port', placeholder: 'N', default: '8080', doc: 'Port to listen on (0 picks a free one).', parse: integer(0, 65535) }),
   option({
     key: 'databaseUrl',
     env: 'DATABASE_URL',
-    flag: 'database-url',
+    flag: 'database-url', placeholder: 'URL|PATH',
     default: './data/ecrscan.db',
     doc: 'A SQLite file path, or a `postgres://` URL for PostgreSQL.',
     parse: (raw, name) => {
@@ -102,7 +104,7 @@ export const OPTIONS = [
   option({
     key: 'schedule',
     env: 'ECRSCAN_SCHEDULE',
-    flag: 'schedule',
+    flag: 'schedule', placeholder: 'DURATION',
     default: '24h',
     doc: 'Default rescan interval of configurations without a `schedule` (at least `5m`).',
     parse: (raw, name) => {
@@ -111,7 +113,7 @@ export const OPTIONS = [
       return raw.trim();
     },
   }),
-  option({ key: 'concurrency', env: 'ECRSCAN_CONCURRENCY', flag: 'concurrency', default: '4', doc: 'Images scanned at once, across all configurations.', parse: integer(1, 256) }),
+  option({ key: 'concurrency', env: 'ECRSCAN_CONCURRENCY', flag: 'concurrency', placeholder: 'N', default: '4', doc: 'Images scanned at once, across all configurations.', parse: integer(1, 256) }),
   option({
     key: 'leaseSeconds',
     env: 'ECRSCAN_LEASE_SECONDS',
@@ -135,7 +137,7 @@ export const OPTIONS = [
   option({
     key: 'tokensFile',
     env: 'ECRSCAN_TOKENS_FILE',
-    flag: 'tokens-file',
+    flag: 'tokens-file', placeholder: 'FILE',
     default: '',
     doc: 'A JSON file of named tokens, each with a role (`read`, `write` or `admin`) and the SHA-256 of the token, never the token itself (see "Tokens and roles").',
     parse: (raw) => (raw.trim() === '' ? null : resolve(raw.trim())),
@@ -165,7 +167,7 @@ export const OPTIONS = [
   option({
     key: 'logLevel',
     env: 'LOG_LEVEL',
-    flag: 'log-level',
+    flag: 'log-level', placeholder: 'LEVEL',
     default: 'info',
     doc: 'fatal, error, warn, info, debug, trace or silent.',
     parse: (raw, name) => {

@@ -305,7 +305,7 @@ function scenarios(context: ScenarioContext): void {
     const config = await api.scanned(id);
     assert.equal(config.status, 'COMPLETE');
     assert.equal(proxy.blobGets() - blobGets, images.older.layers.length, 'a first scan downloads each layer once');
-    assert.deepEqual(config.images, [{ tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE' }]);
+    assert.deepEqual(config.images, [{ tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null }]);
     const findings = await api.findings(id);
     assert.deepEqual(essentials(findings), OLDER_FINDINGS);
     assert.deepEqual([...new Set(findings.map((finding) => finding.path))], ['var/lib/dpkg/status'], 'each finding names the file its package came from');
@@ -321,7 +321,7 @@ function scenarios(context: ScenarioContext): void {
     const id = await api.register({ registry, repository: 'debian/app', tags: ['current'] });
     const config = await api.scanned(id);
     assert.equal(config.status, 'COMPLETE');
-    assert.deepEqual(config.images, [{ tag: 'current', digest: images.current.manifest.digest, status: 'COMPLETE' }]);
+    assert.deepEqual(config.images, [{ tag: 'current', digest: images.current.manifest.digest, status: 'COMPLETE', error: null }]);
     assert.deepEqual(await api.findings(id), []);
     const [image] = await api.summaryImages(id);
     assert.equal(image?.error, null);

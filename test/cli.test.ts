@@ -5,6 +5,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execute } from '../src/cli/cli.js';
+import { ScanError } from '../src/scanners/scanner.js';
+import { databases } from './support/databases.js';
+import { finding } from './support/memory-scanner.js';
+import { createTestService, type TestService } from './support/test-service.js';
 import { runCli, type ServerProcess, startServer } from './support/cli-process.js';
 
 describe('ecrscan CLI against a running server', () => {
@@ -35,8 +39,15 @@ describe('ecrscan CLI against a running server', () => {
 
     const listed = await execute(['configs', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);
-    assert.match(listed.stdout, /^ID\s+REPOSITORY\s+REGISTRY/m);
-    assert.match(listed.stdout, new RegExp(`${id}\\s+test/ubuntu\\s+123456789012 \\(us-west-2\\)\\s+16.04,latest\\s+ecr`));
+    assert.match(listed.stdout, /^ID\s+REPOSITORY\s+TAGS\s+SCANNER\s+STATUS\s+NEXT SCAN\s+LAST ERROR$/m);
+    assert.match(listed.stdout, new RegExp(`^${id.slice(0, 8)}\\s+test/ubuntu\\s+16.04,latest\\s+ecr\\s+`, 'm'));
+
+    const shown = await execute(['configs', 'show', id.slice(0, 8)], env);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^id:\\s+${id}$`, 'm'), 'the start of an id is enough');
+    assert.match(shown.stdout, /^registry:\s+123456789012 \(us-west-2\)$/m);
+    assert.match(shown.stdout, /^platform:\s+linux\/amd64$/m);
+    assert.match(shown.stdout, /^next scan:\s+/m);
 
     const json = await execute(['configs', 'list', '--json', '--url', server.url], {});
     assert.equal(JSON.parse(json.stdout)[0].id, id);
@@ -45,7 +56,7 @@ describe('ecrscan CLI against a running server', () => {
     assert.equal(summary.code, 0, summary.stderr);
     assert.match(summary.stdout, /^REPOSITORY\s+TAG\s+WHERE\s+STATUS\s+CRIT\s+HIGH\s+MED\s+LOW\s+INFO\s+UNDEF$/m);
     assert.match(summary.stdout, /test\/ubuntu/);
-    assert.match(summary.stdout, /Total open findings: CRITICAL 0/);
+    assert.match(summary.stdout, /^TOTAL(\s+0){6}$/m);
 
     const removed = await execute(['configs', 'rm', id], env);
     assert.equal(removed.code, 0, removed.stderr);
@@ -86,6 +97,11 @@ describe('ecrscan CLI against a running server', () => {
     await writeFile(invalid, JSON.stringify({ registry: '123456789012', repository: 'UPPER' }));
     const cases: Array<{ args: string[]; code: number; stderr: RegExp; env?: NodeJS.ProcessEnv }> = [
       { args: ['configs', 'add', invalid], code: 1, stderr: /^ecrscan: repository has an invalid format \(field: repository\)\n$/ },
+      { args: ['findings'], code: 2, stderr: /^ecrscan: findings needs the ID/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--status', 'open'], code: 2, stderr: /^ecrscan: --status must be one of active, fixed, all, got "open"\n$/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--severity', 'high,severe'], code: 2, stderr: /^ecrscan: --severity takes CRITICAL, HIGH/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6'], code: 1, stderr: /^ecrscan: no scan configuration with id 4471c156-29f5-40fe-883b-3cd26738d5a6 \(field: id\)\n$/ },
+      { args: ['configs', 'show', 'e7c3b83c-b995-44d3-942b-8b1001f33ae'], code: 1, stderr: /^ecrscan: no scan configuration with id e7c3b83c-b995-44d3-942b-8b1001f33ae/ },
       { args: ['configs', 'add', join(dir, 'missing.json')], code: 1, stderr: /^ecrscan: cannot read .*missing\.json: ENOENT\n$/ },
       { args: ['configs', 'add'], code: 2, stderr: /^ecrscan: configs add needs a FILE/ },
       { args: ['configs', 'frobnicate'], code: 2, stderr: /^ecrscan: unknown configs action "frobnicate"/ },
@@ -118,20 +134,105 @@ describe('ecrscan CLI against a running server', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const command of ['serve', 'configs', 'summary', 'scan', 'events']) {
+    for (const command of ['serve', 'configs', 'findings', 'summary', 'scan', 'events']) {
       const help = await execute([command, '--help'], {});
       assert.equal(help.code, 0);
       assert.match(help.stdout, new RegExp(`ecrscan ${command}`));
+      for (const line of help.stdout.split('\n')) assert.ok(line.length <= 80, `${command} --help fits 80 columns: ${line}`);
     }
     const serveHelp = await execute(['serve', '--help'], {});
-    assert.match(serveHelp.stdout, /--database-url\s+DATABASE_URL/);
+    assert.match(serveHelp.stdout, /--port N\s+Port to listen on/);
+    assert.match(serveHelp.stdout, /--database-url URL\|PATH\s+A SQLite file path/);
+    assert.match(serveHelp.stdout, /\(DATABASE_URL\)/);
     assert.match(serveHelp.stdout, /--scheduler-only/);
+    const configsHelp = await execute(['configs', 'add', '--help'], {});
+    for (const field of ['registry', 'region', 'repository', 'tags', 'schedule', 'scanner', 'platform']) {
+      assert.match(configsHelp.stdout, new RegExp(`^  ${field}\\s{2,}`, 'm'), `configs add --help documents ${field}`);
+    }
   });
 
   it('drains and exits cleanly on SIGTERM', async () => {
     const other = await startServer([], { DATABASE_URL: join(dir, 'other.sqlite') });
     assert.equal((await fetch(`${other.url}/healthz`)).status, 200);
     assert.equal(await other.stop('SIGTERM'), 0);
+  });
+});
+
+const [sqlite] = await databases();
+
+describe('ecrscan findings and tables in 80 columns', () => {
+  let service: TestService;
+  let env: NodeJS.ProcessEnv;
+  let id: string;
+  const longError = `pulling the image failed: ${'the registry answered something long and unhelpful '.repeat(4)}`;
+
+  before(async () => {
+    service = await createTestService(await sqlite!.openStore());
+    service.scanner.setRepository('team/very-long-repository-name-for-a-service', {
+      tags: { '1.0': 'sha256:one', '2.0': 'sha256:two' },
+      findings: {
+        'sha256:one': [
+          finding('CVE-2024-0001', 'LOW', { package: 'libsomething-with-a-very-long-package-name-indeed', version: '1.2.3-4+deb12u1~really-long' }),
+          finding('CVE-2024-0002', 'CRITICAL', { fixedVersion: '3.0.15-1' }),
+          finding('GHSA-xxxx-yyyy-zzzz', 'HIGH', { package: 'lodash' }),
+        ],
+      },
+      failures: { 'sha256:two': new ScanError('FAILED', longError) },
+    });
+    const url = await service.app.listen({ host: '127.0.0.1', port: 0 });
+    env = { ECRSCANAPI_URL: url };
+    const created = await service.app.inject({
+      method: 'POST',
+      url: '/configs',
+      headers: { 'content-type': 'application/json' },
+      payload: { registry: 'registry.example.internal:5000', repository: 'team/very-long-repository-name-for-a-service', tags: ['1.0', '2.0', 'release-*'] },
+    });
+    id = created.json().id;
+    await service.scheduler.runDue();
+  });
+  after(() => service.close());
+
+  function fits(text: string): void {
+    for (const line of text.split('\n')) assert.ok(line.length <= 80, `fits 80 columns: "${line}" (${line.length})`);
+  }
+
+  it('lists findings most severe first, filtered by severity and status', async () => {
+    const all = await execute(['findings', id], env);
+    assert.equal(all.code, 0, all.stderr);
+    fits(all.stdout);
+    const rows = all.stdout.split('\n').filter((line) => /^(CRITICAL|HIGH|LOW)\s/.test(line));
+    assert.deepEqual(rows.map((row) => row.split(/\s+/)[0]), ['CRITICAL', 'HIGH', 'LOW']);
+    assert.match(all.stdout, /libsomething-.*…/, 'a long package name is cut');
+    assert.match(all.stdout, /^3 findings$/m);
+
+    const high = await execute(['findings', id.slice(0, 8), '--severity', 'critical,High'], env);
+    assert.equal(high.code, 0, high.stderr);
+    assert.match(high.stdout, /^2 findings$/m);
+    assert.doesNotMatch(high.stdout, /^LOW/m);
+
+    const fixed = await execute(['findings', id, '--status', 'fixed'], env);
+    assert.equal(fixed.stdout.trim(), 'no fixed findings');
+
+    const json = await execute(['findings', id, '--json', '--severity', 'low'], env);
+    const parsed = JSON.parse(json.stdout) as { findings: Array<{ package: string }> };
+    assert.deepEqual(parsed.findings.map((each) => each.package), ['libsomething-with-a-very-long-package-name-indeed'], 'JSON keeps every text in full');
+  });
+
+  it('shows the last error and next scan in the list, and each image\'s error in show, within 80 columns', async () => {
+    const listed = await execute(['configs', 'list'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    fits(listed.stdout);
+    // The service's clock is the test's, the CLI's the machine's: the next scan is due or ahead.
+    assert.match(listed.stdout, /PARTIAL\s+(due|in [0-9]+[mhd])\s+1 of 2 im/);
+    const shown = await execute(['configs', 'show', id], env);
+    fits(shown.stdout);
+    assert.match(shown.stdout, /^2\.0\s+two\s+FAILED\s+pulling the image failed: the registry.*…$/m);
+    assert.match(shown.stdout, /^1\.0\s+one\s+COMPLETE$/m);
+    const json = await execute(['configs', 'show', id, '--json'], env);
+    assert.equal(JSON.parse(json.stdout).images[1].error, longError, 'the full error in --json');
+    const summary = await execute(['summary'], env);
+    fits(summary.stdout);
+    assert.match(summary.stdout, /^TOTAL\s+1\s+1\s+0\s+1\s+0\s+0$/m);
   });
 });
 

@@ -5,6 +5,7 @@ import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
+import { FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
 import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
@@ -13,20 +14,24 @@ import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
 const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
 
 Usage:
-  ecrscan serve [options]          run the service (API and scheduler)
-  ecrscan configs list|add FILE|rm ID
-  ecrscan summary [--json|--text]  findings by severity for every image
-  ecrscan scan ID                  rescan a configuration now, with progress
-  ecrscan events [--follow]        what the scans changed: findings new and fixed, failures
+  ecrscan serve [options]                  run the service (API and scheduler)
+  ecrscan configs list|show ID|add FILE|rm ID
+  ecrscan findings ID [--severity LIST] [--status STATUS] [--json]
+  ecrscan summary [--json|--text]          findings by severity for every image
+  ecrscan scan ID [--no-wait] [--timeout SECONDS]
+                                           rescan now, with progress
+  ecrscan events [--follow]                what the scans changed: findings new and
+                                           fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
 
-Client commands talk to the server at --url, else $ECRSCANAPI_URL, else http://127.0.0.1:8080,
-sending $ECRSCAN_API_TOKEN as a bearer token when set.
+Client commands talk to the server at --url URL, else $ECRSCANAPI_URL, else
+http://127.0.0.1:8080, sending $ECRSCAN_API_TOKEN as a bearer token when set.
 Run "ecrscan COMMAND --help" for a command's options.`;
 
 const HELPS: Record<string, string> = {
   serve: SERVE_HELP,
   configs: CONFIGS_HELP,
+  findings: FINDINGS_HELP,
   summary: SUMMARY_HELP,
   scan: SCAN_HELP,
   events: EVENTS_HELP,
@@ -48,6 +53,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         text: { type: 'boolean' },
         'no-wait': { type: 'boolean' },
         timeout: { type: 'string' },
+        status: { type: 'string' },
         'api-only': { type: 'boolean' },
         'scheduler-only': { type: 'boolean' },
         config: { type: 'string' },
@@ -76,6 +82,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
   switch (command) {
     case 'configs':
       return configsCommand(client, args, values.json === true, out);
+    case 'findings':
+      return findingsCommand(client, args, { severity: values.severity, status: values.status, json: values.json === true }, out);
     case 'summary':
       return summaryCommand(client, values.json ? 'json' : values.text ? 'text' : 'table', out);
     case 'scan':

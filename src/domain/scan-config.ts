@@ -59,6 +59,8 @@ export interface ConfigImageStatus {
   tag: string;
   digest: string | null;
   status: ImageStatus;
+  /** Why the image's last scan did not complete; null when it did. */
+  error: string | null;
 }
 
 /** A rule of SPEC §1 that a whole request breaks, naming the field at fault. */

@@ -98,7 +98,12 @@ export const ConfigRepresentation = Type.Object(
     lastScan: Timestamp,
     nextScan: Timestamp,
     lastError: Nullable(Type.String()),
-    images: Type.Array(Type.Object({ tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus }, { additionalProperties: false })),
+    images: Type.Array(
+      Type.Object(
+        { tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus, error: Nullable(Type.String({ description: 'why the last scan did not complete' })) },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false, title: 'ScanConfig', description: 'A scan configuration with its scan state; the demo\'s fields first.' },
 );

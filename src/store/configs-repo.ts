@@ -95,7 +95,7 @@ export async function selectConfigs(db: Db): Promise<ConfigState[]> {
     db.selectFrom('configs').selectAll().orderBy('created_at').orderBy('id').execute(),
     db
       .selectFrom('images')
-      .select(['config_id', 'tag', 'digest', 'status'])
+      .select(['config_id', 'tag', 'digest', 'status', 'error'])
       .where('removed_at', 'is', null)
       .orderBy('config_id')
       .orderBy('tag')
@@ -104,7 +104,7 @@ export async function selectConfigs(db: Db): Promise<ConfigState[]> {
   const byConfig = new Map<string, ConfigImageStatus[]>();
   for (const image of images) {
     const list = byConfig.get(image.config_id) ?? [];
-    list.push({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus });
+    list.push({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus, error: image.error });
     byConfig.set(image.config_id, list);
   }
   return rows.map((row) => toConfigState(row, byConfig.get(row.id) ?? []));
@@ -115,14 +115,14 @@ export async function selectConfig(db: Db, id: string): Promise<ConfigState | un
   if (!row) return undefined;
   const images = await db
     .selectFrom('images')
-    .select(['tag', 'digest', 'status'])
+    .select(['tag', 'digest', 'status', 'error'])
     .where('config_id', '=', id)
     .where('removed_at', 'is', null)
     .orderBy('tag')
     .execute();
   return toConfigState(
     row,
-    images.map((image) => ({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus })),
+    images.map((image) => ({ tag: image.tag, digest: image.digest, status: image.status as ImageStatus, error: image.error })),
   );
 }
 

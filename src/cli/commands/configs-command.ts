@@ -4,17 +4,45 @@ import { Value } from 'typebox/value';
 import { ConfigRepresentation } from '../../http/schemas.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
-import { formatTable } from '../table.js';
+import { formatTable, relativeTime, shorten, terminalWidth } from '../table.js';
 
 const ConfigList = Type.Array(ConfigRepresentation);
 type ConfigRepresentation = Static<typeof ConfigRepresentation>;
 
 export const CONFIGS_HELP = `Usage:
-  ecrscan configs list [--json]     list scan configurations
-  ecrscan configs add FILE          register the configuration in FILE (JSON; - reads stdin)
-  ecrscan configs rm ID             remove a configuration and its findings
+  ecrscan configs list [--json]      list scan configurations
+  ecrscan configs show ID [--json]   one configuration: images, statuses, errors
+  ecrscan configs add FILE [--json]  register the configuration in FILE (JSON;
+                                     - reads stdin)
+  ecrscan configs rm ID              remove a configuration and its findings
 
-Options: --url URL (or ECRSCANAPI_URL), --json`;
+ID is a configuration's id, or its start when no other id shares it (as
+"configs list" shows it).
+
+FILE holds the original demo's JSON, accepted as is:
+  {"region": "us-west-2", "registry": "123456789012",
+   "repository": "amazonlinux", "tags": ["2018.03"]}
+
+  registry    a 12-digit AWS account id (ECR), or a registry host name[:port]
+              such as ghcr.io or 127.0.0.1:5000
+  region      AWS region; required for an account-id registry
+  repository  lower-case path components joined by / (test/ubuntu), 2 to 256
+              characters
+  tags        optional; tags or globs with * ("1.*"), at most 100; absent or
+              null: every tagged image
+  schedule    optional; a duration ("6h", at least "5m") or a 5-field cron
+              expression (UTC); default: the server's ECRSCAN_SCHEDULE
+  scanner     optional; "ecr" (the default for an account id) or "builtin"
+              (the default for a host)
+  platform    optional; os/arch[/variant] of multi-platform images (default
+              linux/amd64)
+
+Options:
+  --url URL   the server (or ECRSCANAPI_URL)
+  --json      the API's JSON, with error texts in full`;
+
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const SHORT_ID = 8;
 
 export async function configsCommand(client: ApiClient, args: string[], json: boolean, out: (text: string) => void): Promise<void> {
   const [action, target, ...rest] = args;
@@ -23,38 +51,106 @@ export async function configsCommand(client: ApiClient, args: string[], json: bo
     case 'list':
     case 'ls':
       return listConfigs(client, json, out);
+    case 'show':
+      if (!target) throw new CliError('configs show needs the ID of a configuration', 2);
+      return showConfig(client, await resolveConfigId(client, target), json, out);
     case 'add':
       if (!target) throw new CliError('configs add needs a FILE with the configuration as JSON', 2);
       return addConfig(client, target, json, out);
     case 'rm':
-    case 'delete':
+    case 'delete': {
       if (!target) throw new CliError('configs rm needs the ID of a configuration', 2);
-      await client.request('DELETE', `/configs/${encodeURIComponent(target)}`);
-      out(`removed ${target}`);
+      const id = await resolveConfigId(client, target);
+      await client.request('DELETE', `/configs/${encodeURIComponent(id)}`);
+      out(`removed ${id}`);
       return;
+    }
     default:
       throw new CliError(action ? `unknown configs action "${action}"\n${CONFIGS_HELP}` : CONFIGS_HELP, 2);
   }
 }
 
-async function listConfigs(client: ApiClient, json: boolean, out: (text: string) => void): Promise<void> {
+async function fetchConfigs(client: ApiClient): Promise<{ configs: ConfigRepresentation[]; text: string }> {
   const { body, text } = await client.request('GET', '/configs/');
   if (!Value.Check(ConfigList, body)) throw new CliError('the server answered with an unexpected configuration list');
-  if (json) return out(text);
-  if (body.length === 0) return out('no scan configurations; add one with "ecrscan configs add FILE"');
-  out(formatTable(['ID', 'REPOSITORY', 'REGISTRY', 'TAGS', 'SCANNER', 'STATUS', 'LAST SCAN'], body.map(configRow)));
+  return { configs: body, text };
 }
 
-function configRow(config: ConfigRepresentation): string[] {
+/**
+ * A full id as given; else the one configuration whose id starts with it. Anything else
+ * goes to the server as given, whose answer (404) then says it is unknown.
+ */
+export async function resolveConfigId(client: ApiClient, given: string): Promise<string> {
+  if (FULL_ID.test(given) || given.length < 4) return given;
+  const { configs } = await fetchConfigs(client);
+  const matches = configs.filter((config) => config.id.startsWith(given.toLowerCase()));
+  if (matches.length > 1) throw new CliError(`"${given}" is the start of ${matches.length} configuration ids; give more of it`, 2);
+  return matches[0]?.id ?? given;
+}
+
+async function listConfigs(client: ApiClient, json: boolean, out: (text: string) => void): Promise<void> {
+  const { configs, text } = await fetchConfigs(client);
+  if (json) return out(text);
+  if (configs.length === 0) return out('no scan configurations; add one with "ecrscan configs add FILE"');
+  const now = new Date();
+  out(
+    formatTable(
+      ['ID', 'REPOSITORY', 'TAGS', 'SCANNER', 'STATUS', 'NEXT SCAN', 'LAST ERROR'],
+      configs.map((config) => configRow(config, now)),
+      { width: terminalWidth(), shrink: [6, 2, 1] },
+    ),
+  );
+}
+
+function whereOf(config: ConfigRepresentation): string {
+  return config.region ? `${config.registry} (${config.region})` : config.registry;
+}
+
+function nextScanOf(config: ConfigRepresentation, now: Date): string {
+  if (config.status === 'SCANNING' || config.status === 'QUEUED') return config.status.toLowerCase();
+  if (config.nextScan !== null && Date.parse(config.nextScan) <= now.getTime()) return 'due';
+  return relativeTime(config.nextScan, now);
+}
+
+function configRow(config: ConfigRepresentation, now: Date): string[] {
   return [
-    config.id,
+    config.id.slice(0, SHORT_ID),
     config.repository,
-    config.region ? `${config.registry} (${config.region})` : config.registry,
     config.tags ? config.tags.join(',') : '(all)',
     config.scanner,
     config.status,
-    config.lastScan ?? '-',
+    nextScanOf(config, now),
+    config.lastError ?? '-',
   ];
+}
+
+async function showConfig(client: ApiClient, id: string, json: boolean, out: (text: string) => void): Promise<void> {
+  const { body, text } = await client.request('GET', `/configs/${encodeURIComponent(id)}`);
+  if (json) return out(text);
+  if (!Value.Check(ConfigRepresentation, body)) throw new CliError('the server answered with an unexpected configuration');
+  const now = new Date();
+  const width = terminalWidth();
+  const fields: Array<[string, string]> = [
+    ['id', body.id],
+    ['repository', body.repository],
+    ['registry', whereOf(body)],
+    ['tags', body.tags ? body.tags.join(', ') : '(every tagged image)'],
+    ['scanner', body.scanner],
+    ['platform', body.platform],
+    ['schedule', body.schedule],
+    ['status', body.status],
+    ['last scan', body.lastScan ? `${body.lastScan} (${relativeTime(body.lastScan, now)})` : 'never'],
+    ['next scan', body.nextScan ? `${body.nextScan} (${nextScanOf(body, now)})` : '-'],
+  ];
+  if (body.lastError) fields.push(['last error', body.lastError]);
+  const lines = fields.map(([name, value]) => `${`${name}:`.padEnd(12)}${shorten(value, Math.max(width - 12, 20))}`);
+  if (body.images.length === 0) {
+    lines.push('', 'no images yet');
+  } else {
+    const rows = body.images.map((image) => [image.tag, image.digest ? image.digest.replace(/^sha256:/, '').slice(0, 12) : '-', image.status, image.error ?? '']);
+    lines.push('', formatTable(['TAG', 'DIGEST', 'STATUS', 'ERROR'], rows, { width, shrink: [3, 0] }));
+  }
+  out(lines.join('\n'));
 }
 
 async function addConfig(client: ApiClient, file: string, json: boolean, out: (text: string) => void): Promise<void> {

@@ -3,21 +3,27 @@ import { Value } from 'typebox/value';
 import { ConfigRepresentation, ScanAccepted } from '../../http/schemas.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
+import { resolveConfigId } from './configs-command.js';
 
 export const SCAN_HELP = `Usage:
-  ecrscan scan ID [--no-wait]   rescan a configuration now and follow its progress
+  ecrscan scan ID [--no-wait] [--timeout SECONDS]
+      rescan a configuration now and follow its progress
 
-Options: --url URL (or ECRSCANAPI_URL), --no-wait (queue the scan and return), --timeout SECONDS (default 900)`;
+Options:
+  --url URL            the server (or ECRSCANAPI_URL)
+  --no-wait            queue the scan and return
+  --timeout SECONDS    how long to follow it (default 900)`;
 
 const FINISHED = new Set(['COMPLETE', 'PARTIAL', 'FAILED']);
 
 export async function scanCommand(
   client: ApiClient,
-  id: string | undefined,
+  given: string | undefined,
   options: { wait: boolean; timeoutMs: number; pollMs?: number },
   out: (text: string) => void,
 ): Promise<void> {
-  if (!id) throw new CliError(`scan needs the ID of a configuration\n${SCAN_HELP}`, 2);
+  if (!given) throw new CliError(`scan needs the ID of a configuration\n${SCAN_HELP}`, 2);
+  const id = await resolveConfigId(client, given);
   const accepted = await client.request('POST', `/configs/${encodeURIComponent(id)}/scan`);
   if (!Value.Check(ScanAccepted, accepted.body)) throw new CliError('the server answered with an unexpected scan receipt');
   out(`scan ${accepted.body.runId} queued`);

@@ -5,14 +5,37 @@ import { startService } from '../../server.js';
 import { CliError } from '../cli-error.js';
 
 const FLAGGED = OPTIONS.filter((option) => option.flag !== null);
+const HELP_WIDTH = 80;
+const DOC_COLUMN = 34;
 
 export const SERVE_HELP = `Usage:
   ecrscan serve [options]   run the API and the scheduler (npm start does this)
 
 Options (each overrides its environment variable):
-${FLAGGED.map((option) => `  --${option.flag!.padEnd(24)}${option.env ? `${option.env}: ` : ''}${option.doc}`).join('\n')}
-  --api-only                serve the API without scanning
-  --scheduler-only          scan without serving the API`;
+${FLAGGED.map((option) => `  ${flagWithValue(option).padEnd(32)}${wrap(`${option.doc.replaceAll('`', '')}${option.env ? ` (${option.env})` : ''}`)}`).join('\n')}
+  ${'--api-only'.padEnd(32)}serve the API without scanning
+  ${'--scheduler-only'.padEnd(32)}scan without serving the API`;
+
+/** The option's text in lines that end before column 80, continued under its own start. */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && DOC_COLUMN + line.length + 1 + word.length > HELP_WIDTH) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  lines.push(line);
+  return lines.join(`\n${' '.repeat(DOC_COLUMN)}`);
+}
+
+function flagWithValue(option: (typeof FLAGGED)[number]): string {
+  const placeholder = 'placeholder' in option ? option.placeholder : undefined;
+  return placeholder ? `--${option.flag} ${placeholder}` : `--${option.flag}`;
+}
 
 export const SERVE_FLAGS = Object.fromEntries(
   FLAGGED.map((option) => [option.flag!, { type: 'switch' in option && option.switch ? ('boolean' as const) : ('string' as const) }]),

@@ -4,14 +4,17 @@ import { SEVERITIES } from '../../domain/severity.js';
 import { SummaryRepresentation } from '../../http/schemas.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
-import { formatTable } from '../table.js';
+import { formatTable, terminalWidth } from '../table.js';
 
 type Summary = Static<typeof SummaryRepresentation>;
 
 export const SUMMARY_HELP = `Usage:
-  ecrscan summary [--json | --text]   counts of open findings by severity for every image
+  ecrscan summary [--json | --text]   open findings by severity for every image
 
-Options: --url URL (or ECRSCANAPI_URL), --json (the API's JSON), --text (the original demo's layout)`;
+Options:
+  --url URL   the server (or ECRSCANAPI_URL)
+  --json      the API's JSON, with error texts in full
+  --text      the original demo's text layout`;
 
 const SHORT: Record<(typeof SEVERITIES)[number], string> = {
   CRITICAL: 'CRIT',
@@ -46,7 +49,9 @@ function renderTable(summary: Summary): string {
       rows.push([config.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
     }
   }
-  const totals = SEVERITIES.map((severity) => `${severity} ${summary.totals[severity] ?? 0}`).join(', ');
   if (rows.length === 0) return 'no scan configurations yet';
-  return `${formatTable(['REPOSITORY', 'TAG', 'WHERE', 'STATUS', ...SEVERITIES.map((severity) => SHORT[severity])], rows)}\n\nTotal open findings: ${totals}`;
+  // Totals as the last row, under their columns: one line of six named counts would not fit 80 columns.
+  rows.push(['TOTAL', '', '', '', ...SEVERITIES.map((severity) => String(summary.totals[severity] ?? 0))]);
+  const header = ['REPOSITORY', 'TAG', 'WHERE', 'STATUS', ...SEVERITIES.map((severity) => SHORT[severity])];
+  return formatTable(header, rows, { width: terminalWidth(), shrink: [3, 2, 0, 1] });
 }

@@ -1,0 +1,85 @@
+import { type Static } from 'typebox';
+import { Value } from 'typebox/value';
+import { SEVERITIES } from '../../domain/severity.js';
+import { FindingsRepresentation } from '../../http/schemas.js';
+import type { ApiClient } from '../api-client.js';
+import { CliError } from '../cli-error.js';
+import { formatTable, terminalWidth } from '../table.js';
+import { resolveConfigId } from './configs-command.js';
+
+type Finding = Static<typeof FindingsRepresentation>['findings'][number];
+
+export const FINDINGS_HELP = `Usage:
+  ecrscan findings ID [--severity LIST] [--status STATUS] [--json]
+      the findings of a configuration, most severe first
+
+Options:
+  --severity LIST    only these severities, comma-separated, any case
+                     (critical,high)
+  --status STATUS    active (default), fixed or all
+  --json             the findings as JSON, every field in full
+  --url URL          the server (or ECRSCANAPI_URL)`;
+
+const STATUSES = ['active', 'fixed', 'all'];
+const PAGE_SIZE = 1000;
+/** A bound on what one command reads: 100 pages of 1000. */
+const MAX_PAGES = 100;
+
+export interface FindingsOptions {
+  severity: string | undefined;
+  status: string | undefined;
+  json: boolean;
+}
+
+export async function findingsCommand(client: ApiClient, args: string[], options: FindingsOptions, out: (text: string) => void): Promise<void> {
+  const [target, ...rest] = args;
+  if (!target) throw new CliError(`findings needs the ID of a configuration\n${FINDINGS_HELP}`, 2);
+  if (rest.length > 0) throw new CliError(`unexpected argument "${rest[0]}"\n${FINDINGS_HELP}`, 2);
+  const query = new URLSearchParams({ format: 'json', limit: String(PAGE_SIZE) });
+  if (options.severity !== undefined) query.set('severity', checkedSeverities(options.severity));
+  if (options.status !== undefined) {
+    if (!STATUSES.includes(options.status)) throw new CliError(`--status must be one of ${STATUSES.join(', ')}, got "${options.status}"`, 2);
+    query.set('status', options.status);
+  }
+  const id = await resolveConfigId(client, target);
+  const findings = await readAll(client, id, query);
+  if (options.json) return out(JSON.stringify({ findings }, null, 2));
+  if (findings.length === 0) return out(`no ${options.status === 'all' ? '' : `${options.status ?? 'active'} `}findings`);
+  const withStatus = options.status === 'all';
+  const header = ['SEVERITY', 'NAME', 'PACKAGE', 'VERSION', 'FIXED IN', 'TAG', ...(withStatus ? ['STATUS'] : [])];
+  const rows = sortBySeverity(findings).map((finding) => [
+    finding.severity,
+    finding.name,
+    finding.package ?? '-',
+    finding.version ?? '-',
+    finding.fixedVersion ?? '-',
+    finding.tag,
+    ...(withStatus ? [finding.status] : []),
+  ]);
+  out(formatTable(header, rows, { width: terminalWidth(), shrink: [2, 3, 4, 5] }));
+  out(`\n${findings.length} finding${findings.length === 1 ? '' : 's'}`);
+}
+
+function checkedSeverities(raw: string): string {
+  const wanted = raw.split(',').map((item) => item.trim().toUpperCase());
+  const unknown = wanted.find((item) => !(SEVERITIES as readonly string[]).includes(item));
+  if (unknown !== undefined) throw new CliError(`--severity takes ${SEVERITIES.join(', ')} (any case, comma-separated), got "${unknown}"`, 2);
+  return wanted.join(',');
+}
+
+async function readAll(client: ApiClient, id: string, query: URLSearchParams): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  for (let page = 0; page < MAX_PAGES; page += 1) {
+    const { body } = await client.request('GET', `/findings/${encodeURIComponent(id)}?${query.toString()}`);
+    if (!Value.Check(FindingsRepresentation, body)) throw new CliError('the server answered with unexpected findings');
+    findings.push(...body.findings);
+    if (body.next === null) return findings;
+    query.set('after', body.next);
+  }
+  return findings;
+}
+
+function sortBySeverity(findings: Finding[]): Finding[] {
+  const rank = (finding: Finding): number => SEVERITIES.indexOf(finding.severity);
+  return [...findings].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name) || a.tag.localeCompare(b.tag));
+}
