@@ -366,7 +366,11 @@ describe('a hostile or failing registry', () => {
   });
 
   it('reaches hosts over HTTPS unless they are listed as insecure', async () => {
-    await assert.rejects(createRegistryClient({ retry: { attempts: 1 } }).resolveImage(repo, 'v1'), (err: unknown) => err instanceof RegistryError && err.kind === 'network');
+    await assert.rejects(createRegistryClient({ retry: { attempts: 1 } }).resolveImage(repo, 'v1'), (err: unknown) => {
+      assert.ok(err instanceof RegistryError && err.kind === 'network', String(err));
+      assert.match(err.message, /failed: the registry answered the TLS handshake in plain HTTP; if it serves plain HTTP, list its host\[:port\] in ECRSCAN_INSECURE_REGISTRIES$/);
+      return true;
+    });
     assert.equal(server.requests.length, 0, 'nothing was sent in plain HTTP: the server saw only a TLS handshake');
   });
 });

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { describe, it, type TestContext } from 'node:test';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -123,7 +124,18 @@ for (const dialect of await databases()) {
       const [good, broken] = await addConfigs(h, 2);
       h.scanner.repositories.get('team/app0')!.failures = { 'sha256:s0': new ScanError('UNSUPPORTED_IMAGE', 'the image uses an unsupported OS') };
       h.scanner.repositories.delete('team/app1');
-      await h.scheduler().runDue();
+      const lines: string[] = [];
+      const logger = createLogger('warn', new Writable({ write: (chunk, _encoding, done) => done(null, lines.push(String(chunk))) }));
+      await h.scheduler({ logger }).runDue();
+      const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['msg'] === 'scan failed');
+      assert.deepEqual(
+        warnings.map(({ level, configId, image, error }) => ({ level, configId, image, error })).sort((a, b) => String(a.image).localeCompare(String(b.image))),
+        [
+          { level: 40, configId: good, image: 'ghcr.io/team/app0:stable', error: 'the image uses an unsupported OS' },
+          { level: 40, configId: broken, image: 'ghcr.io/team/app1', error: 'repository team/app1 does not exist' },
+        ],
+        'each failure is one warn line naming the configuration, the image and the error',
+      );
       const partial = await h.store.getConfig(good!);
       assert.equal(partial?.status, 'PARTIAL');
       assert.match(partial?.lastError ?? '', /1 of 2 images not scanned; stable: the image uses an unsupported OS/);

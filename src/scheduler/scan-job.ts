@@ -61,7 +61,8 @@ async function scanDigest(deps: ScanJobDeps, scanner: Scanner, config: ScanConfi
 /** A ScanError is an expected outcome with a message for users; anything else is our bug, logged in full. */
 function describeFailure(logger: Logger, err: unknown, config: ScanConfig, image?: ImageRef): string {
   if (err instanceof ScanError) {
-    logger.info({ configId: config.id, repository: config.repository, tag: image?.tag, status: err.status, reason: err.message }, 'scan failed');
+    const target = `${config.registry}/${config.repository}${image ? `:${image.tag}` : ''}`;
+    logger.warn({ configId: config.id, image: target, status: err.status, error: err.message }, 'scan failed');
     return err.message;
   }
   logger.error({ err, configId: config.id, repository: config.repository, tag: image?.tag }, 'scanner error');

@@ -168,6 +168,9 @@ export function createDeadline(ms: number, reason: () => Error, caller?: AbortSi
   };
 }
 
+/** What OpenSSL says when a TLS handshake is answered in plain HTTP. */
+const PLAIN_HTTP_ANSWER = /WRONG_VERSION_NUMBER|wrong version number|packet length too long|HTTP_REQUEST/i;
+
 /**
  * Maps what `fetch` or a body read threw to a registry error: our own timeout, the
  * caller's cancellation (passed through unchanged) or a broken connection.
@@ -181,6 +184,12 @@ export function failureOf(err: unknown, deadline: RequestDeadline, caller: Abort
   }
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const detail = cause?.code ?? cause?.message ?? (err as Error).message;
+  if (PLAIN_HTTP_ANSWER.test(`${detail} ${cause?.message ?? ''}`)) {
+    return new RegistryError(
+      'network',
+      `${what} failed: the registry answered the TLS handshake in plain HTTP; if it serves plain HTTP, list its host[:port] in ECRSCAN_INSECURE_REGISTRIES`,
+    );
+  }
   return new RegistryError('network', `${what} failed: ${detail}`);
 }
 
