@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { type Clock, systemClock } from './clock.js';
-import type { Config } from './config.js';
+import { type Config, ConfigError } from './config.js';
 import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { loadTokens } from './http/tokens.js';
+import { missingLocalSources } from './scanners/builtin/osv/osv-importer.js';
 import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
@@ -47,6 +48,12 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     }
     releasers.length = 0;
   };
+  // Files the configuration names are checked before anything starts: a mistake stops here, naming the file.
+  const tokens = config.mode === 'scheduler' ? [] : await loadTokens(config);
+  if (config.mode !== 'api') {
+    const missing = await missingLocalSources(config.osvSources);
+    if (missing.length > 0) throw new ConfigError(`ECRSCAN_OSV_SOURCES names ${missing.join(', ')}, which does not exist`);
+  }
   try {
     const { store, db } = await openDatabase(config.databaseUrl, {
       poolSize: config.databasePoolSize,
@@ -97,7 +104,6 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      const tokens = await loadTokens(config);
       app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, ...(scheduler ? { scans: scheduler } : {}) });
       const built = app;
       // Fastify's close drains in-flight requests before it resolves.

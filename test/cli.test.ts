@@ -58,6 +58,16 @@ describe('ecrscan CLI against a running server', () => {
     assert.match(summary.stdout, /test\/ubuntu/);
     assert.match(summary.stdout, /^TOTAL(\s+0){6}$/m);
 
+    // The ECR scan of the new configuration creates an AWS SDK client, which warns about Node versions.
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      const deadline = Date.now() + 20_000;
+      while (!/runtime warning/.test(server.output()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      const warning = server.output().split('\n').find((line) => line.includes('"runtime warning"'));
+      assert.ok(warning, 'the warning went through the logger');
+      assert.match(JSON.parse(warning).detail, /AWS SDK for JavaScript/);
+      assert.doesNotMatch(server.output(), /^\(node:[0-9]+\)|^will require node/m, 'nothing raw on stderr');
+    }
+
     const removed = await execute(['configs', 'rm', id], env);
     assert.equal(removed.code, 0, removed.stderr);
     assert.equal(removed.stdout.trim(), `removed ${id}`);
@@ -114,6 +124,13 @@ describe('ecrscan CLI against a running server', () => {
       { args: ['serve'], code: 2, stderr: /^ecrscan: PORT must be a whole number from 0 to 65535, got "eighty"\n$/, env: { PORT: 'eighty' } },
       { args: ['serve', '--host', '0.0.0.0'], code: 2, stderr: /^ecrscan: refusing to listen on 0\.0\.0\.0 without ECRSCAN_API_TOKEN/ },
       { args: ['serve', '--schedule', '1m'], code: 2, stderr: /^ecrscan: --schedule must be a duration of at least 5m/ },
+      {
+        args: ['serve', '--port', '0'],
+        code: 2,
+        stderr: /^ecrscan: ECRSCAN_OSV_SOURCES names \/nonexistent\/osv\/Debian-all\.zip, which does not exist\n$/,
+        env: { ECRSCAN_OSV_SOURCES: 'https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip,/nonexistent/osv/Debian-all.zip' },
+      },
+      { args: ['serve', '--port', '0'], code: 2, stderr: /^ecrscan: ECRSCAN_TOKENS_FILE \/nonexistent\/tokens\.json cannot be read: ENOENT\n$/, env: { ECRSCAN_TOKENS_FILE: '/nonexistent/tokens.json' } },
     ];
     for (const testCase of cases) {
       const result = await execute(testCase.args, { ...env, ...testCase.env });

@@ -125,7 +125,7 @@ for (const dialect of await databases()) {
       h.scanner.repositories.get('team/app0')!.failures = { 'sha256:s0': new ScanError('UNSUPPORTED_IMAGE', 'the image uses an unsupported OS') };
       h.scanner.repositories.delete('team/app1');
       const lines: string[] = [];
-      const logger = createLogger('warn', new Writable({ write: (chunk, _encoding, done) => done(null, lines.push(String(chunk))) }));
+      const logger = createLogger('warn', new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }));
       await h.scheduler({ logger }).runDue();
       const warnings = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['msg'] === 'scan failed');
       assert.deepEqual(

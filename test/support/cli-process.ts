@@ -26,6 +26,8 @@ export interface ServerProcess {
   /** Where the API listens; empty for a scheduler-only process. */
   url: string;
   child: ChildProcess;
+  /** Everything it wrote so far, stdout and stderr. */
+  output(): string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -53,6 +55,7 @@ export async function startServer(args: string[], env: NodeJS.ProcessEnv): Promi
   return {
     url,
     child,
+    output: () => output,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       child.kill(signal);

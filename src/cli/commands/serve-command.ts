@@ -1,5 +1,5 @@
 import { type ConfigOverrides, loadConfig, OPTIONS } from '../../config.js';
-import { createLogger } from '../../logger.js';
+import { createLogger, type Logger } from '../../logger.js';
 import { createScanners } from '../../scanners/create-scanners.js';
 import { startService } from '../../server.js';
 import { CliError } from '../cli-error.js';
@@ -53,6 +53,7 @@ export async function serveCommand(values: Record<string, unknown>, env: NodeJS.
   if (values['scheduler-only']) overrides.mode = 'scheduler';
   const config = loadConfig(env, overrides);
   const logger = createLogger(config.logLevel);
+  logWarnings(logger);
   const service = await startService(config, { logger, scanners: (store) => createScanners({ store, config, logger }) });
   if (service.url) {
     const auth = config.apiToken || config.tokensFile ? 'tokens required' : 'no API token: loopback only';
@@ -68,6 +69,15 @@ export async function serveCommand(values: Record<string, unknown>, env: NodeJS.
     process.exit(1);
   }, 30_000).unref();
   await service.close();
+}
+
+/**
+ * Process warnings (the AWS SDK's notice about Node versions, deprecations) as one JSON
+ * log line each, instead of Node's raw multi-line text on stderr between log lines.
+ */
+function logWarnings(logger: Logger): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ warning: warning.name, detail: warning.message.replace(/\s+/g, ' ').trim() }, 'runtime warning'));
 }
 
 function waitForSignal(): Promise<void> {

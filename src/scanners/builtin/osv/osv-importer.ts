@@ -1,4 +1,5 @@
 import { rm, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Advisory, toAdvisory } from './advisory.js';
 import { type AdvisoryDb, readImportSource, saveAdvisories, saveImportSource, storedModifiedTimes } from './advisory-store.js';
@@ -237,6 +238,19 @@ export function displaySource(source: string): string {
   } catch {
     return '(unparseable URL)';
   }
+}
+
+/** The local sources (not URLs) that do not exist, as absolute paths: a start-up error rather than a silent gap. */
+export async function missingLocalSources(sources: readonly string[]): Promise<string[]> {
+  const missing: string[] = [];
+  for (const source of sources.filter((entry) => !isUrl(entry))) {
+    try {
+      await stat(source);
+    } catch {
+      missing.push(resolve(source));
+    }
+  }
+  return missing;
 }
 
 /** `ECRSCAN_OSV_SOURCES`: comma-separated paths and URLs, blanks ignored. */
