@@ -99,6 +99,24 @@ function exchanges(ids: { config: string; spare: string }, etagOf: (url: string)
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=json`, headers: AUTH }, status: 500, failing: true },
 
+    { operation: 'GET /events', request: { method: 'GET', url: '/events?type=finding.new&severity=high', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /events', request: { method: 'GET', url: '/events?type=finding.lost', headers: AUTH }, status: 400 },
+    { operation: 'GET /events', request: { method: 'GET', url: '/events' }, status: 401 },
+    { operation: 'GET /events', request: { method: 'GET', url: '/events', headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events?limit=1`, headers: { ...AUTH, accept: 'application/json' } }, status: 200 },
+    {
+      operation: 'GET /findings/{id}/events',
+      request: async () => ({ method: 'GET', url: `/findings/${config}/events`, headers: { ...AUTH, 'if-none-match': await etagOf(`/findings/${config}/events`) } }),
+      status: 304,
+    },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events?limit=many`, headers: AUTH }, status: 400 },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events` }, status: 401 },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${UNKNOWN_ID}/events`, headers: AUTH }, status: 404 },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
+    { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events?format=json`, headers: AUTH }, status: 500, failing: true },
+
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 204 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}` }, status: 401 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}`, headers: READ_ONLY }, status: 403 },

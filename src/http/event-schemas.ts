@@ -10,7 +10,7 @@ const Severity = Type.Union(SEVERITIES.map((severity) => Type.Literal(severity))
 const Cvss = Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) }));
 
 const PageQuery = {
-  limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'page size, 1 to 1000 (default 100)' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'page size (default 100)' })),
   after: Type.Optional(Type.String({ maxLength: 64, description: 'cursor from the previous page (`next`)' })),
   type: Type.Optional(Type.String({ maxLength: 512, description: `comma-separated event types: ${EVENT_TYPES.join(', ')}` })),
   severity: Type.Optional(Type.String({ maxLength: 128, description: 'comma-separated severities of finding events (any case)' })),
@@ -70,4 +70,4 @@ export const EventRepresentation = Type.Object({
   closedFindings: Type.Optional(Type.Integer()),
 });
 
-export const EventsPage = Type.Object({ events: Type.Array(EventRepresentation), next: Nullable(Type.String()) });
+export const EventsPage = Type.Object({ events: Type.Array(EventRepresentation), next: Nullable(Type.String()) }, { title: 'EventsPage' });

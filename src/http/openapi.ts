@@ -12,6 +12,7 @@ const PROBLEM_TYPE = 'application/problem+json';
 const TAGS = [
   { name: 'configs', description: 'Scan configurations: which repositories and tags are scanned, and how often.' },
   { name: 'findings', description: 'What the scans found: the summary across every image and the findings of one configuration.' },
+  { name: 'events', description: 'The event log: what every scan changed, as JSON pages and per-configuration Atom feeds.' },
   { name: 'operations', description: 'Health, readiness, metrics and this document.' },
 ];
 
@@ -96,6 +97,8 @@ function completeRoute(schema: Json, facts: RouteFacts, authenticated: boolean):
   }
   if (facts.url === '/readyz') statuses.add(503);
   for (const status of statuses) response[status] ??= problemResponse(status);
+  // Errors are always problem documents, whatever a route declared for them.
+  for (const status of Object.keys(response)) if (Number(status) >= 400) response[status] = problemResponse(Number(status));
   const completed: Json = { ...schema, response };
   if (facts.public) completed['security'] = [];
   return completed;

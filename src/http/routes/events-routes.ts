@@ -10,7 +10,7 @@ import { decodeEventCursor, encodeEventCursor } from '../../store/events-repo.js
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
 import { AnyIdParams, ConfigEventsQuery, EventsPage, EventsQuery } from '../event-schemas.js';
-import { Problem } from '../schemas.js';
+import { AtomFeed, Problem } from '../schemas.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
@@ -23,6 +23,7 @@ const FEED_ID_NAMESPACE = 'b8a4d0a6-2f0e-4c59-9d3e-6f1c2a7e5b13';
 export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
   app.get<{ Querystring: EventsQuery }>('/events', {
     schema: {
+      operationId: 'listEvents',
       tags: ['events'],
       summary: 'The event log',
       description:
@@ -40,12 +41,19 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>('/findings/:id/events', {
     schema: {
+      operationId: 'getConfigEvents',
       tags: ['events'],
       summary: 'Event feed of one configuration',
       description: 'An Atom feed of the configuration\'s events, newest first: one entry per change, with the event id as entry id and the time it happened as `updated`. `Accept: application/json` or `format=json` gives JSON.',
       params: AnyIdParams,
       querystring: ConfigEventsQuery,
-      response: { 200: EventsPage, 304: { type: 'null' }, 400: Problem, 404: Problem, 406: Problem },
+      response: {
+        200: { description: 'one page of events', content: { [ATOM]: { schema: AtomFeed }, [JSON_TYPE]: { schema: EventsPage } } },
+        304: { type: 'null' },
+        400: Problem,
+        404: Problem,
+        406: Problem,
+      },
     },
     handler: async (request, reply) => {
       const format = request.query.format ?? negotiate(request);
@@ -76,8 +84,8 @@ function invalid(field: string, message: string): AppError {
   return new AppError('VALIDATION_FAILED', message, [{ field, message }]);
 }
 
-function limitOf(raw: string | undefined): number {
-  const limit = raw === undefined ? DEFAULT_LIMIT : Number(raw);
+function limitOf(raw: number | undefined): number {
+  const limit = raw ?? DEFAULT_LIMIT;
   if (limit < 1 || limit > MAX_LIMIT) throw invalid('limit', `limit must be from 1 to ${MAX_LIMIT}`);
   return limit;
 }
@@ -142,7 +150,7 @@ function pageJson(page: EventPage) {
 function pageUrl(request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, after: string | null): string {
   const params = new URLSearchParams();
   const { limit, type, severity } = request.query;
-  if (limit !== undefined) params.set('limit', limit);
+  if (limit !== undefined) params.set('limit', String(limit));
   if (type !== undefined) params.set('type', type);
   if (severity !== undefined) params.set('severity', severity);
   if (after) params.set('after', after);
