@@ -3,7 +3,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Writable } from 'node:stream';
 import { ConfigError } from '../src/config.js';
+import { buildApp } from '../src/http/app.js';
+import { createLogger } from '../src/logger.js';
+import { createMetrics } from '../src/metrics.js';
+import { createFakeClock } from './support/fake-clock.js';
 import { loadTokens, sha256Of } from '../src/http/tokens.js';
 import { databases } from './support/databases.js';
 import { createTestService, type TestService } from './support/test-service.js';
@@ -65,6 +70,16 @@ describe('named tokens with roles', () => {
     }
   });
 
+  it('leaves createdBy null without tokens', async () => {
+    const open = await createTestService(await sqlite!.openStore());
+    try {
+      const created = await open.app.inject({ method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: BODY });
+      assert.equal(created.json().createdBy, null);
+    } finally {
+      await open.close();
+    }
+  });
+
   it('answers 403 with a problem naming the role when a read token writes, changing nothing', async () => {
     const revision = await service.store.revision();
     const attempts = [
@@ -110,6 +125,35 @@ describe('named tokens with roles', () => {
     }
     assert.equal((await service.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
     assert.equal((await service.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+  });
+
+  it('records the token\'s name as createdBy, and only its name', async () => {
+    const config = (await service.app.inject({ method: 'GET', url: `/configs/${configId}`, headers: bearer(TOKENS.reader) })).json();
+    assert.equal(config.createdBy, 'ci');
+    assert.doesNotMatch(JSON.stringify(config), new RegExp(TOKENS.writer));
+  });
+
+  it('logs the token\'s name with what a request did, never the token', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }));
+    const store = await sqlite!.openStore();
+    const tokens = await loadTokens({ apiToken: null, tokensFile: null });
+    tokens.push({ name: 'ci', role: 'write', sha256: sha256Of(TOKENS.writer) });
+    const app = await buildApp({ store, config: { schedule: '24h', apiToken: null }, tokens, logger, metrics: createMetrics(), clock: createFakeClock() });
+    try {
+      const created = await app.inject({ method: 'POST', url: '/configs', headers: { ...basic('ci', TOKENS.writer), 'content-type': 'application/json' }, payload: BODY });
+      assert.equal(created.statusCode, 201);
+      await app.inject({ method: 'POST', url: '/configs', headers: { ...bearer(TOKENS.writer), 'content-type': 'application/json' }, payload: { ...BODY, scanner: 'x' } });
+      const registered = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['msg'] === 'configuration registered');
+      assert.equal(registered?.['token'], 'ci');
+      assert.equal(registered?.['configId'], created.json().id);
+      const refused = lines.map((line) => JSON.parse(line) as Record<string, unknown>).find((entry) => entry['msg'] === 'request refused');
+      assert.equal(refused?.['token'], 'ci');
+      assert.ok(!lines.join('').includes(TOKENS.writer), 'the token never reaches the log');
+    } finally {
+      await app.close();
+      await store.close();
+    }
   });
 
   it('lets any valid token learn that a method is not allowed', async () => {

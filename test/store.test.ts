@@ -477,7 +477,7 @@ for (const dialect of await databases()) {
         assert.deepEqual(state?.lastScan, at(5_000));
         assert.deepEqual(state?.nextScan, nextScanAt);
         assert.ok((state?.revision ?? 0) > config.revision);
-        assert.deepEqual(state?.images, [{ tag: '7', digest: image('7', []).digest, status: 'COMPLETE' }]);
+        assert.deepEqual(state?.images, [{ tag: '7', digest: image('7', []).digest, status: 'COMPLETE', error: null }]);
         assert.deepEqual(await store.claimDueScans('scanner-b', at(10_000), LEASE_MS, 10), []);
         assert.equal((await store.claimDueScans('scanner-b', nextScanAt, LEASE_MS, 10)).length, 1);
       });

@@ -46,6 +46,8 @@ export const CONFIG_STATUSES = ['NEW', 'QUEUED', 'SCANNING', 'COMPLETE', 'PARTIA
 export type ConfigStatus = (typeof CONFIG_STATUSES)[number];
 
 export interface ConfigState extends ScanConfig {
+  /** The name of the token that registered it; null without tokens. */
+  createdBy: string | null;
   status: ConfigStatus;
   lastScan: Date | null;
   nextScan: Date | null;

@@ -24,6 +24,7 @@ export function configJson(config: ConfigState, defaultSchedule: string) {
     lastScan: iso(config.lastScan),
     nextScan: iso(config.nextScan),
     lastError: config.lastError,
+    createdBy: config.createdBy,
     images: config.images,
   };
 }

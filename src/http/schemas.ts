@@ -98,6 +98,7 @@ export const ConfigRepresentation = Type.Object(
     lastScan: Timestamp,
     nextScan: Timestamp,
     lastError: Nullable(Type.String()),
+    createdBy: Nullable(Type.String({ description: 'the name of the token that registered it; null without tokens' })),
     images: Type.Array(
       Type.Object(
         { tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus, error: Nullable(Type.String({ description: 'why the last scan did not complete' })) },

@@ -39,8 +39,9 @@ export async function insertConfig(
   dialect: StoreDialect,
   config: Omit<ScanConfig, 'id' | 'created'>,
   now: Date,
+  createdBy: string | null,
 ): Promise<ConfigState> {
-  const row = configRow(config, now);
+  const row = configRow(config, now, createdBy);
   const inserted = dialect === 'postgres' ? await insertWithBumpStatement(db, row) : await insertThenBump(db, row);
   // A new configuration has no images yet, so the inserted row is the whole answer.
   return toConfigState(inserted, []);
@@ -68,7 +69,7 @@ function insertThenBump(db: Kysely<Database>, row: Insertable<ConfigsTable>): Pr
   });
 }
 
-function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Insertable<ConfigsTable> {
+function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date, createdBy: string | null): Insertable<ConfigsTable> {
   return {
     id: randomUUID(),
     created_at: now.getTime(),
@@ -87,6 +88,7 @@ function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Inser
     lease_owner: null,
     lease_expires_at: null,
     revision: 0,
+    created_by: createdBy,
   };
 }
 

@@ -66,7 +66,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
       }
     };
   return {
-    createConfig: writing((config, now) => insertConfig(db, dialect, config, now)),
+    createConfig: writing((config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null)),
     listConfigs: () => selectConfigs(db),
     getConfig: (id) => selectConfig(db, id),
     updateConfig: writing((id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt)),

@@ -26,6 +26,7 @@ export function toScanConfig(row: Selectable<ConfigsTable>): ScanConfig {
 export function toConfigState(row: Selectable<ConfigsTable>, images: ConfigImageStatus[]): ConfigState {
   return {
     ...toScanConfig(row),
+    createdBy: row.created_by,
     status: row.status as ConfigStatus,
     lastScan: toDate(row.last_scan_at),
     nextScan: toDate(row.next_scan_at),

@@ -79,7 +79,8 @@ export interface FindingsPage {
  * callers pass the time in, so that tests can drive a clock.
  */
 export interface Store extends SubscriptionStore {
-  createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date): Promise<ConfigState>;
+  /** `createdBy`: the name of the token that registers it, when the server has tokens. */
+  createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date, createdBy?: string | null): Promise<ConfigState>;
   listConfigs(): Promise<ConfigState[]>;
   getConfig(id: string): Promise<ConfigState | undefined>;
   /**

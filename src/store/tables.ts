@@ -26,6 +26,7 @@ export interface ConfigsTable {
   lease_expires_at: number | null;
   revision: number;
   failing_since: number | null;
+  created_by: string | null;
 }
 
 export interface ImagesTable {

@@ -71,7 +71,8 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
       response: { 201: ConfigRepresentation },
     },
     handler: async (request, reply) => {
-      const created = await store.createConfig(normalised(request.body), clock.now());
+      const created = await store.createConfig(normalised(request.body), clock.now(), request.principal?.name ?? null);
+      request.log.info({ configId: created.id, repository: created.repository }, 'configuration registered');
       deps.scans?.wake();
       return reply.code(201).header('location', `/configs/${created.id}`).send(configJson(created, config.schedule));
     },
