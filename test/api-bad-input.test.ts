@@ -66,6 +66,8 @@ const CASES: Case[] = [
   { name: 'findings with limit 0', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=0` }), status: 400, field: 'limit' },
   { name: 'findings with limit 5000', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=5000` }), status: 400, field: 'limit' },
   { name: 'findings with an unknown severity', request: (id) => ({ method: 'GET', url: `/findings/${id}?severity=SEVERE` }), status: 400, field: 'severity' },
+  { name: 'events in an unknown order', request: () => ({ method: 'GET', url: '/events?order=newest' }), status: 400, field: 'order', detail: /^order must be one of asc, desc$/ },
+  { name: 'a repository over 256 characters, named', request: () => post({ ...VALID, repository: `a${'b'.repeat(256)}` }), status: 400, field: 'repository', detail: /^repository must be at most 256 characters long$/ },
   { name: 'findings with a limit that is not a number', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=ten` }), status: 400, field: 'limit', detail: /^limit must be a whole number$/ },
   { name: 'findings with an unknown status', request: (id) => ({ method: 'GET', url: `/findings/${id}?status=open` }), status: 400, field: 'status', detail: /^status must be one of active, fixed, all$/ },
   { name: 'the summary in an unknown format', request: () => ({ method: 'GET', url: '/summary?format=xml' }), status: 400, field: 'format', detail: /^format must be one of text, json$/ },

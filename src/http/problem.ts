@@ -35,6 +35,12 @@ function messageOf(field: string, issue: AjvIssue): string {
     case 'minimum':
     case 'maximum':
       return `${field} must be ${issue.keyword === 'minimum' ? 'at least' : 'at most'} ${String(issue.params['limit'])}`;
+    case 'minLength':
+    case 'maxLength':
+      return `${field} must be ${issue.keyword === 'minLength' ? 'at least' : 'at most'} ${String(issue.params['limit'])} characters long`;
+    case 'minItems':
+    case 'maxItems':
+      return `${field} must have ${issue.keyword === 'minItems' ? 'at least' : 'at most'} ${String(issue.params['limit'])} entries`;
     default:
       return `${field} ${issue.message ?? 'is invalid'}`;
   }
@@ -45,7 +51,32 @@ function describeType(type: string): string {
   return type.split(',').map((name) => names[name] ?? name).join(' or ');
 }
 
-export function validationError(context: string | undefined, issues: AjvIssue[]): AppError {
+const ALTERNATIVE_KEYWORDS = new Set(['const', 'enum', 'type']);
+
+/**
+ * Ajv reports a value that matches no branch of a union (`"asc" | "desc"`, or a value or
+ * null) as one failure per branch and then `anyOf`. When the branches are constants or
+ * enums (and perhaps null), they become one issue listing every allowed value.
+ */
+function mergeAlternatives(issues: AjvIssue[]): AjvIssue[] {
+  const merged: AjvIssue[] = [];
+  for (const issue of issues) {
+    const branches = merged.filter((other) => other.instancePath === issue.instancePath && ALTERNATIVE_KEYWORDS.has(other.keyword));
+    const allowed = branches.flatMap((branch) => (branch.keyword === 'const' ? [branch.params['allowedValue']] : branch.keyword === 'enum' ? (branch.params['allowedValues'] as unknown[]) : []));
+    if (issue.keyword !== 'anyOf' || allowed.length === 0) {
+      merged.push(issue);
+      continue;
+    }
+    // A null branch ("or leave it unset") is not worth naming among the values.
+    const others = merged.filter((other) => !branches.includes(other));
+    merged.length = 0;
+    merged.push(...others, { instancePath: issue.instancePath, keyword: 'enum', params: { allowedValues: allowed } });
+  }
+  return merged;
+}
+
+export function validationError(context: string | undefined, allIssues: AjvIssue[]): AppError {
+  const issues = mergeAlternatives(allIssues);
   const errors: FieldError[] = issues.map((issue) => {
     const field = fieldOf(context, issue);
     return { field, message: messageOf(field, issue) };
