@@ -335,9 +335,9 @@ function scenarios(context: ScenarioContext): void {
     assert.deepEqual(
       [...config.images].sort((a, b) => a.tag.localeCompare(b.tag)),
       [
-        { tag: 'no-such-tag', digest: null, status: 'NOT_FOUND' },
-        { tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE' },
-        { tag: 'older-again', digest: images.older.manifest.digest, status: 'COMPLETE' },
+        { tag: 'no-such-tag', digest: null, status: 'NOT_FOUND', error: 'tag no-such-tag does not exist in debian/app' },
+        { tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
+        { tag: 'older-again', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
       ],
     );
     const findings = await api.findings(id);

@@ -10,17 +10,18 @@ type Page = Static<typeof EventsPage>;
 type Event = Page['events'][number];
 
 export const EVENTS_HELP = `Usage:
-  ecrscan events [--config ID] [--type LIST] [--severity LIST] [--limit N] [--follow] [--json]
+  ecrscan events [--config ID] [--type LIST] [--severity LIST] [--limit N]
+                 [--follow] [--json]
 
-The latest changes the scans made (findings new, fixed, reopened or changed; images added,
-removed or moved; scans failing or recovering), oldest first.
+The latest changes the scans made (findings new, fixed, reopened or changed;
+images added, removed or moved; scans failing or recovering), oldest first.
 
 Options:
   --config ID        only this configuration's events
   --type LIST        comma-separated event types, e.g. finding.new,finding.fixed
-  --severity LIST    comma-separated severities of finding events, e.g. high,critical
-  --limit N          how many of the latest events to show (default 20, at most 1000)
-  --follow           keep printing new events as they happen (every 2 s), until interrupted
+  --severity LIST    severities of finding events, e.g. high,critical
+  --limit N          how many of the latest events (default 20, up to 1000)
+  --follow           keep printing new events as they happen (every 2 s)
   --json             one JSON event per line instead of a table
   --url URL          the server (or ECRSCANAPI_URL)`;
 
