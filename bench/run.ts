@@ -1,5 +1,6 @@
 import { benchAdvisoryMatch } from './advisory-match.bench.js';
 import { benchApi } from './api.bench.js';
+import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
@@ -33,6 +34,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'event-log': benchEventLog,
   postgres: benchPostgres,
   webhooks: benchWebhooks,
+  auth: benchAuth,
 };
 
 interface Outcome {
