@@ -177,6 +177,26 @@ describe('ecrscan CLI against a running server', () => {
 
 const [sqlite] = await databases();
 
+describe('ecrscan against a server with tokens', () => {
+  let service: TestService;
+  let url: string;
+  before(async () => {
+    service = await createTestService(await sqlite!.openStore(), { apiToken: 'the-cli-test-admin-token' });
+    url = await service.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  after(() => service.close());
+
+  it('says which variable to set when the token is missing or wrong, and works with the right one', async () => {
+    const missing = await execute(['configs', 'list'], { ECRSCANAPI_URL: url });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^ecrscan: send a token .* \(the server needs a token: set ECRSCAN_API_TOKEN\)\n$/);
+    const wrong = await execute(['configs', 'list'], { ECRSCANAPI_URL: url, ECRSCAN_API_TOKEN: 'not-the-token-at-all' });
+    assert.match(wrong.stderr, /^ecrscan: the token is not valid \(the server does not know the token in ECRSCAN_API_TOKEN\)\n$/);
+    const right = await execute(['configs', 'list'], { ECRSCANAPI_URL: url, ECRSCAN_API_TOKEN: 'the-cli-test-admin-token' });
+    assert.equal(right.code, 0, right.stderr);
+  });
+});
+
 describe('ecrscan findings and tables in 80 columns', () => {
   let service: TestService;
   let env: NodeJS.ProcessEnv;

@@ -38,6 +38,10 @@ export function createApiClient(baseUrl: string, token: string | undefined): Api
       }
       const text = await response.text();
       const body = parseBody(text, response.headers.get('content-type'));
+      if (response.status === 401) {
+        const hint = token ? 'the server does not know the token in ECRSCAN_API_TOKEN' : 'the server needs a token: set ECRSCAN_API_TOKEN';
+        throw new CliError(`${problemMessage(response.status, body, text)} (${hint})`);
+      }
       if (response.status >= 400) throw new CliError(problemMessage(response.status, body, text));
       return { status: response.status, body, text };
     },
