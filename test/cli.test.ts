@@ -255,6 +255,24 @@ describe('ecrscan findings and tables in 80 columns', () => {
     assert.deepEqual(parsed.findings.map((each) => each.package), ['libsomething-with-a-very-long-package-name-indeed'], 'JSON keeps every text in full');
   });
 
+  it('changes a configuration in place with configs set', async () => {
+    const created = await service.app.inject({ method: 'POST', url: '/configs', headers: { 'content-type': 'application/json' }, payload: { registry: 'ghcr.io', repository: 'acme/settable', tags: ['1'] } });
+    const settable = created.json().id as string;
+    const changed = await execute(['configs', 'set', settable, '--tags', '1,2', '--schedule', '6h', '--platform', 'linux/arm64'], env);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(changed.stdout.trim(), `changed ${settable}: tags 1,2, schedule 6h, scanner builtin, platform linux/arm64`);
+    const back = await execute(['configs', 'set', settable.slice(0, 8), '--tags', 'all', '--schedule', 'default', '--platform', 'default', '--json'], env);
+    const json = JSON.parse(back.stdout);
+    assert.deepEqual([json.tags, json.schedule, json.platform], [null, '24h', 'linux/amd64']);
+    const bad = await execute(['configs', 'set', settable, '--scanner', 'clair'], env);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr, 'ecrscan: scanner must be one of ecr, builtin (field: scanner)\n');
+    const nothing = await execute(['configs', 'set', settable], env);
+    assert.equal(nothing.code, 2);
+    assert.match(nothing.stderr, /needs at least one of --tags, --schedule, --scanner, --platform/);
+    await service.app.inject({ method: 'DELETE', url: `/configs/${settable}` });
+  });
+
   it('shows the last error and next scan in the list, and each image\'s error in show, within 80 columns', async () => {
     const listed = await execute(['configs', 'list'], env);
     assert.equal(listed.code, 0, listed.stderr);

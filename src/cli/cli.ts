@@ -15,13 +15,13 @@ const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container
 
 Usage:
   ecrscan serve [options]                  run the service (API and scheduler)
-  ecrscan configs list|show ID|add FILE|rm ID
+  ecrscan configs list|show ID|add FILE|set ID|rm ID
   ecrscan findings ID [--severity LIST] [--status STATUS] [--json]
   ecrscan summary [--json|--text]          findings by severity for every image
   ecrscan scan ID [--no-wait] [--timeout SECONDS]
                                            rescan now, with progress
-  ecrscan events [--follow]                what the scans changed: findings new and
-                                           fixed, failures
+  ecrscan events [--follow]                what the scans changed: findings new
+                                           and fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
 
 Client commands talk to the server at --url URL, else $ECRSCANAPI_URL, else
@@ -54,6 +54,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         'no-wait': { type: 'boolean' },
         timeout: { type: 'string' },
         status: { type: 'string' },
+        tags: { type: 'string' },
+        scanner: { type: 'string' },
+        platform: { type: 'string' },
         'api-only': { type: 'boolean' },
         'scheduler-only': { type: 'boolean' },
         config: { type: 'string' },
@@ -81,7 +84,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
   const client = createApiClient(apiUrl(values.url, env), env['ECRSCAN_API_TOKEN'] || undefined);
   switch (command) {
     case 'configs':
-      return configsCommand(client, args, values.json === true, out);
+      return configsCommand(
+        client,
+        args,
+        { json: values.json === true, changes: { tags: values.tags, schedule: stringFlag((values as Record<string, unknown>)['schedule']), scanner: values.scanner, platform: values.platform } },
+        out,
+      );
     case 'findings':
       return findingsCommand(client, args, { severity: values.severity, status: values.status, json: values.json === true }, out);
     case 'summary':
@@ -104,6 +112,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
     default:
       throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
   }
+}
+
+function stringFlag(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 function parseTimeout(raw: string | undefined): number {

@@ -14,6 +14,10 @@ export const CONFIGS_HELP = `Usage:
   ecrscan configs show ID [--json]   one configuration: images, statuses, errors
   ecrscan configs add FILE [--json]  register the configuration in FILE (JSON;
                                      - reads stdin)
+  ecrscan configs set ID [--tags LIST] [--schedule DURATION] [--scanner NAME]
+                        [--platform OS/ARCH]
+      change a configuration in place, keeping its findings; "default" returns
+      a field to its default ("--tags all": every tagged image)
   ecrscan configs rm ID              remove a configuration and its findings
 
 ID is a configuration's id, or its start when no other id shares it (as
@@ -44,7 +48,21 @@ Options:
 const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const SHORT_ID = 8;
 
-export async function configsCommand(client: ApiClient, args: string[], json: boolean, out: (text: string) => void): Promise<void> {
+/** What `configs set` changes: each flag given, as typed. */
+export interface ConfigChangeFlags {
+  tags?: string | undefined;
+  schedule?: string | undefined;
+  scanner?: string | undefined;
+  platform?: string | undefined;
+}
+
+export async function configsCommand(
+  client: ApiClient,
+  args: string[],
+  options: { json: boolean; changes: ConfigChangeFlags },
+  out: (text: string) => void,
+): Promise<void> {
+  const { json } = options;
   const [action, target, ...rest] = args;
   if (rest.length > 0) throw new CliError(`unexpected argument "${rest[0]}"\n${CONFIGS_HELP}`, 2);
   switch (action) {
@@ -54,6 +72,9 @@ export async function configsCommand(client: ApiClient, args: string[], json: bo
     case 'show':
       if (!target) throw new CliError('configs show needs the ID of a configuration', 2);
       return showConfig(client, await resolveConfigId(client, target), json, out);
+    case 'set':
+      if (!target) throw new CliError('configs set needs the ID of a configuration', 2);
+      return setConfig(client, await resolveConfigId(client, target), options.changes, json, out);
     case 'add':
       if (!target) throw new CliError('configs add needs a FILE with the configuration as JSON', 2);
       return addConfig(client, target, json, out);
@@ -151,6 +172,29 @@ async function showConfig(client: ApiClient, id: string, json: boolean, out: (te
     lines.push('', formatTable(['TAG', 'DIGEST', 'STATUS', 'ERROR'], rows, { width, shrink: [3, 0] }));
   }
   out(lines.join('\n'));
+}
+
+/** The PATCH body of `configs set`: "default" (and "all" for tags) become null. */
+function patchOf(flags: ConfigChangeFlags): Record<string, unknown> {
+  const patch: Record<string, unknown> = {};
+  const orDefault = (value: string): string | null => (value === 'default' ? null : value);
+  if (flags.tags !== undefined) {
+    patch['tags'] = flags.tags === 'all' || flags.tags === 'default' ? null : flags.tags.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  }
+  if (flags.schedule !== undefined) patch['schedule'] = orDefault(flags.schedule);
+  if (flags.scanner !== undefined) patch['scanner'] = orDefault(flags.scanner);
+  if (flags.platform !== undefined) patch['platform'] = orDefault(flags.platform);
+  return patch;
+}
+
+async function setConfig(client: ApiClient, id: string, flags: ConfigChangeFlags, json: boolean, out: (text: string) => void): Promise<void> {
+  const patch = patchOf(flags);
+  if (Object.keys(patch).length === 0) throw new CliError('configs set needs at least one of --tags, --schedule, --scanner, --platform', 2);
+  const { body, text } = await client.request('PATCH', `/configs/${encodeURIComponent(id)}`, { body: patch });
+  if (json) return out(text);
+  if (!Value.Check(ConfigRepresentation, body)) throw new CliError('the server answered with an unexpected configuration');
+  const tags = body.tags ? body.tags.join(',') : '(all)';
+  out(`changed ${body.id}: tags ${tags}, schedule ${body.schedule}, scanner ${body.scanner}, platform ${body.platform}`);
 }
 
 async function addConfig(client: ApiClient, file: string, json: boolean, out: (text: string) => void): Promise<void> {
