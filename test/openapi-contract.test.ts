@@ -20,6 +20,7 @@ const JSON_HEADERS = { authorization: `Bearer ${ADMIN}`, 'content-type': 'applic
 const AUTH = { authorization: `Bearer ${ADMIN}` };
 const READ_ONLY = { authorization: `Basic ${Buffer.from(`feeds:${READER}`).toString('base64')}` };
 const UNKNOWN_ID = '4471c156-29f5-40fe-883b-3cd26738d5a6';
+const WEBHOOK = { url: 'https://hooks.example.com/services/T000/B000/XXXX', format: 'slack', description: 'security channel' };
 const ECR_BODY = { region: 'us-west-2', registry: '123456789012', repository: 'test/centos', tags: ['7'] };
 
 interface Exchange {
@@ -36,8 +37,8 @@ interface Exchange {
  * Every documented request, with the answers it can get. A new route, or a new answer of
  * a route, is not covered until it is listed here: the test fails on the gap.
  */
-function exchanges(ids: { config: string; spare: string }, etagOf: (url: string) => Promise<string>): Exchange[] {
-  const { config, spare } = ids;
+function exchanges(ids: { config: string; spare: string; subscription: string; spareSubscription: string }, etagOf: (url: string) => Promise<string>): Exchange[] {
+  const { config, spare, subscription, spareSubscription } = ids;
   const big = JSON.stringify({ ...ECR_BODY, tags: ['a'.repeat(70 * 1024)] });
   return [
     { operation: 'GET /configs', request: { method: 'GET', url: '/configs', headers: AUTH }, status: 200 },
@@ -117,6 +118,38 @@ function exchanges(ids: { config: string; spare: string }, etagOf: (url: string)
     { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
     { operation: 'GET /findings/{id}/events', request: { method: 'GET', url: `/findings/${config}/events?format=json`, headers: AUTH }, status: 500, failing: true },
 
+    { operation: 'GET /subscriptions', request: { method: 'GET', url: '/subscriptions', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /subscriptions', request: { method: 'GET', url: '/subscriptions?active=1', headers: AUTH }, status: 400 },
+    { operation: 'GET /subscriptions', request: { method: 'GET', url: '/subscriptions' }, status: 401 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: JSON_HEADERS, payload: WEBHOOK }, status: 201 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: JSON_HEADERS, payload: { ...WEBHOOK, format: 'xml' } }, status: 400 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: { 'content-type': 'application/json' }, payload: WEBHOOK }, status: 401 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: WEBHOOK }, status: 403 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: JSON_HEADERS, payload: JSON.stringify({ ...WEBHOOK, description: 'x'.repeat(70 * 1024) }) }, status: 413 },
+    { operation: 'POST /subscriptions', request: { method: 'POST', url: '/subscriptions', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'GET /subscriptions/{id}', request: { method: 'GET', url: `/subscriptions/${subscription}`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /subscriptions/{id}', request: { method: 'GET', url: `/subscriptions/${subscription}` }, status: 401 },
+    { operation: 'GET /subscriptions/{id}', request: { method: 'GET', url: `/subscriptions/${UNKNOWN_ID}`, headers: AUTH }, status: 404 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: JSON_HEADERS, payload: { description: 'renamed' } }, status: 200 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: JSON_HEADERS, payload: { digest: 'weekly-ish' } }, status: 400 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: { 'content-type': 'application/json' }, payload: {} }, status: 401 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: {} }, status: 403 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${UNKNOWN_ID}`, headers: JSON_HEADERS, payload: {} }, status: 404 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: JSON_HEADERS, payload: JSON.stringify({ description: 'x'.repeat(70 * 1024) }) }, status: 413 },
+    { operation: 'PATCH /subscriptions/{id}', request: { method: 'PATCH', url: `/subscriptions/${subscription}`, headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'POST /subscriptions/{id}/test', request: { method: 'POST', url: `/subscriptions/${subscription}/test`, headers: AUTH }, status: 202 },
+    { operation: 'POST /subscriptions/{id}/test', request: { method: 'POST', url: `/subscriptions/${subscription}/test` }, status: 401 },
+    { operation: 'POST /subscriptions/{id}/test', request: { method: 'POST', url: `/subscriptions/${subscription}/test`, headers: READ_ONLY }, status: 403 },
+    { operation: 'POST /subscriptions/{id}/test', request: { method: 'POST', url: `/subscriptions/${UNKNOWN_ID}/test`, headers: AUTH }, status: 404 },
+    { operation: 'GET /subscriptions/{id}/deliveries', request: { method: 'GET', url: `/subscriptions/${subscription}/deliveries?limit=5`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /subscriptions/{id}/deliveries', request: { method: 'GET', url: `/subscriptions/${subscription}/deliveries?limit=500`, headers: AUTH }, status: 400 },
+    { operation: 'GET /subscriptions/{id}/deliveries', request: { method: 'GET', url: `/subscriptions/${subscription}/deliveries` }, status: 401 },
+    { operation: 'GET /subscriptions/{id}/deliveries', request: { method: 'GET', url: `/subscriptions/${UNKNOWN_ID}/deliveries`, headers: AUTH }, status: 404 },
+    { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${spareSubscription}`, headers: AUTH }, status: 204 },
+    { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${subscription}` }, status: 401 },
+    { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${subscription}`, headers: READ_ONLY }, status: 403 },
+    { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${spareSubscription}`, headers: AUTH }, status: 404 },
+
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 204 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}` }, status: 401 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}`, headers: READ_ONLY }, status: 403 },
@@ -181,7 +214,12 @@ describe('the OpenAPI document against real answers', () => {
     await service.scheduler.runDue();
     const config = created.json().id as string;
     const etagOf = async (url: string): Promise<string> => String((await service.app.inject({ method: 'GET', url, headers: AUTH })).headers.etag);
-    cases = exchanges({ config, spare: spare.json().id }, etagOf);
+    const subscribe = async (): Promise<string> => {
+      const created = await service.app.inject({ method: 'POST', url: '/subscriptions', headers: JSON_HEADERS, payload: WEBHOOK });
+      assert.equal(created.statusCode, 201, created.body);
+      return created.json().id as string;
+    };
+    cases = exchanges({ config, spare: spare.json().id, subscription: await subscribe(), spareSubscription: await subscribe() }, etagOf);
     document = (await service.app.inject({ method: 'GET', url: '/openapi.json', headers: AUTH })).json();
     ajv = addFormats(new Ajv2020({ strict: false, allErrors: true }));
     // Response schemas refer to #/components/…: the document is added whole, and refs rebased onto it.

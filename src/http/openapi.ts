@@ -13,6 +13,7 @@ const TAGS = [
   { name: 'configs', description: 'Scan configurations: which repositories and tags are scanned, and how often.' },
   { name: 'findings', description: 'What the scans found: the summary across every image and the findings of one configuration.' },
   { name: 'events', description: 'The event log: what every scan changed, as JSON pages and per-configuration Atom feeds.' },
+  { name: 'subscriptions', description: 'Webhooks: which events go where, signed, with their delivery history.' },
   { name: 'operations', description: 'Health, readiness, metrics and this document.' },
 ];
 

@@ -74,7 +74,7 @@ export const SubscriptionIdParams = Type.Object(
 export type SubscriptionIdParams = Static<typeof SubscriptionIdParams>;
 
 export const DeliveriesQuery = Type.Object(
-  { limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,3}$', description: 'messages listed, 1 to 100 (default 20)' })) },
+  { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, description: 'messages listed (default 20)' })) },
   { additionalProperties: false },
 );
 export type DeliveriesQuery = Static<typeof DeliveriesQuery>;

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { Clock } from '../clock.js';
 import type { DeliveryRecord, SigningSubscription, SubscriptionFilters } from '../domain/subscription.js';
 import { AppError } from '../errors.js';
-import { Problem } from '../http/schemas.js';
+import { NoQuery, Problem } from '../http/schemas.js';
 import type { Store } from '../store/store.js';
 import { planTestMessage } from './plans.js';
 import { generateSecret, isValidSecret } from './secrets.js';
@@ -114,7 +114,14 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
   const { store, clock } = deps;
 
   app.get('/subscriptions', {
-    schema: { operationId: 'listSubscriptions', tags: TAGS, summary: 'List webhook subscriptions', response: { 200: Type.Array(SubscriptionRepresentation) } },
+    schema: {
+      operationId: 'listSubscriptions',
+      tags: TAGS,
+      summary: 'List webhook subscriptions',
+      description: 'Every subscription with its filters and delivery health; URLs without their path, secrets never.',
+      querystring: NoQuery,
+      response: { 200: Type.Array(SubscriptionRepresentation) },
+    },
     handler: async () => (await store.listSubscriptions()).map((subscription) => subscriptionJson(subscription)),
   });
 
@@ -123,6 +130,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'createSubscription',
       tags: TAGS,
       summary: 'Subscribe a webhook to events (the secret is shown in this answer only)',
+      description: 'Messages are signed per the Standard Webhooks specification and delivered at least once, in the chosen format.',
       body: SubscriptionBody,
       response: { 201: SubscriptionRepresentation, 400: Problem, 413: Problem, 415: Problem },
     },
@@ -152,6 +160,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'getSubscription',
       tags: TAGS,
       summary: 'One webhook subscription with its delivery health',
+      description: 'The subscription with its filters, last delivery and failures; an unknown id is 404.',
       params: SubscriptionIdParams,
       response: { 200: SubscriptionRepresentation, 404: Problem },
     },
@@ -167,6 +176,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'updateSubscription',
       tags: TAGS,
       summary: 'Change a subscription or rotate its secret (a new secret is shown in this answer only)',
+      description: 'Fields left out keep their value; a rotated secret keeps signing alongside the new one for 24 hours.',
       params: SubscriptionIdParams,
       body: SubscriptionPatchBody,
       response: { 200: SubscriptionRepresentation, 400: Problem, 404: Problem, 413: Problem, 415: Problem },
@@ -204,6 +214,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'deleteSubscription',
       tags: TAGS,
       summary: 'Remove a subscription and its queued messages',
+      description: 'Nothing more is sent to it, including messages queued but not yet delivered.',
       params: SubscriptionIdParams,
       response: { 204: Type.Null(), 404: Problem },
     },
@@ -218,6 +229,7 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'testSubscription',
       tags: TAGS,
       summary: 'Queue a sample message to the subscription, signed and delivered as any other',
+      description: 'Follow its delivery on GET /subscriptions/{id}/deliveries.',
       params: SubscriptionIdParams,
       response: { 202: TestAccepted, 404: Problem },
     },
@@ -240,12 +252,13 @@ export function registerSubscriptionRoutes(app: FastifyInstance, deps: Subscript
       operationId: 'listSubscriptionDeliveries',
       tags: TAGS,
       summary: 'Recent messages of a subscription with their attempts, status codes and errors',
+      description: 'Newest first, with every attempt of each message.',
       params: SubscriptionIdParams,
       querystring: DeliveriesQuery,
       response: { 200: DeliveriesRepresentation, 400: Problem, 404: Problem },
     },
     handler: async (request) => {
-      const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
+      const limit = request.query.limit ?? 20;
       if (limit < 1 || limit > 100) throw invalid('limit', 'limit must be from 1 to 100');
       if (!(await store.getSubscription(request.params.id))) throw notFound(request.params.id);
       return { deliveries: (await store.listDeliveries(request.params.id, limit)).map(deliveryJson) };
