@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
-import { MIN_SCHEDULE_MS, parseDuration } from './domain/scan-config.js';
+import { MAX_SCHEDULE_MS, MIN_SCHEDULE_MS, parseDuration } from './domain/scan-config.js';
 
 export type RunMode = 'all' | 'api' | 'scheduler';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -106,10 +106,12 @@ export const OPTIONS = [
     env: 'ECRSCAN_SCHEDULE',
     flag: 'schedule', placeholder: 'DURATION',
     default: '24h',
-    doc: 'Default rescan interval of configurations without a `schedule` (at least `5m`).',
+    doc: 'Default rescan interval of configurations without a `schedule` (`5m` to `366d`).',
     parse: (raw, name) => {
       const ms = parseDuration(raw.trim());
-      if (ms === null || ms < MIN_SCHEDULE_MS) throw new ConfigError(`${name} must be a duration of at least 5m such as "6h" or "1d", got "${raw}"`);
+      if (ms === null || ms < MIN_SCHEDULE_MS || ms > MAX_SCHEDULE_MS) {
+        throw new ConfigError(`${name} must be a duration from 5m to 366d such as "6h" or "1d", got "${raw}"`);
+      }
       return raw.trim();
     },
   }),

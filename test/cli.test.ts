@@ -106,7 +106,7 @@ describe('ecrscan CLI against a running server', () => {
     const invalid = join(dir, 'invalid.json');
     await writeFile(invalid, JSON.stringify({ registry: '123456789012', repository: 'UPPER' }));
     const cases: Array<{ args: string[]; code: number; stderr: RegExp; env?: NodeJS.ProcessEnv }> = [
-      { args: ['configs', 'add', invalid], code: 1, stderr: /^ecrscan: repository has an invalid format \(field: repository\)\n$/ },
+      { args: ['configs', 'add', invalid], code: 1, stderr: /^ecrscan: repository must be lower-case path components .* \(field: repository\)\n$/ },
       { args: ['findings'], code: 2, stderr: /^ecrscan: findings needs the ID/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--status', 'open'], code: 2, stderr: /^ecrscan: --status must be one of active, fixed, all, got "open"\n$/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--severity', 'high,severe'], code: 2, stderr: /^ecrscan: --severity takes CRITICAL, HIGH/ },

@@ -19,10 +19,21 @@ describe('scan configuration rules', () => {
       [{ registry: 'ghcr.io', repository: 'app', schedule: '4m' }, 'schedule'],
       [{ registry: 'ghcr.io', repository: 'app', schedule: '* * *' }, 'schedule'],
       [{ registry: 'ghcr.io', repository: 'app', tags: ['a', 'a'] }, 'tags'],
+      [{ registry: 'ghcr.io:99999', repository: 'app' }, 'registry'],
+      [{ registry: 'ghcr.io:0', repository: 'app' }, 'registry'],
+      [{ registry: 'ghcr.io', repository: 'app', schedule: '100000000d' }, 'schedule'],
+      [{ registry: 'ghcr.io', repository: 'app', schedule: '367d' }, 'schedule'],
+      [{ registry: 'ghcr.io', repository: 'app', schedule: '0 0 29 2 *' }, 'schedule'],
+      [{ registry: 'ghcr.io', repository: 'app', schedule: '0 0 30 2 *' }, 'schedule'],
     ];
     for (const [input, field] of cases) {
       assert.throws(() => normaliseConfigInput(input), (err: unknown) => err instanceof ConfigRuleError && err.field === field, field);
     }
+  });
+
+  it('accepts the edges of the ranges', () => {
+    assert.equal(normaliseConfigInput({ registry: 'registry.local:65535', repository: 'app', schedule: '366d' }).schedule, '366d');
+    assert.equal(normaliseConfigInput({ registry: 'registry.local:1', repository: 'app', schedule: '0 0 1 1 *' }).registry, 'registry.local:1');
   });
 
   it('parses durations and cron schedules', () => {
@@ -44,5 +55,36 @@ describe('scan configuration rules', () => {
     assert.ok(!tagMatches('1.*', '11.0'));
     assert.ok(!tagMatches('1.2', '1x2'), 'a dot is literal');
     assert.ok(!tagMatches('latest', 'latest2'));
+  });
+
+  it('matches globs as a reference matcher does, over every short pattern and tag', () => {
+    // The reference: the textbook recursive definition of `*`, fine on tiny inputs.
+    function reference(pattern: string, tag: string): boolean {
+      if (pattern === '') return tag === '';
+      if (pattern[0] === '*') return reference(pattern.slice(1), tag) || (tag !== '' && reference(pattern, tag.slice(1)));
+      return tag !== '' && pattern[0] === tag[0] && reference(pattern.slice(1), tag.slice(1));
+    }
+    const words = (alphabet: string, max: number): string[] => {
+      const out = [''];
+      for (let length = 1; length <= max; length++) {
+        for (const prefix of out.filter((word) => word.length === length - 1)) for (const c of alphabet) out.push(prefix + c);
+      }
+      return out;
+    };
+    const tags = words('ab', 5);
+    const patterns = words('ab*', 4).filter((pattern) => pattern !== '');
+    for (const pattern of patterns) {
+      for (const tag of tags) assert.equal(tagMatches(pattern, tag), reference(pattern, tag), `${pattern} against "${tag}"`);
+    }
+  });
+
+  it('matches a many-star glob against long tags without backtracking', () => {
+    // A regular expression made from this glob backtracks over C(128, 10) ways to place
+    // the stars on each of these tags; the matcher must simply say no, tag after tag.
+    const glob = '*a*a*a*a*a*a*a*a*a*a*b';
+    const tags = Array.from({ length: 20_000 }, (_, i) => 'a'.repeat(120) + String(i).padStart(5, '0').replace(/[0-9]/g, 'a') + 'ac');
+    assert.equal(tags.filter((tag) => tagMatches(glob, tag)).length, 0);
+    assert.ok(tagMatches(glob, 'a'.repeat(127) + 'b'));
+    assert.ok(!tagMatches('*a*a*a*b', 'aab'), 'three pieces need three places');
   });
 });

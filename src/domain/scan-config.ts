@@ -17,6 +17,20 @@ export const MAX_TAGS = 100;
 /** What the built-in scanner picks from a multi-platform image when a configuration names none. */
 export const DEFAULT_PLATFORM = 'linux/amd64';
 
+/**
+ * What each patterned field must look like, in words: the message a user gets when a
+ * value breaks its pattern. The README's field table says the same.
+ */
+export const PATTERN_RULES: Readonly<Record<string, string>> = {
+  registry: 'must be a 12-digit AWS account id or a registry host name[:port] (port 1 to 65535)',
+  region: 'must be an AWS region name such as us-west-2',
+  repository: 'must be lower-case path components [a-z0-9]+([._-][a-z0-9]+)* joined by /',
+  tags:
+    'must be a tag or a glob: 1 to 128 characters from A-Z a-z 0-9 . _ - and *, not starting with . or -; ' +
+    '* stands for any run of characters (none included), every other character for itself',
+  platform: 'must be os/arch or os/arch/variant, such as linux/arm64',
+};
+
 const ECR_HOST = /^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
 
 /** What a user registers (SPEC §1), after the HTTP schema has checked each field's shape. */
@@ -97,6 +111,10 @@ export function normaliseConfigInput(input: ScanConfigInput): Omit<ScanConfig, '
   if (/^[0-9]+$/.test(registry) && !isAccountId(registry)) {
     throw new ConfigRuleError('registry', 'registry must be a 12-digit AWS account id or a registry host name[:port]');
   }
+  const port = /:([0-9]+)$/.exec(registry)?.[1];
+  if (port !== undefined && (Number(port) < 1 || Number(port) > 65_535)) {
+    throw new ConfigRuleError('registry', `registry port must be from 1 to 65535, got ${port}`);
+  }
   const region = input.region ?? null;
   if (isAccountId(registry) && !region) {
     throw new ConfigRuleError('region', 'region is required when registry is an AWS account id');
@@ -121,6 +139,8 @@ export function normaliseConfigInput(input: ScanConfigInput): Omit<ScanConfig, '
 const DURATION = /^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?$/;
 const MINUTE_MS = 60_000;
 export const MIN_SCHEDULE_MS = 5 * MINUTE_MS;
+/** The longest schedule: a year, so that every next date is a real one (`100000000d` is not). */
+export const MAX_SCHEDULE_MS = 366 * 24 * 60 * MINUTE_MS;
 
 /** Parses `30m`, `6h`, `1d`, `1h30m`; returns null when the text is not a duration. */
 export function parseDuration(text: string): number | null {
@@ -134,6 +154,7 @@ function checkSchedule(schedule: string): void {
   const duration = parseDuration(schedule);
   if (duration !== null) {
     if (duration < MIN_SCHEDULE_MS) throw new ConfigRuleError('schedule', 'schedule must be at least 5 minutes');
+    if (duration > MAX_SCHEDULE_MS) throw new ConfigRuleError('schedule', 'schedule must be at most a year (366d)');
     return;
   }
   if (schedule.trim().split(/\s+/).length !== 5) {
@@ -144,6 +165,22 @@ function checkSchedule(schedule: string): void {
   } catch (err) {
     throw new ConfigRuleError('schedule', `schedule is not a valid cron expression: ${(err as Error).message}`);
   }
+  if (!firesYearly(schedule)) {
+    throw new ConfigRuleError('schedule', 'schedule must fire at least once a year (a cron date such as 29 or 30 February does not)');
+  }
+}
+
+/** Whether a cron schedule's runs are never more than a year apart: two runs after a fixed date tell. */
+function firesYearly(schedule: string): boolean {
+  const start = new Date('2026-01-01T00:00:00Z');
+  try {
+    const runs = CronExpressionParser.parse(schedule, { currentDate: start, tz: 'UTC' });
+    const first = runs.next().toDate();
+    const second = runs.next().toDate();
+    return first.getTime() - start.getTime() <= MAX_SCHEDULE_MS && second.getTime() - first.getTime() <= MAX_SCHEDULE_MS;
+  } catch {
+    return false;
+  }
 }
 
 /** When a configuration with this schedule is next due after `from`. */
@@ -153,17 +190,35 @@ export function nextRunAfter(schedule: string, from: Date): Date {
   return CronExpressionParser.parse(schedule, { currentDate: from, tz: 'UTC' }).next().toDate();
 }
 
-/** Matches a tag against a configured entry, where `*` stands for any run of characters. */
+/**
+ * Matches a tag against a configured entry, where `*` stands for any run of characters
+ * (none included) and every other character for itself. No regular expression is built
+ * from the pattern: the pattern is cut at its `*`s, the first piece must start the tag,
+ * the last must end it, and the pieces between are found left to right, each at its
+ * first place after the previous one. Taking the first place is always right for `*`-only
+ * globs (a later place leaves less room for the rest), so nothing is ever retried and the
+ * work is bounded by tag length × pattern length, whatever the pattern
+ * (`*a*a*a*a*a*a*a*a*a*b` included).
+ */
 export function tagMatches(pattern: string, tag: string): boolean {
   if (!pattern.includes('*')) return pattern === tag;
-  const regex = new RegExp(`^${pattern.split('*').map(escapeRegExp).join('.*')}$`);
-  return regex.test(tag);
+  const pieces = pattern.split('*');
+  const first = pieces[0] ?? '';
+  const last = pieces[pieces.length - 1] ?? '';
+  if (tag.length < first.length + last.length) return false;
+  if (!tag.startsWith(first) || !tag.endsWith(last)) return false;
+  let from = first.length;
+  const end = tag.length - last.length;
+  for (let i = 1; i < pieces.length - 1; i++) {
+    const piece = pieces[i] ?? '';
+    if (piece === '') continue;
+    const at = tag.indexOf(piece, from);
+    if (at < 0 || at + piece.length > end) return false;
+    from = at + piece.length;
+  }
+  return true;
 }
 
 export function isTagGlob(entry: string): boolean {
   return entry.includes('*');
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

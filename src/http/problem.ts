@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { PATTERN_RULES } from '../domain/scan-config.js';
 import { AppError, type FieldError, problemType } from '../errors.js';
 
 interface AjvIssue {
@@ -24,8 +25,10 @@ function messageOf(field: string, issue: AjvIssue): string {
       return `${field} is not a known field`;
     case 'required':
       return `${field} is required`;
-    case 'pattern':
-      return `${field} has an invalid format`;
+    case 'pattern': {
+      const rule = PATTERN_RULES[field.split(/[.[]/)[0] ?? ''];
+      return rule ? `${field} ${rule}` : `${field} has an invalid format`;
+    }
     case 'format':
       return `${field} must be a ${String(issue.params['format'])}`;
     case 'enum':
