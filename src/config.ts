@@ -1,4 +1,5 @@
 import { isAbsolute, resolve } from 'node:path';
+import { parseProxyEntry } from './http/public-url.js';
 import { MAX_SCHEDULE_MS, MIN_SCHEDULE_MS, parseDuration } from './domain/scan-config.js';
 
 export type RunMode = 'all' | 'api' | 'scheduler';
@@ -25,6 +26,7 @@ export interface Config {
   publicUrl: string | null;
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
+  trustedProxies: string[];
 }
 
 export class ConfigError extends Error {
@@ -224,12 +226,33 @@ export const OPTIONS = [
     env: 'ECRSCAN_PUBLIC_URL',
     flag: null,
     default: '',
-    doc: 'The URL users reach the service at, for links in webhook messages; by default `http://HOST:PORT`.',
+    doc: 'The URL clients reach the service at (`https://scan.example.com`); links in feeds, paging and webhook messages are built on it. Unset: feeds use the forwarded host of a trusted proxy, else the address the connection reached, never the `Host` header; webhook messages use `http://HOST:PORT`.',
     parse: (raw, name) => {
-      const value = raw.trim().replace(/\/+$/, '');
-      if (value === '') return null;
-      if (!/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/.test(value)) throw new ConfigError(`${name} must be an http(s) URL without query or fragment, got "${raw}"`);
-      return value;
+      const text = raw.trim().replace(/\/+$/, '');
+      if (text === '') return null;
+      let url: URL;
+      try {
+        url = new URL(text);
+      } catch {
+        throw new ConfigError(`${name} must be an absolute http:// or https:// URL, got "${raw}"`);
+      }
+      if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+        throw new ConfigError(`${name} must be an http:// or https:// URL without query, fragment or credentials, got "${raw}"`);
+      }
+      return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+    },
+  }),
+  option({
+    key: 'trustedProxies',
+    env: 'ECRSCAN_TRUSTED_PROXIES',
+    flag: null,
+    default: '',
+    doc: 'Comma-separated proxy addresses or CIDR ranges whose `X-Forwarded-Host` and `X-Forwarded-Proto` are believed when `ECRSCAN_PUBLIC_URL` is unset.',
+    parse: (raw, name) => {
+      const entries = list(raw);
+      const bad = entries.find((entry) => parseProxyEntry(entry) === null);
+      if (bad !== undefined) throw new ConfigError(`${name} must list IP addresses or CIDR ranges, got "${bad}"`);
+      return entries;
     },
   }),
   option({

@@ -3,6 +3,7 @@
  * error handler turns them into RFC 9457 problem documents; the CLI prints the detail.
  */
 export const ERROR_CODES = {
+  BAD_REQUEST: { status: 400, title: 'Request is not valid HTTP' },
   VALIDATION_FAILED: { status: 400, title: 'Request is not valid' },
   MALFORMED_JSON: { status: 400, title: 'Request body is not valid JSON' },
   UNAUTHORIZED: { status: 401, title: 'Authentication required' },
@@ -12,8 +13,11 @@ export const ERROR_CODES = {
   SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'Subscription not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
+  REQUEST_TIMEOUT: { status: 408, title: 'Request took too long to arrive' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
+  NOT_IMPLEMENTED: { status: 501, title: 'Method not implemented' },
   NOT_READY: { status: 503, title: 'Service not ready' },
   INTERNAL: { status: 500, title: 'Internal server error' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -10,8 +10,10 @@ import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
+import { FRAMEWORK_OPTIONS, parseJsonOrNothing, refuseRepeatedHost } from './framework-errors.js';
 import { openApiOptions } from './openapi.js';
 import { installErrorHandling, sendProblem } from './problem.js';
+import { createPublicBase } from './public-url.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
@@ -29,7 +31,7 @@ export interface ScanControl {
 
 export interface AppDeps {
   store: Store;
-  config: Pick<Config, 'schedule' | 'apiToken'> & Partial<Pick<Config, 'corsOrigins'>>;
+  config: Pick<Config, 'schedule' | 'apiToken'> & Partial<Pick<Config, 'corsOrigins' | 'publicUrl' | 'trustedProxies'>>;
   /** Every accepted token; by default `config.apiToken` alone, as an admin. */
   tokens?: readonly ApiToken[];
   logger: Logger;
@@ -51,11 +53,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true },
     // Requests are counted in metrics; logging each one would dominate the log at feed-polling rates.
     logController: new LogController({ disableRequestLogging: true }),
+    ...FRAMEWORK_OPTIONS,
   });
   // JSON only: other bodies must get 415, not reach validation as a string.
   app.removeContentTypeParser(['text/plain']);
+  parseJsonOrNothing(app);
   installErrorHandling(app);
   installValidation(app);
+  refuseRepeatedHost(app);
   installCors(app, deps.config.corsOrigins ?? []);
   const tokens = deps.tokens ?? (await loadTokens({ apiToken: deps.config.apiToken, tokensFile: null }));
   installAuth(app, tokens);
@@ -66,8 +71,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerConfigRoutes(app, deps);
   const summaries = createSummaryCache(deps);
   registerSummaryRoutes(app, deps, summaries);
-  registerFindingsRoutes(app, deps);
-  registerEventRoutes(app, deps);
+  const publicBase = createPublicBase({ publicUrl: deps.config.publicUrl ?? null, trustedProxies: deps.config.trustedProxies ?? [] });
+  registerFindingsRoutes(app, deps, publicBase);
+  registerEventRoutes(app, deps, publicBase);
   registerOpsRoutes(app, deps, summaries);
   registerSubscriptionRoutes(app, deps);
   answerOtherMethods(app, routes);

@@ -1,20 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { StoredFinding } from '../domain/finding.js';
 import type { ConfigStatus } from '../domain/scan-config.js';
+import { decodeCursor, encodeCursor } from './findings-cursor.js';
 import { toDate, toFinding, toImageState } from './rows.js';
 import type { FindingsPage, FindingsQuery, SummaryConfig } from './store.js';
 import type { Database } from './tables.js';
-
-/** Opaque page position: the (first_seen, id) of the last finding shown. */
-export function encodeCursor(firstSeen: number, id: number): string {
-  return Buffer.from(`${firstSeen}.${id}`).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): { firstSeen: number; id: number } | null {
-  const match = /^([0-9]{1,16})\.([0-9]{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString());
-  if (!match) return null;
-  return { firstSeen: Number(match[1]), id: Number(match[2]) };
-}
 
 export async function selectFindings(db: Kysely<Database>, configId: string, query: FindingsQuery): Promise<FindingsPage> {
   let select = db

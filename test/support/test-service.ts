@@ -27,6 +27,8 @@ export interface TestServiceOptions {
   tokens?: ApiToken[];
   corsOrigins?: string[];
   concurrency?: number;
+  publicUrl?: string;
+  trustedProxies?: string[];
 }
 
 export async function createTestService(store: Store, options: TestServiceOptions = {}): Promise<TestService> {
@@ -46,7 +48,13 @@ export async function createTestService(store: Store, options: TestServiceOption
   });
   const app = await buildApp({
     store,
-    config: { schedule: '24h', apiToken: options.apiToken ?? null, corsOrigins: options.corsOrigins ?? [] },
+    config: {
+      schedule: '24h',
+      apiToken: options.apiToken ?? null,
+      corsOrigins: options.corsOrigins ?? [],
+      publicUrl: options.publicUrl ?? null,
+      trustedProxies: options.trustedProxies ?? [],
+    },
     ...(options.tokens ? { tokens: options.tokens } : {}),
     logger,
     metrics,

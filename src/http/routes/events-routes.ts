@@ -20,7 +20,7 @@ const JSON_TYPE = 'application/json';
 const FEED_ID_NAMESPACE = 'b8a4d0a6-2f0e-4c59-9d3e-6f1c2a7e5b13';
 
 /** `GET /events` (the whole log, JSON) and `GET /findings/{id}/events` (one configuration's, Atom or JSON). */
-export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerEventRoutes(app: FastifyInstance, deps: AppDeps, publicBase: (request: FastifyRequest) => string): void {
   app.get<{ Querystring: EventsQuery }>('/events', {
     schema: {
       operationId: 'listEvents',
@@ -63,11 +63,11 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps): void {
         throw new AppError('CONFIG_NOT_FOUND', `no scan configuration with id ${request.params.id}`, [{ field: 'id', message: 'id is unknown' }]);
       }
       const page = await deps.store.listEvents(query);
-      const etag = etagOf(format, page, request.url);
+      const etag = etagOf(format, page, `${publicBase(request)}${request.url}`);
       reply.header('etag', etag).header('vary', 'accept').header('cache-control', 'no-cache');
       if (request.headers['if-none-match']?.split(',').some((tag) => tag.trim() === etag)) return reply.code(304).send();
       if (format === 'json') return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageJson(page));
-      return reply.type(`${ATOM}; charset=utf-8`).send(renderFeed(request, config, page));
+      return reply.type(`${ATOM}; charset=utf-8`).send(renderFeed(publicBase(request), request, config, page));
     },
   });
 }
@@ -147,7 +147,8 @@ function pageJson(page: EventPage) {
   return { events: page.events.map(eventJson), next: page.next };
 }
 
-function pageUrl(request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, after: string | null): string {
+/** Absolute URL of this feed with the given query, on the service's public base. */
+function pageUrl(base: string, request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, after: string | null): string {
   const params = new URLSearchParams();
   const { limit, type, severity } = request.query;
   if (limit !== undefined) params.set('limit', String(limit));
@@ -155,18 +156,18 @@ function pageUrl(request: FastifyRequest<{ Params: AnyIdParams; Querystring: Con
   if (severity !== undefined) params.set('severity', severity);
   if (after) params.set('after', after);
   const query = params.toString();
-  return `${request.protocol}://${request.host}/findings/${encodeURIComponent(request.params.id)}/events${query ? `?${query}` : ''}`;
+  return `${base}/findings/${encodeURIComponent(request.params.id)}/events${query ? `?${query}` : ''}`;
 }
 
-function renderFeed(request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, config: ConfigState, page: EventPage): string {
+function renderFeed(base: string, request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, config: ConfigState, page: EventPage): string {
   const ecr = ecrRegistryOf(config);
   const where = ecr ? `ECR repository ${config.repository} in ${ecr.region}` : `Repository ${config.repository} on ${config.registry}`;
   return renderEventFeed({
     id: `urn:uuid:${nameBasedUuid(FEED_ID_NAMESPACE, config.id)}`,
     title: `Changes to ${where}`,
     updated: page.events[0]?.time ?? config.lastScan ?? config.created,
-    selfUrl: pageUrl(request, request.query.after ?? null),
-    nextUrl: page.next ? pageUrl(request, page.next) : null,
+    selfUrl: pageUrl(base, request, request.query.after ?? null),
+    nextUrl: page.next ? pageUrl(base, request, page.next) : null,
     author: 'ecr-continuous-scan',
     generator: { name: 'ecr-continuous-scan', version: VERSION },
     entries: page.events,

@@ -5,6 +5,7 @@ import { type ConfigState, ecrRegistryOf } from '../../domain/scan-config.js';
 import { type Severity, isSeverity } from '../../domain/severity.js';
 import { AppError } from '../../errors.js';
 import { renderAtomFeed } from '../../feed/atom-feed.js';
+import { decodeCursor } from '../../store/findings-cursor.js';
 import type { FindingsPage } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
@@ -32,6 +33,9 @@ interface PageRequest {
 function parsePageRequest(request: FastifyRequest<{ Querystring: FindingsQuery }>): PageRequest {
   const query = request.query;
   const limit = query.limit ?? DEFAULT_LIMIT;
+  if (query.after !== undefined && decodeCursor(query.after) === null) {
+    throw new AppError('VALIDATION_FAILED', 'after must be the cursor of a previous page', [{ field: 'after', message: 'after is not a cursor this server handed out' }]);
+  }
   const severities = query.severity ? [...new Set(query.severity.toUpperCase().split(',').filter(isSeverity))] : null;
   const status = query.status === 'fixed' ? 'FIXED' : query.status === 'all' ? 'ALL' : 'ACTIVE';
   return { limit, after: query.after ?? null, severities, status, format: query.format ?? negotiate(request) };
@@ -43,27 +47,27 @@ function negotiate(request: FastifyRequest): 'atom' | 'json' {
   return type === JSON_TYPE ? 'json' : 'atom';
 }
 
-/** Absolute URL of this route with the given query, built from what the client asked for. */
-function pageUrl(request: FastifyRequest, configId: string, page: PageRequest, after: string | null): string {
+/** Absolute URL of this route with the given query, on the service's public base. */
+function pageUrl(base: string, configId: string, page: PageRequest, after: string | null): string {
   const params = new URLSearchParams();
   if (page.limit !== DEFAULT_LIMIT) params.set('limit', String(page.limit));
   if (page.severities) params.set('severity', page.severities.join(','));
   if (page.status !== 'ACTIVE') params.set('status', page.status.toLowerCase());
   if (after) params.set('after', after);
   const query = params.toString();
-  return `${request.protocol}://${request.host}/findings/${configId}${query ? `?${query}` : ''}`;
+  return `${base}/findings/${configId}${query ? `?${query}` : ''}`;
 }
 
 /**
  * A page's validator: findings change only when a scan is written, which moves the
  * configuration's revision, so the revision and the request identify the body.
  */
-function etagOf(config: ConfigState, request: FastifyRequest, page: PageRequest): string {
-  const key = [config.revision, page.format, request.host, page.limit, page.after, page.severities?.join(','), page.status].join('|');
+function etagOf(config: ConfigState, base: string, page: PageRequest): string {
+  const key = [config.revision, page.format, base, page.limit, page.after, page.severities?.join(','), page.status].join('|');
   return `"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
 }
 
-export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps): void {
+export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps, publicBase: (request: FastifyRequest) => string): void {
   const feedPages = createPageCache(FEED_CACHE_BYTES);
   app.get<{ Params: ConfigIdParams; Querystring: FindingsQuery }>('/findings/:id', {
     schema: {
@@ -80,9 +84,10 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps): voi
     },
     handler: async (request, reply) => {
       const page = parsePageRequest(request);
+      const base = publicBase(request);
       // Read before anything else: a page rendered after it is at least as new as this revision.
       const storeRevision = page.format === 'atom' ? await deps.store.revision() : null;
-      const key = pageKey(request, page);
+      const key = pageKey(request, base, page);
       const cached = storeRevision === null ? undefined : feedPages.get(key, storeRevision);
       if (cached) {
         setValidators(reply, cached.etag, cached.updated);
@@ -93,7 +98,7 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps): voi
       if (!config) {
         throw new AppError('CONFIG_NOT_FOUND', `no scan configuration with id ${request.params.id}`, [{ field: 'id', message: 'id is unknown' }]);
       }
-      const etag = etagOf(config, request, page);
+      const etag = etagOf(config, base, page);
       const updated = config.lastScan ?? config.created;
       setValidators(reply, etag, updated);
       if (isNotModified(request, etag, updated)) return reply.code(304).send();
@@ -101,7 +106,7 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps): voi
       if (page.format === 'json') {
         return reply.type(`${JSON_TYPE}; charset=utf-8`).send({ findings: result.findings.map(findingJson), next: result.next });
       }
-      const body = Buffer.from(renderFeed(request, config, page, result, updated));
+      const body = Buffer.from(renderFeed(base, config, page, result, updated));
       if (storeRevision !== null) feedPages.set(key, { storeRevision, etag, updated, body });
       return reply.type(`${ATOM}; charset=utf-8`).send(body);
     },
@@ -112,9 +117,9 @@ function setValidators(reply: FastifyReply, etag: string, updated: Date): void {
   reply.header('etag', etag).header('last-modified', updated.toUTCString()).header('vary', 'accept').header('cache-control', 'no-cache');
 }
 
-/** Everything a feed page's bytes depend on besides the stored data: the configuration, the query and the URL it was asked by. */
-function pageKey(request: FastifyRequest<{ Params: ConfigIdParams }>, page: PageRequest): string {
-  return [request.params.id, request.protocol, request.host, page.limit, page.after, page.severities?.join(','), page.status].join('|');
+/** Everything a feed page's bytes depend on besides the stored data: the configuration, the query and the public base its links are built on. */
+function pageKey(request: FastifyRequest<{ Params: ConfigIdParams }>, base: string, page: PageRequest): string {
+  return [request.params.id, base, page.limit, page.after, page.severities?.join(','), page.status].join('|');
 }
 
 interface RenderedPage {
@@ -175,15 +180,15 @@ function isNotModified(request: FastifyRequest, etag: string, updated: Date): bo
   return !Number.isNaN(since) && Math.floor(updated.getTime() / 1000) * 1000 <= since;
 }
 
-function renderFeed(request: FastifyRequest, config: ConfigState, page: PageRequest, result: FindingsPage, updated: Date): string {
+function renderFeed(base: string, config: ConfigState, page: PageRequest, result: FindingsPage, updated: Date): string {
   const ecr = ecrRegistryOf(config);
   const title = ecr ? `ECR repository ${config.repository} in ${ecr.region}` : `Repository ${config.repository} on ${config.registry}`;
   return renderAtomFeed({
     id: `urn:uuid:${config.id}`,
     title,
     updated,
-    selfUrl: pageUrl(request, config.id, page, page.after),
-    nextUrl: result.next ? pageUrl(request, config.id, page, result.next) : null,
+    selfUrl: pageUrl(base, config.id, page, page.after),
+    nextUrl: result.next ? pageUrl(base, config.id, page, result.next) : null,
     author: 'ecr-continuous-scan',
     generator: { name: 'ecr-continuous-scan', version: VERSION },
     entries: result.findings.map((finding) => ({ finding, repository: config.repository })),
