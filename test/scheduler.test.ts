@@ -89,9 +89,67 @@ for (const dialect of await databases()) {
       const h = await harness(dialect, t);
       await addConfigs(h, 10);
       h.scanner.delayMs = 15;
-      await h.scheduler({ concurrency: 3 }).runDue();
+      await h.scheduler({ concurrency: 3, registryShare: 3 }).runDue();
       assert.equal(h.scanner.maxInFlight, 3, 'the bound is reached and never passed');
       assert.equal(h.scanner.calls.scan, 20);
+    });
+
+    it('gives one registry no more than its share of the slots', async (t) => {
+      const h = await harness(dialect, t);
+      await addConfigs(h, 6);
+      h.scanner.delayMs = 15;
+      await h.scheduler({ concurrency: 4 }).runDue();
+      assert.equal(h.scanner.maxInFlight, 3, 'all slots but one by default');
+      assert.equal(h.scanner.calls.scan, 12);
+    });
+
+    it('scans at most the image cap of a configuration and says what it left out', async (t) => {
+      const h = await harness(dialect, t);
+      const tags = Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`v${String(i).padStart(2, '0')}`, `sha256:d${i}`]));
+      h.scanner.setRepository('team/many', { tags, findings: {} });
+      const config = await h.store.createConfig(
+        { region: null, registry: 'ghcr.io', repository: 'team/many', tags: null, schedule: null, scanner: 'builtin', platform: null },
+        h.clock.now(),
+      );
+      await h.scheduler({ maxImages: 10 }).runDue();
+      const state = await h.store.getConfig(config.id);
+      assert.equal(h.scanner.calls.scan, 10);
+      assert.equal(state?.images.length, 10);
+      assert.equal(state?.status, 'PARTIAL');
+      assert.match(state?.lastError ?? '', /^20 more images than the cap of 10 per configuration were left out .*: v10, v11, .*v19, …$/);
+    });
+
+    it('ends a scan that outlives its deadline as FAILED, with the reason', async (t) => {
+      const h = await harness(dialect, t);
+      const [id] = await addConfigs(h, 1);
+      h.scanner.delayMs = 5_000;
+      await h.scheduler({ scanTimeoutMs: 100 }).runDue();
+      const state = await h.store.getConfig(id!);
+      assert.equal(state?.status, 'FAILED');
+      assert.match(state?.lastError ?? '', /took longer than its deadline/);
+      assert.ok(state?.nextScan, 'it is due again later, not stuck');
+    });
+
+    it('ends a run whose results cannot be stored as FAILED, with the error, instead of looping', async (t) => {
+      const h = await harness(dialect, t);
+      const [id] = await addConfigs(h, 1);
+      let refused = 0;
+      const commitScan = h.store.commitScan.bind(h.store);
+      const failing: Store = Object.assign(Object.create(h.store) as Store, {
+        commitScan: async (result: Parameters<Store['commitScan']>[0]) => {
+          if (result.images !== null) {
+            refused += 1;
+            throw new Error('too many SQL variables');
+          }
+          return commitScan(result);
+        },
+      });
+      await h.scheduler({ store: failing }).runDue();
+      const state = await h.store.getConfig(id!);
+      assert.equal(refused, 1, 'tried once');
+      assert.equal(state?.status, 'FAILED');
+      assert.equal(state?.lastError, "the scan's results could not be stored: too many SQL variables");
+      assert.equal(await h.scheduler({ store: failing }).runDue(), 0, 'nothing left due: no loop');
     });
 
     it('takes over the work of a crashed process once its lease expires', async (t) => {

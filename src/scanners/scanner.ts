@@ -12,6 +12,15 @@ export interface ListedImages {
   images: ImageRef[];
   /** Configured tags (not globs) that the repository does not have. */
   missingTags: string[];
+  /** Tags beyond the configuration's image cap, not resolved nor scanned; absent when none were. */
+  leftOut?: LeftOut;
+}
+
+export interface LeftOut {
+  /** How many tags were left out. */
+  count: number;
+  /** The first few of them, for the report. */
+  examples: string[];
 }
 
 export interface ImageScanOutcome {
@@ -33,7 +42,12 @@ export interface Scanner {
   readonly id: string;
   /** Part of every stored result, so results of an older scanner are recognisable. */
   readonly version: string;
-  listImages(config: ScanConfig, signal: AbortSignal): Promise<ListedImages>;
+  /**
+   * The configuration's images, at most `maxImages` of them when given: a scanner that
+   * pays a request per tag (resolving it to a digest) stops there, and reports the rest in
+   * `leftOut`.
+   */
+  listImages(config: ScanConfig, signal: AbortSignal, maxImages?: number): Promise<ListedImages>;
   /** Scans one digest. Failures specific to the image are thrown as `ScanError`. */
   scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome>;
 }

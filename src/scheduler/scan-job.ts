@@ -3,7 +3,7 @@ import type { ImageStatus } from '../domain/image.js';
 import type { ScanConfig } from '../domain/scan-config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { type ImageRef, type ImageScanOutcome, type Scanner, ScanError } from '../scanners/scanner.js';
+import { type ImageRef, type ImageScanOutcome, type LeftOut, type ListedImages, type Scanner, ScanError } from '../scanners/scanner.js';
 import type { ImageResult, ScanResult } from '../store/store.js';
 import type { Limiter } from './limiter.js';
 
@@ -12,6 +12,8 @@ export interface ScanJobDeps {
   logger: Logger;
   metrics: Metrics;
   limiter: Limiter;
+  /** Images one configuration may scan in a run; the rest are reported, not scanned. */
+  maxImages: number;
 }
 
 type ScanOutcome = Pick<ScanResult, 'images' | 'status' | 'error'>;
@@ -23,9 +25,11 @@ type ScanOutcome = Pick<ScanResult, 'images' | 'status' | 'error'>;
  */
 export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, config: ScanConfig, signal: AbortSignal): Promise<ScanOutcome> {
   const label = `${scanner.id}@${scanner.version}`;
+  // Slots are shared per registry, so that one slow registry cannot hold them all.
+  const registry = config.registry.toLowerCase();
   let listed;
   try {
-    listed = await deps.limiter.run(() => scanner.listImages(config, signal), signal);
+    listed = capImages(await deps.limiter.run(() => scanner.listImages(config, signal, deps.maxImages), signal, registry), deps.maxImages);
   } catch (err) {
     signal.throwIfAborted();
     return { images: null, status: 'FAILED', error: describeFailure(deps.logger, err, config) };
@@ -33,7 +37,7 @@ export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, con
   const byDigest = groupByDigest(listed.images);
   const outcomes = await Promise.all(
     [...byDigest.entries()].map(async ([digest, tags]) => {
-      const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, { tag: tags[0] ?? '', digest }, signal), signal);
+      const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, { tag: tags[0] ?? '', digest }, signal), signal, registry);
       deps.metrics.imageScans.inc({ scanner: scanner.id, status: outcome.status });
       return tags.map((tag): ImageResult => ({ tag, digest, scanner: label, ...outcome, findings: outcome.status === 'COMPLETE' ? outcome.findings : null }));
     }),
@@ -42,7 +46,18 @@ export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, con
     (tag): ImageResult => ({ tag, digest: null, status: 'NOT_FOUND', error: `tag ${tag} does not exist in ${config.repository}`, scanner: label, findings: null }),
   );
   const images = [...outcomes.flat(), ...missing].sort((a, b) => a.tag.localeCompare(b.tag));
-  return { images, ...overallStatus(images) };
+  if (listed.leftOut) {
+    deps.logger.warn({ configId: config.id, repository: config.repository, maxImages: deps.maxImages, leftOut: listed.leftOut.count }, 'image cap reached');
+  }
+  return { images, ...overallStatus(images, listed.leftOut ?? null, deps.maxImages) };
+}
+
+/** The first `maxImages` images, whatever the scanner returned; the rest counted as left out. */
+function capImages(listed: ListedImages, maxImages: number): ListedImages {
+  if (listed.images.length <= maxImages) return listed;
+  const dropped = listed.images.slice(maxImages).map((image) => image.tag);
+  const examples = [...(listed.leftOut?.examples ?? []), ...dropped].slice(0, 10);
+  return { ...listed, images: listed.images.slice(0, maxImages), leftOut: { count: (listed.leftOut?.count ?? 0) + dropped.length, examples } };
 }
 
 async function scanDigest(deps: ScanJobDeps, scanner: Scanner, config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {
@@ -79,10 +94,19 @@ function groupByDigest(images: ImageRef[]): Map<string, string[]> {
   return byDigest;
 }
 
-function overallStatus(images: ImageResult[]): Pick<ScanResult, 'status' | 'error'> {
+/**
+ * COMPLETE, PARTIAL or FAILED with a readable reason. Images left out by the cap make a
+ * scan PARTIAL at best, and the reason says how many and which.
+ */
+function overallStatus(images: ImageResult[], leftOut: LeftOut | null, maxImages: number): Pick<ScanResult, 'status' | 'error'> {
   const failed = images.filter((image) => image.status !== 'COMPLETE');
-  if (failed.length === 0) return { status: 'COMPLETE', error: null };
   const first = failed[0];
-  const error = `${failed.length} of ${images.length} images not scanned; ${first?.tag}: ${first?.error ?? first?.status}`;
+  const failures = failed.length === 0 ? null : `${failed.length} of ${images.length} images not scanned; ${first?.tag}: ${first?.error ?? first?.status}`;
+  const capped = leftOut
+    ? `${leftOut.count} more images than the cap of ${maxImages} per configuration were left out (ECRSCAN_MAX_IMAGES; narrow tags to choose): ` +
+      `${leftOut.examples.join(', ')}${leftOut.count > leftOut.examples.length ? ', …' : ''}`
+    : null;
+  const error = [capped, failures].filter((part) => part !== null).join('; ') || null;
+  if (failed.length === 0) return { status: capped ? 'PARTIAL' : 'COMPLETE', error };
   return { status: failed.length === images.length ? 'FAILED' : 'PARTIAL', error };
 }

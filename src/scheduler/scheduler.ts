@@ -24,6 +24,12 @@ export interface SchedulerOptions {
   pollMs?: number;
   /** Identifies this process's leases; unique per process. */
   owner?: string;
+  /** Of `concurrency`, the slots one registry may hold at once (default: all but one, at least one). */
+  registryShare?: number;
+  /** Longest a configuration's scan may take before it ends as FAILED (default: an hour). */
+  scanTimeoutMs?: number;
+  /** Images one configuration may scan in a run (default 1,000). */
+  maxImages?: number;
 }
 
 export interface Scheduler {
@@ -43,12 +49,24 @@ export interface Scheduler {
 const RETRY_FAILED_MS = 15 * 60_000;
 // Jitter spreads configurations sharing a schedule: up to 10 % of the interval, at most 10 minutes.
 const MAX_JITTER_MS = 10 * 60_000;
+export const DEFAULT_SCAN_TIMEOUT_MS = 60 * 60_000;
+export const DEFAULT_MAX_IMAGES = 1000;
+
+/**
+ * All slots but one: a registry that stalls every request still leaves a slot to the
+ * others, while a service scanning one registry loses as little as possible.
+ */
+export function defaultRegistryShare(concurrency: number): number {
+  return Math.max(1, concurrency - 1);
+}
 
 export function createScheduler(options: SchedulerOptions): Scheduler {
   const { store, clock, logger, metrics } = options;
   // Host and pid in the owner tell an operator which process holds a lease.
   const owner = options.owner ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-  const limiter = createLimiter(options.concurrency);
+  const limiter = createLimiter(options.concurrency, options.registryShare ?? defaultRegistryShare(options.concurrency));
+  const scanTimeoutMs = options.scanTimeoutMs ?? DEFAULT_SCAN_TIMEOUT_MS;
+  const maxImages = options.maxImages ?? DEFAULT_MAX_IMAGES;
   const pollMs = options.pollMs ?? 5000;
   // Enough configurations in flight that the image limiter never idles while one finishes.
   const maxConfigs = options.concurrency * 2;
@@ -78,24 +96,58 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     const scanner = options.scanners[config.scanner];
     const started = performance.now();
     const renewal = keepLease(config.id, controller);
+    // The scan's own deadline ends it as FAILED; the controller (shutdown, deletion, a lost lease) only stops it.
+    const deadline = AbortSignal.timeout(scanTimeoutMs);
+    const signal = AbortSignal.any([controller.signal, deadline]);
     try {
-      const outcome = await scanConfiguration({ clock, logger, metrics, limiter }, scanner, config, controller.signal);
+      let outcome: Pick<ScanResult, 'images' | 'status' | 'error'>;
+      try {
+        outcome = await scanConfiguration({ clock, logger, metrics, limiter, maxImages }, scanner, config, signal);
+      } catch (err) {
+        if (controller.signal.aborted || !deadline.aborted) throw err;
+        const minutes = Math.round(scanTimeoutMs / 60_000);
+        outcome = { images: null, status: 'FAILED', error: `the scan took longer than its deadline of ${minutes} minutes (ECRSCAN_SCAN_TIMEOUT_MINUTES) and was stopped` };
+      }
       controller.signal.throwIfAborted();
       const finishedAt = clock.now();
       const result: ScanResult = { configId: config.id, runId, owner, finishedAt, ...outcome, nextScanAt: nextScanAt(config, finishedAt, outcome.status) };
-      const committed = await store.commitScan(result);
+      const committed = await commitOrFail(result);
       if (!committed) {
         logger.warn({ configId: config.id, runId }, 'scan result dropped: lease lost or configuration deleted');
         return;
       }
-      metrics.scans.inc({ scanner: scanner.id, outcome: outcome.status });
+      metrics.scans.inc({ scanner: scanner.id, outcome: committed.status });
       metrics.scanDuration.observe({ scanner: scanner.id }, (performance.now() - started) / 1000);
-      logger.info({ configId: config.id, runId, status: outcome.status, images: outcome.images?.length ?? 0 }, 'scan finished');
+      logger.info({ configId: config.id, runId, status: committed.status, images: committed.images?.length ?? 0 }, 'scan finished');
     } catch (err) {
       if (controller.signal.aborted) logger.info({ configId: config.id, runId }, 'scan cancelled');
       else logger.error({ err, configId: config.id, runId }, 'scan crashed');
     } finally {
       clearInterval(renewal);
+    }
+  }
+
+  /**
+   * Commits a result; when that fails (a database error, a result the database refuses),
+   * commits in its place a FAILED run that says why and leaves the images as they were,
+   * so that the configuration shows the error instead of staying SCANNING and being
+   * scanned again at every lease expiry. Returns what was committed, or null when the
+   * lease was gone.
+   */
+  async function commitOrFail(result: ScanResult): Promise<ScanResult | null> {
+    try {
+      return (await store.commitScan(result)) ? result : null;
+    } catch (err) {
+      logger.error({ err, configId: result.configId, runId: result.runId }, 'scan result could not be stored');
+      const reason = err instanceof Error ? err.message : String(err);
+      const failed: ScanResult = {
+        ...result,
+        images: null,
+        status: 'FAILED',
+        error: `the scan's results could not be stored: ${reason.slice(0, 300)}`,
+        nextScanAt: retryAt(result.finishedAt, result.nextScanAt),
+      };
+      return (await store.commitScan(failed)) ? failed : null;
     }
   }
 
@@ -113,12 +165,23 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     return timer;
   }
 
+  /**
+   * When the configuration is next due. A schedule stored before the rules of today (a
+   * duration past what a date holds) falls back to the retry delay rather than failing the
+   * commit.
+   */
   function nextScanAt(config: ScanConfig, finishedAt: Date, status: ScanResult['status']): Date {
-    const regular = nextRunAfter(config.schedule ?? options.defaultSchedule, finishedAt);
+    let regular: Date;
+    try {
+      regular = nextRunAfter(config.schedule ?? options.defaultSchedule, finishedAt);
+    } catch {
+      return retryAt(finishedAt, null);
+    }
+    if (Number.isNaN(regular.getTime())) return retryAt(finishedAt, null);
     const interval = Math.max(0, regular.getTime() - finishedAt.getTime());
     const planned = new Date(regular.getTime() + jitterOf(config.id, interval));
-    if (status !== 'FAILED') return planned;
-    return new Date(Math.min(planned.getTime(), finishedAt.getTime() + RETRY_FAILED_MS));
+    if (status !== 'FAILED' && !Number.isNaN(planned.getTime())) return planned;
+    return retryAt(finishedAt, planned);
   }
 
   async function tick(): Promise<void> {
@@ -174,6 +237,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
       }
     },
   };
+}
+
+/** The retry delay after a failed run, or `planned` when that comes sooner. */
+function retryAt(finishedAt: Date, planned: Date | null): Date {
+  const retry = finishedAt.getTime() + RETRY_FAILED_MS;
+  const at = planned?.getTime() ?? Number.NaN;
+  return new Date(Number.isFinite(at) ? Math.min(at, retry) : retry);
 }
 
 function jitterOf(configId: string, intervalMs: number): number {

@@ -81,8 +81,8 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
     id: BUILTIN_SCANNER_ID,
     version: BUILTIN_SCANNER_VERSION,
 
-    async listImages(config: ScanConfig, signal: AbortSignal): Promise<ListedImages> {
-      return listConfiguredImages(client, repositoryOf(config), config.tags, signal);
+    async listImages(config: ScanConfig, signal: AbortSignal, maxImages?: number): Promise<ListedImages> {
+      return listConfiguredImages(client, repositoryOf(config), config.tags, signal, maxImages);
     },
 
     async scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {

@@ -1,10 +1,12 @@
 import { isAccountId, isTagGlob, type ScanConfig, tagMatches } from '../../domain/scan-config.js';
-import type { ImageRef, ListedImages } from '../scanner.js';
+import type { ImageRef, LeftOut, ListedImages } from '../scanner.js';
 import type { RegistryClient, RepositoryRef } from './registry/registry-client.js';
 import { RegistryError } from './registry/registry-error.js';
 
 /** Tags resolved to digests at once: enough to hide round trips, few enough for any registry's rate limits. */
 const RESOLVE_CONCURRENCY = 8;
+/** Left-out tags named in a report: enough to recognise which, short enough to read. */
+const LEFT_OUT_EXAMPLES = 10;
 
 /**
  * The repository a configuration names: its registry host, or for an account id (ECR
@@ -22,14 +24,24 @@ export function repositoryOf(config: Pick<ScanConfig, 'registry' | 'region' | 'r
  * The configuration's images: every tag when `tags` is null, else each exact tag and
  * every tag a glob matches, each with the digest it points at now. Tags sharing a digest
  * are listed each (the scheduler scans the digest once); exact tags the repository lacks
- * are reported as missing. The tag list is read only when it is needed.
+ * are reported as missing. The tag list is read only when it is needed, once. Past
+ * `maxImages` tags (exact ones first, then listed ones in the registry's order) nothing is
+ * resolved: a repository of 100,000 tags costs one listing, not 100,000 requests.
  */
-export async function listConfiguredImages(client: RegistryClient, repo: RepositoryRef, tags: readonly string[] | null, signal: AbortSignal): Promise<ListedImages> {
+export async function listConfiguredImages(
+  client: RegistryClient,
+  repo: RepositoryRef,
+  tags: readonly string[] | null,
+  signal: AbortSignal,
+  maxImages = Number.POSITIVE_INFINITY,
+): Promise<ListedImages> {
   const exact = tags === null ? [] : tags.filter((entry) => !isTagGlob(entry));
   const globs = tags === null ? [] : tags.filter(isTagGlob);
   const listed = tags === null || globs.length > 0 ? await client.listTags(repo, signal) : [];
   const fromListing = tags === null ? listed : listed.filter((tag) => globs.some((glob) => tagMatches(glob, tag)));
-  const wanted = [...new Set([...exact, ...fromListing])];
+  const all = [...new Set([...exact, ...fromListing])];
+  const wanted = all.length > maxImages ? all.slice(0, maxImages) : all;
+  const leftOut: LeftOut | null = all.length > wanted.length ? { count: all.length - wanted.length, examples: all.slice(wanted.length, wanted.length + LEFT_OUT_EXAMPLES) } : null;
   const exactSet = new Set(exact);
 
   const digests = await mapBounded(wanted, RESOLVE_CONCURRENCY, async (tag) => {
@@ -49,7 +61,7 @@ export async function listConfiguredImages(client: RegistryClient, repo: Reposit
     else if (exactSet.has(tag)) missingTags.push(tag);
   });
   images.sort((a, b) => (a.tag < b.tag ? -1 : a.tag > b.tag ? 1 : 0));
-  return { images, missingTags };
+  return leftOut ? { images, missingTags, leftOut } : { images, missingTags };
 }
 
 /** `fn` over every item, at most `limit` at once, results in item order; the first failure rejects. */
