@@ -27,6 +27,12 @@ export interface Config {
   webhookAllowPrivate: boolean;
   webhookTimeoutMs: number;
   trustedProxies: string[];
+  registryConcurrency: number | null;
+  maxImages: number;
+  scanTimeoutMinutes: number;
+  registryTimeoutSeconds: number;
+  blobTimeoutMinutes: number;
+  registryMinRate: number;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +124,54 @@ export const OPTIONS = [
     },
   }),
   option({ key: 'concurrency', env: 'ECRSCAN_CONCURRENCY', flag: 'concurrency', placeholder: 'N', default: '4', doc: 'Images scanned at once, across all configurations.', parse: integer(1, 256) }),
+  option({
+    key: 'registryConcurrency',
+    env: 'ECRSCAN_REGISTRY_CONCURRENCY',
+    flag: null,
+    default: '',
+    doc: 'Of `ECRSCAN_CONCURRENCY`, the images one registry may have in flight at once, so that a stalled registry cannot hold every slot. Unset: all but one (at least one).',
+    parse: (raw, name) => (raw.trim() === '' ? null : integer(1, 256)(raw, name)),
+  }),
+  option({
+    key: 'maxImages',
+    env: 'ECRSCAN_MAX_IMAGES',
+    flag: null,
+    default: '1000',
+    doc: 'Images one configuration may scan in a run; past it the scan is `PARTIAL` and `lastError` says how many tags were left out and which.',
+    parse: integer(1, 1_000_000),
+  }),
+  option({
+    key: 'scanTimeoutMinutes',
+    env: 'ECRSCAN_SCAN_TIMEOUT_MINUTES',
+    flag: null,
+    default: '60',
+    doc: "Longest a configuration's scan may take; past it the scan stops and ends as `FAILED`.",
+    parse: integer(1, 7 * 24 * 60),
+  }),
+  option({
+    key: 'registryTimeoutSeconds',
+    env: 'ECRSCAN_REGISTRY_TIMEOUT_SECONDS',
+    flag: null,
+    default: '30',
+    doc: 'Built-in scanner: the deadline of each registry request (headers, and the whole body of manifests and tag lists), and the longest silence while a layer downloads.',
+    parse: integer(1, 3600),
+  }),
+  option({
+    key: 'blobTimeoutMinutes',
+    env: 'ECRSCAN_BLOB_TIMEOUT_MINUTES',
+    flag: null,
+    default: '15',
+    doc: 'Built-in scanner: the deadline of one layer download in all.',
+    parse: integer(1, 24 * 60),
+  }),
+  option({
+    key: 'registryMinRate',
+    env: 'ECRSCAN_REGISTRY_MIN_RATE',
+    flag: null,
+    default: '16384',
+    doc: 'Built-in scanner: the slowest a layer may arrive, in bytes per second of waiting for the registry, checked once `ECRSCAN_REGISTRY_TIMEOUT_SECONDS` of waiting has passed.',
+    parse: integer(1, 1_000_000_000),
+  }),
   option({
     key: 'leaseSeconds',
     env: 'ECRSCAN_LEASE_SECONDS',

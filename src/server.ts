@@ -79,6 +79,9 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
         concurrency: config.concurrency,
         leaseMs: config.leaseSeconds * 1000,
         defaultSchedule: config.schedule,
+        ...(config.registryConcurrency === null ? {} : { registryShare: config.registryConcurrency }),
+        maxImages: config.maxImages,
+        scanTimeoutMs: config.scanTimeoutMinutes * 60_000,
       });
       scheduler.start();
       const started = scheduler;

@@ -51,7 +51,17 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
   const builtinLog = logger.child({ scanner: 'builtin' });
   const builtin = createBuiltinScanner({
     db,
-    registry: { insecureHosts: config.insecureRegistries, credentials: defaultCredentialSource(), log: builtinLog },
+    registry: {
+      insecureHosts: config.insecureRegistries,
+      credentials: defaultCredentialSource(),
+      log: builtinLog,
+      timeouts: {
+        requestMs: config.registryTimeoutSeconds * 1000,
+        idleMs: config.registryTimeoutSeconds * 1000,
+        blobMs: config.blobTimeoutMinutes * 60_000,
+        minBytesPerSecond: config.registryMinRate,
+      },
+    },
     readiness: createAdvisoryReadiness(db, { sources: config.osvSources, importNow: () => refresher?.importSoon() ?? null }),
     logger: builtinLog,
   });

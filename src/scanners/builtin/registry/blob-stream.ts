@@ -12,6 +12,10 @@ export interface BlobStreamOptions {
   /** The request's deadline, re-armed for every chunk so that only silence counts. */
   deadline: RequestDeadline;
   idleMs: number;
+  /** The whole download, from the headers on. */
+  totalMs: number;
+  /** Bytes per second of waiting for the server, checked once `idleMs` of waiting has passed. */
+  minBytesPerSecond: number;
   signal?: AbortSignal;
   what: string;
 }
@@ -19,8 +23,9 @@ export interface BlobStreamOptions {
 /**
  * A blob's bytes as a Node stream that fails, instead of ending, when the bytes do not
  * hash to the digest, when there are more or fewer of them than the descriptor said, or
- * when the server stays silent longer than `idleMs`. Destroying the stream aborts the
- * download at once, so a consumer that gives up frees the connection.
+ * when the server stays silent longer than `idleMs`, sends slower than
+ * `minBytesPerSecond` or takes longer than `totalMs` in all. Destroying the stream aborts
+ * the download at once, so a consumer that gives up frees the connection.
  */
 export class BlobStream extends Readable {
   readonly #body: Readable;
@@ -29,6 +34,9 @@ export class BlobStream extends Readable {
   readonly #options: BlobStreamOptions;
   #size = 0;
   #pumping = false;
+  /** Time spent waiting for the server's next chunk (not for our consumer). */
+  #waitedMs = 0;
+  readonly #total: NodeJS.Timeout;
 
   constructor(options: BlobStreamOptions) {
     super({ highWaterMark: 256 * 1024 });
@@ -39,6 +47,10 @@ export class BlobStream extends Readable {
     this.#verifier = createDigestVerifier(options.digest, options.what);
     // Headers are in; from now on only the server's silence while we wait counts.
     options.deadline.pause();
+    this.#total = setTimeout(() => {
+      options.deadline.abort(new RegistryError('timeout', `${options.what} took longer than ${options.totalMs} ms in all`));
+    }, options.totalMs);
+    this.#total.unref();
   }
 
   override _read(): void {
@@ -54,9 +66,12 @@ export class BlobStream extends Readable {
     const stalled = (): Error => new RegistryError('timeout', `${what} stalled: no data for ${idleMs} ms`);
     for (;;) {
       deadline.restart(idleMs, stalled);
+      const waitStart = performance.now();
       const { done, value } = await this.#chunks.next();
+      this.#waitedMs += performance.now() - waitStart;
       deadline.pause();
       if (this.destroyed) return;
+      this.#checkRate(done);
       if (done) {
         deadline.clear();
         if (expectedSize !== null && this.#size !== expectedSize) {
@@ -78,7 +93,18 @@ export class BlobStream extends Readable {
     }
   }
 
+  /** Past `idleMs` of waiting, the bytes so far must have come at `minBytesPerSecond`. */
+  #checkRate(done: boolean | undefined): void {
+    const { idleMs, minBytesPerSecond, what } = this.#options;
+    if (done || this.#waitedMs < idleMs) return;
+    const rate = (this.#size * 1000) / this.#waitedMs;
+    if (rate < minBytesPerSecond) {
+      throw new RegistryError('timeout', `${what} arrives too slowly: ${Math.round(rate)} bytes/s, less than the ${minBytesPerSecond} bytes/s required`);
+    }
+  }
+
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    clearTimeout(this.#total);
     this.#options.deadline.clear();
     if (!this.readableEnded) {
       this.#options.deadline.abort(error ?? new RegistryError('network', `${this.#options.what} was abandoned`));

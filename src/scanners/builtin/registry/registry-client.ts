@@ -213,6 +213,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
         expectedSize: size ?? null,
         deadline: open.deadline,
         idleMs: timeouts.idleMs,
+        totalMs: timeouts.blobMs,
+        minBytesPerSecond: timeouts.minBytesPerSecond,
         signal,
         what,
       });

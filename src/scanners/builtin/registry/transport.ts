@@ -23,9 +23,17 @@ export interface RegistryTimeouts {
   requestMs: number;
   /** Longest silence while a blob streams before the download counts as stalled. */
   idleMs: number;
+  /** Longest a blob download may take in all, however steadily its bytes come. */
+  blobMs: number;
+  /**
+   * Slowest a blob may arrive, in bytes per second of waiting for the server, once
+   * `idleMs` of such waiting has passed: a server trickling a few bytes at a time is
+   * never silent long enough for `idleMs`, and would otherwise hold a slot for `blobMs`.
+   */
+  minBytesPerSecond: number;
 }
 
-export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({ requestMs: 30_000, idleMs: 30_000 });
+export const DEFAULT_TIMEOUTS: Readonly<RegistryTimeouts> = Object.freeze({ requestMs: 30_000, idleMs: 30_000, blobMs: 15 * 60_000, minBytesPerSecond: 16 * 1024 });
 
 export interface TransportOptions {
   http: HttpRequester;
