@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type Logger, pino } from 'pino';
 import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { dockerConfigCredentials, envCredentials } from '../src/scanners/builtin/registry/credentials.js';
 import { createRegistryClient, type RepositoryRef } from '../src/scanners/builtin/registry/registry-client.js';
@@ -40,13 +41,29 @@ describe('token authentication with the reference registry', { skip: (!installed
     if (configDir) await rm(configDir, { recursive: true, force: true });
   });
 
-  function clientWith(env: Record<string, string>, insecure = true) {
+  function clientWith(env: Record<string, string>, insecure = true, log?: Logger) {
     return createRegistryClient({
       insecureHosts: insecure ? [registry.host, tokens.server.host] : [registry.host],
       credentials: envCredentials(env),
       retry: { baseDelayMs: 10 },
+      ...(log ? { log } : {}),
     });
   }
+
+  it('logs the first token request to each realm host, once', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const client = clientWith(aliceEnv(), true, log);
+    await client.listTags(repo);
+    await client.resolveDigest(repo, 'v1');
+    await client.listTags({ ...repo, repository: 'private/other' }).catch(() => undefined);
+    const first = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => entry['msg'] === 'first token request to this realm host');
+    assert.deepEqual(
+      first.map(({ registry: host, realm, withCredentials }) => ({ host, realm, withCredentials })),
+      [{ host: registry.host, realm: tokens.server.host, withCredentials: true }],
+    );
+    assert.doesNotMatch(lines.join(''), /correct horse/, 'no secret in the log');
+  });
 
   const aliceEnv = (): Record<string, string> => ({
     [`ECRSCAN_REGISTRY_${registry.host.replace(/[^0-9A-Za-z]/g, '_').toUpperCase()}_USERNAME`]: 'alice',

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { CredentialSource, RegistryCredential } from './credentials.js';
 import {
   backoffDelay,
@@ -41,6 +42,7 @@ export interface AuthenticatorOptions {
   retry: RetryPolicy;
   userAgent: string;
   now?: () => number;
+  log?: Pick<Logger, 'info'>;
 }
 
 type BearerScheme = { scheme: 'bearer'; realm: URL; service: string | null };
@@ -64,12 +66,20 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   const now = options.now ?? Date.now;
   const schemes = new Map<string, HostScheme>();
   const tokens = new Map<string, CachedToken>();
+  const realmsUsed = new Set<string>();
 
   async function bearerFor(host: string, scope: string, scheme: BearerScheme, signal?: AbortSignal): Promise<string> {
     const key = `${host}\n${scope}`;
     const cached = tokens.get(key);
     if (cached && cached.expiresAt > now()) return cached.header.reveal();
     const credential = await options.credentials.credentialsFor(host, signal);
+    // As Docker does, a registry's credentials go to the token realm it names, wherever
+    // that is: the first time they go to a host, the log says so.
+    const realmKey = `${host} ${scheme.realm.host}`;
+    if (!realmsUsed.has(realmKey)) {
+      realmsUsed.add(realmKey);
+      options.log?.info({ registry: host, realm: scheme.realm.host, withCredentials: credential !== null }, 'first token request to this realm host');
+    }
     const token = await requestToken(options, scheme, scope, credential, host, signal);
     const lifetimeMs = (token.expiresIn ?? DEFAULT_TOKEN_SECONDS) * 1000;
     tokens.delete(key);

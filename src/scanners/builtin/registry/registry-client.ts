@@ -112,6 +112,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     requestTimeoutMs: timeouts.requestMs,
     retry,
     userAgent,
+    ...(options.log ? { log: options.log } : {}),
   });
   const transport: TransportOptions = { http, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
 
