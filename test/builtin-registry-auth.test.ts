@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Logger, pino } from 'pino';
 import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
-import { dockerConfigCredentials, envCredentials } from '../src/scanners/builtin/registry/credentials.js';
+import { dockerConfigCredentials, envCredentials, envRealmPins } from '../src/scanners/builtin/registry/credentials.js';
 import { createRegistryClient, type RepositoryRef } from '../src/scanners/builtin/registry/registry-client.js';
 import { RegistryError } from '../src/scanners/builtin/registry/registry-error.js';
 import { buildImage, buildLayer, pushImage, type BuiltImage } from './support/image-builder.js';
@@ -45,10 +45,25 @@ describe('token authentication with the reference registry', { skip: (!installed
     return createRegistryClient({
       insecureHosts: insecure ? [registry.host, tokens.server.host] : [registry.host],
       credentials: envCredentials(env),
+      allowedRealms: envRealmPins(env),
       retry: { baseDelayMs: 10 },
       ...(log ? { log } : {}),
     });
   }
+
+  it('sends credentials only to pinned realm hosts when the registry is pinned', async () => {
+    const prefix = `ECRSCAN_REGISTRY_${registry.host.replace(/[^0-9A-Za-z]/g, '_').toUpperCase()}_`;
+    const before = tokens.server.requests.length;
+    const elsewhere = clientWith({ ...aliceEnv(), [`${prefix}REALMS`]: 'auth.example.com' });
+    await assert.rejects(elsewhere.listTags(repo), (err: unknown) => {
+      assert.ok(err instanceof RegistryError && err.kind === 'configuration');
+      assert.match(err.message, new RegExp(`asks for its credentials at ${tokens.server.host.replace(/\./g, '\\.')}, which is not among the realm hosts pinned for it \\(auth\.example\.com\\)`));
+      return true;
+    });
+    assert.equal(tokens.server.requests.length, before, 'the realm was never asked');
+    const pinned = clientWith({ ...aliceEnv(), [`${prefix}REALMS`]: `auth.example.com, ${tokens.server.host}` });
+    assert.deepEqual(await pinned.listTags(repo), ['v1']);
+  });
 
   it('logs the first token request to each realm host, once', async () => {
     const lines: string[] = [];

@@ -7,7 +7,7 @@ import type { Database } from '../store/tables.js';
 import { createAdvisoryReadiness } from './builtin/advisory-readiness.js';
 import { createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
-import { defaultCredentialSource } from './builtin/registry/credentials.js';
+import { defaultCredentialSource, envRealmPins } from './builtin/registry/credentials.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
 import type { ScannerRegistry } from './registry.js';
 
@@ -54,6 +54,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
     registry: {
       insecureHosts: config.insecureRegistries,
       credentials: defaultCredentialSource(),
+      allowedRealms: envRealmPins(process.env),
       log: builtinLog,
       timeouts: {
         requestMs: config.registryTimeoutSeconds * 1000,

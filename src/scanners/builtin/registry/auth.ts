@@ -43,6 +43,8 @@ export interface AuthenticatorOptions {
   userAgent: string;
   now?: () => number;
   log?: Pick<Logger, 'info'>;
+  /** The realm hosts a registry's credentials may go to; null or absent: wherever it says. */
+  allowedRealms?: (host: string) => readonly string[] | null;
 }
 
 type BearerScheme = { scheme: 'bearer'; realm: URL; service: string | null };
@@ -75,6 +77,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const credential = await options.credentials.credentialsFor(host, signal);
     // As Docker does, a registry's credentials go to the token realm it names, wherever
     // that is: the first time they go to a host, the log says so.
+    const pinned = credential ? (options.allowedRealms?.(host) ?? null) : null;
+    if (pinned && !pinned.includes(scheme.realm.host.toLowerCase())) {
+      throw new RegistryError(
+        'configuration',
+        `${host} asks for its credentials at ${scheme.realm.host}, which is not among the realm hosts pinned for it (${pinned.join(', ')})`,
+      );
+    }
     const realmKey = `${host} ${scheme.realm.host}`;
     if (!realmsUsed.has(realmKey)) {
       realmsUsed.add(realmKey);

@@ -51,6 +51,22 @@ export function chainCredentials(sources: readonly CredentialSource[]): Credenti
   };
 }
 
+/**
+ * The token realm hosts a registry's credentials may go to, from
+ * `ECRSCAN_REGISTRY_<HOST>_REALMS` (comma-separated `host[:port]`); null when the
+ * registry is not pinned, and its credentials go wherever its challenge says, as Docker's.
+ */
+export function envRealmPins(env: Readonly<Record<string, string | undefined>>): (host: string) => readonly string[] | null {
+  return (host) => {
+    const raw = env[`${envPrefixFor(DOCKER_HUB_HOSTS.has(host) ? 'docker.io' : host)}REALMS`];
+    if (raw === undefined || raw.trim() === '') return null;
+    return raw
+      .split(',')
+      .map((entry) => entry.trim().toLowerCase())
+      .filter((entry) => entry !== '');
+  };
+}
+
 /** Hosts Docker writes for Docker Hub, all standing for the same registry. */
 const DOCKER_HUB_HOSTS = new Set(['docker.io', 'index.docker.io', 'registry-1.docker.io']);
 

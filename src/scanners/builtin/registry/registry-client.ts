@@ -63,6 +63,8 @@ export interface RegistryClientOptions {
   /** Hosts (`name[:port]`) reached over plain HTTP; every other host over HTTPS only. */
   insecureHosts?: readonly string[];
   credentials?: CredentialSource;
+  /** The token realm hosts each registry's credentials may go to (null: not pinned). */
+  allowedRealms?: (host: string) => readonly string[] | null;
   timeouts?: Partial<RegistryTimeouts>;
   retry?: Partial<RetryPolicy>;
   /** Largest manifest or index accepted; the reference registry refuses more than 4 MiB too. */
@@ -113,6 +115,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     retry,
     userAgent,
     ...(options.log ? { log: options.log } : {}),
+    ...(options.allowedRealms ? { allowedRealms: options.allowedRealms } : {}),
   });
   const transport: TransportOptions = { http, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
 
