@@ -8,6 +8,7 @@ import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { benchWebhooks } from './webhooks.bench.js';
+import { benchSqliteSync } from './sqlite-sync.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
 /**
@@ -35,6 +36,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   postgres: benchPostgres,
   webhooks: benchWebhooks,
   auth: benchAuth,
+  'sqlite-sync': benchSqliteSync,
 };
 
 interface Outcome {
