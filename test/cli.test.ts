@@ -123,7 +123,7 @@ describe('ecrscan CLI against a running server', () => {
       { args: ['summary', '--url', 'ftp://x'], code: 2, stderr: /^ecrscan: the server URL must be http/ },
       { args: ['serve'], code: 2, stderr: /^ecrscan: PORT must be a whole number from 0 to 65535, got "eighty"\n$/, env: { PORT: 'eighty' } },
       { args: ['serve', '--host', '0.0.0.0'], code: 2, stderr: /^ecrscan: refusing to listen on 0\.0\.0\.0 without ECRSCAN_API_TOKEN/ },
-      { args: ['serve', '--schedule', '1m'], code: 2, stderr: /^ecrscan: --schedule must be a duration of at least 5m/ },
+      { args: ['serve', '--schedule', '1m'], code: 2, stderr: /^ecrscan: --schedule must be a duration from 5m to 366d/ },
       {
         args: ['serve', '--port', '0'],
         code: 2,
