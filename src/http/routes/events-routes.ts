@@ -34,6 +34,7 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps, publicB
     handler: async (request, reply) => {
       const query = request.query;
       const configIds = query.config === undefined ? null : listOf(query.config);
+      if (configIds?.length === 0) throw invalid('config', 'config must list one or more configuration ids');
       const page = await deps.store.listEvents({ ...commonQuery(query), configIds, order: query.order ?? 'asc' });
       return reply.type(`${JSON_TYPE}; charset=utf-8`).send(pageJson(page));
     },
