@@ -98,13 +98,13 @@ describe('raw HTTP answers', () => {
   it('builds feed links on the address the connection reached, whatever Host says', async () => {
     const created = await service.app.inject({ method: 'POST', url: '/configs/', headers: { 'content-type': 'application/json' }, payload: CONFIG });
     const id = created.json().id;
-    const answer = await rawRequest(port, `GET /findings/${id}?limit=5 HTTP/1.1\r\nHost: attacker.example\r\nX-Forwarded-Host: attacker.example\r\nConnection: close\r\n\r\n`);
-    assert.equal(answer.status, 200, answer.body);
-    const links = feedLinks(answer.body);
-    assert.ok(links.length > 0);
-    for (const href of links) {
-      assert.doesNotMatch(href, /attacker/);
-      if (href.includes('/findings/')) assert.ok(href.startsWith(`http://127.0.0.1:${port}/findings/${id}`), href);
+    for (const path of [`/findings/${id}?limit=5`, `/findings/${id}/events`]) {
+      const answer = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: attacker.example\r\nX-Forwarded-Host: attacker.example\r\nConnection: close\r\n\r\n`);
+      assert.equal(answer.status, 200, answer.body);
+      const links = feedLinks(answer.body).filter((href) => href.includes('/findings/'));
+      assert.ok(links.length > 0, path);
+      for (const href of links) assert.ok(href.startsWith(`http://127.0.0.1:${port}/findings/${id}`), href);
+      assert.doesNotMatch(answer.body, /attacker/);
     }
   });
 });

@@ -11,7 +11,8 @@ import { DEBIAN_12_OS_RELEASE } from './support/package-fixtures.js';
 
 /**
  * The service as its own process against registries served here that misbehave: a layer
- * trickled a few bytes at a time, a layer that stalls after its headers, a repository of
+ * trickled a few bytes at a time, a layer that stalls after its headers, a manifest trickled
+ * slower than a request's deadline, a repository of
  * 100,000 tags, a glob built to make a backtracking matcher explode. Meanwhile the API is
  * probed without pause: it must keep answering, the healthy configuration must finish,
  * every hostile one must end with a clear error, and SIGTERM must still stop the process.
@@ -94,6 +95,7 @@ describe('a hostile registry against the running service', () => {
     slow = await startHostileRegistry({
       'acme/trickle': { image: await image('trickle'), behaviour: { kind: 'trickle' } },
       'acme/stall': { image: await image('stall'), behaviour: { kind: 'stall' } },
+      'acme/slow-manifest': { image: await image('slow-manifest'), behaviour: { kind: 'slow-manifest' } },
     });
     good = await startHostileRegistry({
       'acme/healthy': { image: await image('healthy'), behaviour: { kind: 'healthy' } },
@@ -133,6 +135,7 @@ describe('a hostile registry against the running service', () => {
     const ids = {
       trickle: await register({ registry: slow.host, repository: 'acme/trickle', tags: ['latest'] }),
       stall: await register({ registry: slow.host, repository: 'acme/stall', tags: ['latest'] }),
+      slowManifest: await register({ registry: slow.host, repository: 'acme/slow-manifest', tags: ['latest'] }),
       healthy: await register({ registry: good.host, repository: 'acme/healthy', tags: ['latest'] }),
       many: await register({ registry: good.host, repository: 'acme/many' }),
       bait: await register({ registry: good.host, repository: 'acme/bait', tags: [GLOB] }),
@@ -157,8 +160,10 @@ describe('a hostile registry against the running service', () => {
     assert.match(result('trickle').lastError ?? '', /arrives too slowly: [0-9]+ bytes\/s, less than the 1024 bytes\/s required/);
     assert.equal(result('stall').status, 'FAILED');
     assert.match(result('stall').lastError ?? '', /stalled: no data for 1000 ms/);
-    // The slow registry had one of the two slots: the healthy scan did not wait for both of its scans.
-    const slowEnds = [result('trickle').lastScan!, result('stall').lastScan!].sort();
+    assert.equal(result('slowManifest').status, 'FAILED');
+    assert.match(result('slowManifest').lastError ?? '', /manifest acme\/slow-manifest@sha256:[0-9a-f]+ from 127\.0\.0\.1:[0-9]+ timed out after 1000 ms/);
+    // The slow registry had one of the two slots: the healthy scan did not wait for its three scans.
+    const slowEnds = [result('trickle').lastScan!, result('stall').lastScan!, result('slowManifest').lastScan!].sort();
     assert.ok(result('healthy').lastScan! < slowEnds[1]!, 'the healthy configuration finished before the slow registry let go of its slot twice');
 
     assert.equal(result('many').status, 'PARTIAL');

@@ -6,9 +6,10 @@ import { sendJson, sendRegistryError, startHttpServer, type TestHttpServer } fro
  * How a repository of the hostile registry misbehaves. `healthy` serves its image as a
  * registry should; `trickle` sends each layer a few bytes at a time, never silent for
  * long; `stall` sends a layer's headers and then nothing; `tags` lists `tagCount` tags
- * (every one resolving to the image) so that listing and resolving them is work.
+ * (every one resolving to the image) so that listing and resolving them is work;
+ * `slow-manifest` answers HEAD at once and trickles the manifest itself.
  */
-export type Behaviour = { kind: 'healthy' } | { kind: 'trickle' } | { kind: 'stall' } | { kind: 'tags'; tags: readonly string[] };
+export type Behaviour = { kind: 'healthy' } | { kind: 'trickle' } | { kind: 'stall' } | { kind: 'slow-manifest' } | { kind: 'tags'; tags: readonly string[] };
 
 export interface HostileRegistry {
   /** `127.0.0.1:<port>`: list it in ECRSCAN_INSECURE_REGISTRIES. */
@@ -48,7 +49,9 @@ export async function startHostileRegistry(repositories: Readonly<Record<string,
       bump(`${repository} ${req.method === 'HEAD' ? 'head' : 'manifest'}`);
       const headers = { 'content-type': image.manifest.mediaType, 'docker-content-digest': image.manifest.digest, 'content-length': String(image.manifest.size) };
       res.writeHead(200, headers);
-      return void res.end(req.method === 'HEAD' ? undefined : image.manifest.bytes);
+      if (req.method === 'HEAD') return void res.end();
+      if (behaviour.kind === 'slow-manifest') return trickle(res, image.manifest.bytes);
+      return void res.end(image.manifest.bytes);
     }
     bump(`${repository} blob`);
     const bytes = [image.config, ...image.layers].find((blob) => blob.digest === reference)?.bytes;
@@ -56,16 +59,25 @@ export async function startHostileRegistry(repositories: Readonly<Record<string,
     const isLayer = image.layers.some((layer) => layer.digest === reference);
     res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) });
     if (!isLayer || behaviour.kind === 'healthy' || behaviour.kind === 'tags') return void res.end(bytes);
+    if (behaviour.kind === 'stall') {
+      hung.add(res);
+      res.on('close', () => hung.delete(res));
+      return void res.write(bytes.subarray(0, 16));
+    }
+    return trickle(res, bytes);
+  });
+
+  /** Eight bytes every 100 ms: never silent for long, 80 bytes a second. */
+  async function trickle(res: ServerResponse, bytes: Buffer): Promise<void> {
     hung.add(res);
     res.on('close', () => hung.delete(res));
-    if (behaviour.kind === 'stall') return void res.write(bytes.subarray(0, 16));
-    // Eight bytes every 100 ms: never silent for long, 80 bytes a second.
     for (let at = 0; at < bytes.length && !res.destroyed; at += 8) {
       res.write(bytes.subarray(at, at + 8));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     res.end();
-  });
+  }
+
   return {
     host: server.host,
     server,
