@@ -149,6 +149,27 @@ describe('the built-in scanner', () => {
       await scanner.listImages(config({ tags: ['2.0'] }), signal);
       assert.deepEqual(calls, ['resolveDigest 2.0']);
     });
+
+    it('resolves no more tags than the image cap, exact ones first, and reports the rest', async () => {
+      const { client, calls } = recordingClient(tags);
+      const scanner = createBuiltinScanner({ db, client });
+      const listed = await scanner.listImages(config({ tags: ['latest', '1.*', '2.*'] }), signal, 2);
+      assert.deepEqual(listed.images, [
+        { tag: '1.0', digest: DIGEST },
+        { tag: 'latest', digest: OTHER_DIGEST },
+      ]);
+      assert.deepEqual(listed.leftOut, { count: 2, examples: ['1.1', '2.0'] });
+      assert.deepEqual(calls.filter((call) => call.startsWith('resolveDigest')).sort(), ['resolveDigest 1.0', 'resolveDigest latest']);
+    });
+
+    it('fails a registry that is no valid host[:port] as a configuration error, not an internal one', async () => {
+      const scanner = createBuiltinScanner({ db, registry: { retry: { attempts: 1 } } });
+      await assert.rejects(scanner.listImages(config({ registry: 'registry.example:99999' }), signal), (err: unknown) => {
+        assert.ok(err instanceof RegistryError && err.kind === 'configuration', String(err));
+        assert.equal(err.message, 'registry registry.example:99999 is not a valid host[:port]');
+        return true;
+      });
+    });
   });
 
   describe('scanImage', () => {

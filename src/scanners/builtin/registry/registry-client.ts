@@ -121,7 +121,13 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   function endpoint(repo: RepositoryRef): { base: URL; name: string; scope: string } {
     const { host, name } = apiLocation(repo);
-    const base = new URL(`${isInsecure(host) ? 'http' : 'https'}://${host}/v2/${name}/`);
+    let base: URL;
+    try {
+      base = new URL(`${isInsecure(host) ? 'http' : 'https'}://${host}/v2/${name}/`);
+    } catch {
+      // A configuration stored before its registry was checked as strictly as today (port 99999, say).
+      throw new RegistryError('configuration', `registry ${host.slice(0, 300)} is not a valid host[:port]`);
+    }
     return { base, name, scope: `repository:${name}:pull` };
   }
 
