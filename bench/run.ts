@@ -3,6 +3,7 @@ import { benchApi } from './api.bench.js';
 import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
+import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchEventLog } from './event-log.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
@@ -37,6 +38,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   webhooks: benchWebhooks,
   auth: benchAuth,
   'sqlite-sync': benchSqliteSync,
+  'hostile-scan': benchHostileScan,
 };
 
 interface Outcome {

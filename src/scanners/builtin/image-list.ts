@@ -38,10 +38,22 @@ export async function listConfiguredImages(
   const exact = tags === null ? [] : tags.filter((entry) => !isTagGlob(entry));
   const globs = tags === null ? [] : tags.filter(isTagGlob);
   const listed = tags === null || globs.length > 0 ? await client.listTags(repo, signal) : [];
-  const fromListing = tags === null ? listed : listed.filter((tag) => globs.some((glob) => tagMatches(glob, tag)));
-  const all = [...new Set([...exact, ...fromListing])];
-  const wanted = all.length > maxImages ? all.slice(0, maxImages) : all;
-  const leftOut: LeftOut | null = all.length > wanted.length ? { count: all.length - wanted.length, examples: all.slice(wanted.length, wanted.length + LEFT_OUT_EXAMPLES) } : null;
+  // One pass over the listing, keeping no more than the cap: a listing can hold 100,000 tags.
+  const wanted = exact.slice(0, maxImages);
+  const chosen = new Set(exact);
+  let leftOutCount = exact.length - wanted.length;
+  const examples = exact.slice(wanted.length, wanted.length + LEFT_OUT_EXAMPLES);
+  for (const tag of listed) {
+    if (chosen.has(tag) || (tags !== null && !globs.some((glob) => tagMatches(glob, tag)))) continue;
+    chosen.add(tag);
+    if (wanted.length < maxImages) {
+      wanted.push(tag);
+      continue;
+    }
+    leftOutCount += 1;
+    if (examples.length < LEFT_OUT_EXAMPLES) examples.push(tag);
+  }
+  const leftOut: LeftOut | null = leftOutCount > 0 ? { count: leftOutCount, examples } : null;
   const exactSet = new Set(exact);
 
   const digests = await mapBounded(wanted, RESOLVE_CONCURRENCY, async (tag) => {

@@ -161,16 +161,16 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   return {
     async listTags(repo, signal) {
       const { base, name, scope } = endpoint(repo);
-      const tags: string[] = [];
+      const tags = new Set<string>();
       let url: URL | null = new URL(`tags/list?n=${pageSize}`, base);
       for (let page = 1; url; page++) {
         if (page > MAX_TAG_PAGES) throw new RegistryError('too-large', `tags of ${name} span more than ${MAX_TAG_PAGES} pages`);
         const what = `tag list of ${name} from ${base.host}`;
         const document = await getDocument(url, scope, 'application/json', signal, what);
-        tags.push(...(tagList.parse(document.bytes, what).tags ?? []));
+        for (const tag of tagList.parse(document.bytes, what).tags ?? []) tags.add(tag);
         url = nextPage(document.response.header('link'), document.url, what);
       }
-      return [...new Set(tags)];
+      return [...tags];
     },
 
     async resolveDigest(repo, reference, signal) {
