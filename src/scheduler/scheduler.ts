@@ -105,8 +105,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         outcome = await scanConfiguration({ clock, logger, metrics, limiter, maxImages }, scanner, config, signal);
       } catch (err) {
         if (controller.signal.aborted || !deadline.aborted) throw err;
-        const minutes = Math.round(scanTimeoutMs / 60_000);
-        outcome = { images: null, status: 'FAILED', error: `the scan took longer than its deadline of ${minutes} minutes (ECRSCAN_SCAN_TIMEOUT_MINUTES) and was stopped` };
+        const limit = scanTimeoutMs >= 60_000 ? `${Math.round(scanTimeoutMs / 60_000)} minutes` : `${scanTimeoutMs} ms`;
+        outcome = { images: null, status: 'FAILED', error: `the scan took longer than its deadline of ${limit} (ECRSCAN_SCAN_TIMEOUT_MINUTES) and was stopped` };
       }
       controller.signal.throwIfAborted();
       const finishedAt = clock.now();
