@@ -90,8 +90,10 @@ describe('raw HTTP answers', () => {
     assertProblem(await rawRequest(port, `GET /configs/ HTTP/1.1\r\nHost: a\r\nX-Padding: ${'a'.repeat(20_000)}\r\n\r\n`), 431);
   });
 
-  it('refuses two Host headers with a 400 problem', async () => {
+  it('refuses two Host headers, or none, with a 400 problem', async () => {
     assertProblem(await rawRequest(port, 'GET /configs/ HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n'), 400);
+    assertProblem(await rawRequest(port, 'GET /configs/ HTTP/1.1\r\nConnection: close\r\n\r\n'), 400);
+    assert.equal((await rawRequest(port, 'GET /configs/ HTTP/1.0\r\n\r\n')).status, 200, 'HTTP/1.0 has no Host to require');
     assert.equal((await rawRequest(port, 'GET /configs/ HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n')).status, 200);
   });
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import type { Server } from 'node:http';
+import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, problemType } from '../errors.js';
 import { sendProblem } from './problem.js';
 
@@ -62,15 +63,18 @@ export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoExcep
 }
 
 /**
- * RFC 9112 §3.2: a request with more than one Host field is refused with 400. Node keeps
- * the first and drops the others, so the raw header list is where they show.
+ * RFC 9112 §3.2: an HTTP/1.1 request without a Host field, or with more than one, is
+ * refused with 400. Node keeps the first and drops the others, so the raw header list is
+ * where they show; its own check of a missing Host (which answers an empty 400) is turned
+ * off in FRAMEWORK_OPTIONS so that this one answers with a problem.
  */
-export function refuseRepeatedHost(app: FastifyInstance): void {
+export function refuseBadHost(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     const raw = request.raw.rawHeaders;
     let hosts = 0;
     for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === 'host') hosts++;
     if (hosts > 1) return sendProblem(reply, request, new AppError('BAD_REQUEST', 'the request has more than one Host header'));
+    if (hosts === 0 && request.raw.httpVersion === '1.1') return sendProblem(reply, request, new AppError('BAD_REQUEST', 'the request has no Host header'));
   });
 }
 
@@ -89,4 +93,4 @@ export function parseJsonOrNothing(app: FastifyInstance): void {
   });
 }
 
-export const FRAMEWORK_OPTIONS = { frameworkErrors, clientErrorHandler } satisfies Partial<FastifyServerOptions>;
+export const FRAMEWORK_OPTIONS = { frameworkErrors, clientErrorHandler, http: { requireHostHeader: false } } satisfies Partial<FastifyHttpOptions<Server>>;
