@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { status: 408, title: 'Request took too long to arrive' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'Unsupported media type' },
+  EXPECTATION_FAILED: { status: 417, title: 'Expectation not supported' },
   HEADERS_TOO_LARGE: { status: 431, title: 'Request header fields too large' },
   NOT_IMPLEMENTED: { status: 501, title: 'Method not implemented' },
   NOT_READY: { status: 503, title: 'Service not ready' },

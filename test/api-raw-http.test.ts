@@ -75,8 +75,13 @@ describe('raw HTTP answers', () => {
   before(async () => ({ service, port } = await listening()));
   after(() => service.close());
 
-  it('answers an unknown method with a 501 problem', async () => {
+  it('answers an unknown method, and CONNECT, with a 501 problem', async () => {
     assertProblem(await rawRequest(port, 'FOO /configs/ HTTP/1.1\r\nHost: a\r\n\r\n'), 501);
+    assertProblem(await rawRequest(port, 'CONNECT internal.example:443 HTTP/1.1\r\nHost: internal.example:443\r\n\r\n'), 501);
+  });
+
+  it('answers an expectation it does not meet with a 417 problem', async () => {
+    assertProblem(await rawRequest(port, 'GET /configs/ HTTP/1.1\r\nHost: a\r\nExpect: magic\r\n\r\n'), 417);
   });
 
   it('answers a request that does not parse with a 400 problem', async () => {

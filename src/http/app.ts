@@ -10,7 +10,7 @@ import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
-import { FRAMEWORK_OPTIONS, parseJsonOrNothing, refuseBadHost } from './framework-errors.js';
+import { answerBelowFastify, FRAMEWORK_OPTIONS, parseJsonOrNothing, refuseBadHost } from './framework-errors.js';
 import { openApiOptions } from './openapi.js';
 import { installErrorHandling, sendProblem } from './problem.js';
 import { createPublicBase } from './public-url.js';
@@ -61,6 +61,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandling(app);
   installValidation(app);
   refuseBadHost(app);
+  answerBelowFastify(app);
   installCors(app, deps.config.corsOrigins ?? []);
   const tokens = deps.tokens ?? (await loadTokens({ apiToken: deps.config.apiToken, tokensFile: null }));
   installAuth(app, tokens);

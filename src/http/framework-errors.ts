@@ -1,5 +1,5 @@
-import type { Socket } from 'node:net';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyHttpOptions, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, problemType } from '../errors.js';
 import { sendProblem } from './problem.js';
@@ -48,18 +48,43 @@ function clientErrorOf(err: NodeJS.ErrnoException): AppError {
  * reply through), then closes the connection: after a framing error nothing on it can be
  * trusted.
  */
-export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Socket): void {
+export function clientErrorHandler(this: FastifyInstance, err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const problem = clientErrorOf(err);
   this.log.debug({ code: problem.code, parserCode: err.code }, 'unparsable request refused');
+  answerOnSocket(socket, problem);
+}
+
+function problemBody(problem: AppError): string {
+  return JSON.stringify({ type: problemType(problem.code), title: problem.title, status: problem.status, detail: problem.detail });
+}
+
+/** Writes a problem straight onto a connection, then closes it. */
+function answerOnSocket(socket: Duplex, problem: AppError): void {
   if (socket.writable) {
-    const body = JSON.stringify({ type: problemType(problem.code), title: problem.title, status: problem.status, detail: problem.detail });
+    const body = problemBody(problem);
     socket.write(
       `HTTP/1.1 ${problem.status} ${problem.title}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   }
   socket.destroy();
+}
+
+/**
+ * What Node's HTTP server answers by itself, below Fastify: an `Expect` it does not know
+ * (an empty 417) and `CONNECT` (the connection closed without a word). Both get problems.
+ */
+export function answerBelowFastify(app: FastifyInstance): void {
+  app.server.on('checkExpectation', (request: IncomingMessage, response: ServerResponse) => {
+    const problem = new AppError('EXPECTATION_FAILED', 'the server meets no Expect but 100-continue');
+    const body = problemBody(problem);
+    response.writeHead(problem.status, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    response.end(body);
+  });
+  app.server.on('connect', (_request: IncomingMessage, socket: Duplex) => {
+    answerOnSocket(socket, new AppError('NOT_IMPLEMENTED', 'CONNECT is not a method this server implements: it is no proxy'));
+  });
 }
 
 /**
