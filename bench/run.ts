@@ -8,8 +8,8 @@ import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
-import { benchWebhooks } from './webhooks.bench.js';
 import { benchSqliteSync } from './sqlite-sync.bench.js';
+import { benchWebhooks } from './webhooks.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
 /**
