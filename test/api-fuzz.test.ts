@@ -70,7 +70,9 @@ function casesOf(document: OpenApiDocument, knownId: string, validBody: Record<s
       const url = (id: string): string => template.replace('{id}', id);
       const label = `${verb} ${template}`;
       if (hasId) {
-        cases.push({ name: `${label} with an unknown id`, request: { method: verb, url: url(UNKNOWN_ID) }, status: 404 });
+        // A route that takes a body gets an empty object, so that the id is what is wrong.
+        const withBody = operation.requestBody ? { headers: json, payload: '{}' } : {};
+        cases.push({ name: `${label} with an unknown id`, request: { method: verb, url: url(UNKNOWN_ID), ...withBody }, status: 404 });
         cases.push({ name: `${label} with an id of 101 characters`, request: { method: verb, url: url('a'.repeat(101)) }, status: 404 });
         cases.push({ name: `${label} with an id of 5,000 characters`, request: { method: verb, url: url('b'.repeat(5000)) }, status: 404 });
         // Malformed ids are 400 on some routes and 404 ("no such id, whatever its shape") on others.
