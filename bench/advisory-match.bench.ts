@@ -103,7 +103,7 @@ function syntheticInventory(next: () => number): Inventory {
       path: '/var/lib/dpkg/status',
     });
   }
-  return { os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' }, packages, analysers: {}, unsupported: [] };
+  return { os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' }, packages, analysers: {}, unsupported: [], unsettled: [], advisoryGaps: [] };
 }
 
 

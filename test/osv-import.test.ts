@@ -64,7 +64,7 @@ async function downloadsLeft(): Promise<string[]> {
 }
 
 function inventory(...packages: InstalledPackage[]): Inventory {
-  return { os: null, packages, analysers: {}, unsupported: [] };
+  return { os: null, packages, analysers: {}, unsupported: [], unsettled: [], advisoryGaps: [] };
 }
 
 let work: string;

@@ -196,7 +196,7 @@ for (const dialect of await databases()) {
       );
       const partial = await h.store.getConfig(good!);
       assert.equal(partial?.status, 'PARTIAL');
-      assert.match(partial?.lastError ?? '', /1 of 2 images not scanned; stable: the image uses an unsupported OS/);
+      assert.match(partial?.lastError ?? '', /1 of 2 images not fully scanned; tag stable: the image uses an unsupported OS/);
       assert.deepEqual(partial?.images.map((image) => image.status), ['COMPLETE', 'UNSUPPORTED_IMAGE']);
       const failed = await h.store.getConfig(broken!);
       assert.equal(failed?.status, 'FAILED');

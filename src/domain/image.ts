@@ -7,6 +7,7 @@ import type { SeverityCounts } from './severity.js';
 export const IMAGE_STATUSES = [
   'PENDING',
   'COMPLETE',
+  'NO_ADVISORY_SOURCE',
   'FAILED',
   'NOT_FOUND',
   'UNSUPPORTED_IMAGE',
@@ -16,6 +17,16 @@ export const IMAGE_STATUSES = [
 ] as const;
 
 export type ImageStatus = (typeof IMAGE_STATUSES)[number];
+
+/**
+ * Statuses of an image that was scanned and whose findings are true as far as they go.
+ * `NO_ADVISORY_SOURCE`: the inventory is complete and its language packages are matched,
+ * but OSV publishes no advisories for the distribution (CBL-Mariner, Fedora, Amazon
+ * Linux…), so its OS packages are not: never "clean", and the error says which.
+ */
+export function carriesFindings(status: ImageStatus): boolean {
+  return status === 'COMPLETE' || status === 'NO_ADVISORY_SOURCE';
+}
 
 export interface ImageState {
   tag: string;

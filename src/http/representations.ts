@@ -106,6 +106,7 @@ export function summaryText(configs: SummaryConfig[]): string {
 
 function imageLines(image: SummaryConfig['images'][number]): string {
   if (image.status === 'PENDING') return ' not scanned yet\n';
+  if (image.status === 'NO_ADVISORY_SOURCE') return `${countLines(image.counts)} ${image.status}: ${oneLine(image.error ?? 'no advisory source')}\n`;
   if (image.status !== 'COMPLETE') return ` ${image.status}: ${oneLine(image.error ?? 'scan did not complete')}\n`;
   return countLines(image.counts);
 }

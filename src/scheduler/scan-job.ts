@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import type { ImageStatus } from '../domain/image.js';
+import { carriesFindings, type ImageStatus } from '../domain/image.js';
 import type { ScanConfig } from '../domain/scan-config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
@@ -39,7 +39,7 @@ export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, con
     [...byDigest.entries()].map(async ([digest, tags]) => {
       const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, { tag: tags[0] ?? '', digest }, signal), signal, registry);
       deps.metrics.imageScans.inc({ scanner: scanner.id, status: outcome.status });
-      return tags.map((tag): ImageResult => ({ tag, digest, scanner: label, ...outcome, findings: outcome.status === 'COMPLETE' ? outcome.findings : null }));
+      return tags.map((tag): ImageResult => ({ tag, digest, scanner: label, ...outcome, findings: carriesFindings(outcome.status) ? outcome.findings : null }));
     }),
   );
   const missing = listed.missingTags.map(
@@ -101,7 +101,7 @@ function groupByDigest(images: ImageRef[]): Map<string, string[]> {
 function overallStatus(images: ImageResult[], leftOut: LeftOut | null, maxImages: number): Pick<ScanResult, 'status' | 'error'> {
   const failed = images.filter((image) => image.status !== 'COMPLETE');
   const first = failed[0];
-  const failures = failed.length === 0 ? null : `${failed.length} of ${images.length} images not scanned; ${first?.tag}: ${first?.error ?? first?.status}`;
+  const failures = failed.length === 0 ? null : `${failed.length} of ${images.length} images not fully scanned; tag ${first?.tag}: ${first?.error ?? first?.status}`;
   const capped = leftOut
     ? `${leftOut.count} more images than the cap of ${maxImages} per configuration were left out (ECRSCAN_MAX_IMAGES; narrow tags to choose): ` +
       `${leftOut.examples.join(', ')}${leftOut.count > leftOut.examples.length ? ', …' : ''}`

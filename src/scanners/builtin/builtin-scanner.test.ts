@@ -186,7 +186,7 @@ describe('the built-in scanner', () => {
     });
 
     it('waits for the import under way, once for every scan waiting, then matches', async () => {
-      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('tar', '1.34+dfsg-1.2')], analysers: versions, unsupported: [] });
+      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('tar', '1.34+dfsg-1.2')], analysers: versions, unsupported: [], unsettled: [], advisoryGaps: [] });
       let imports = 0;
       const readiness = createAdvisoryReadiness(db, {
         sources: [DEBIAN_FIXTURES],
@@ -226,7 +226,7 @@ describe('the built-in scanner', () => {
     it('reports an image of which nothing could be analysed as UNSUPPORTED_IMAGE, from the stored inventory too', async () => {
       await importFixtures();
       const notes = ['RPM package database (var/lib/rpm/rpmdb.sqlite) is not analysed yet: its packages are not reported'];
-      await cacheInventory({ os: { id: 'fedora', versionId: '39', prettyName: null }, packages: [], analysers: versions, unsupported: notes });
+      await cacheInventory({ os: { id: 'fedora', versionId: '39', prettyName: null }, packages: [], analysers: versions, unsupported: notes, unsettled: [], advisoryGaps: [] });
       const { client, calls } = recordingClient({});
       const scanner = createBuiltinScanner({ db, client });
       await assert.rejects(scanner.scanImage(config(), { tag: '39', digest: DIGEST }, signal), (err: unknown) => {
@@ -241,7 +241,7 @@ describe('the built-in scanner', () => {
     it('reports what it found when part of the image could not be read, and logs the rest', async () => {
       await importFixtures();
       const notes = ['RPM package database (usr/lib/sysimage/rpm/rpmdb.sqlite) is not analysed yet: its packages are not reported'];
-      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('zlib1g', '1:1.2.11.dfsg-4', 'zlib')], analysers: versions, unsupported: notes });
+      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('zlib1g', '1:1.2.11.dfsg-4', 'zlib')], analysers: versions, unsupported: notes, unsettled: [], advisoryGaps: [] });
       const logged: unknown[] = [];
       const logger = { debug: () => undefined, warn: () => undefined, info: (fields: unknown) => void logged.push(fields) };
       const scanner = createBuiltinScanner({ db, client: recordingClient({}).client, logger });
@@ -253,7 +253,7 @@ describe('the built-in scanner', () => {
 
     it('takes the inventory again for another platform of the same digest', async () => {
       await importFixtures();
-      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('tar', '1.34+dfsg-1.2')], analysers: versions, unsupported: [] });
+      await cacheInventory({ os: DEBIAN_OS, packages: [dpkg('tar', '1.34+dfsg-1.2')], analysers: versions, unsupported: [], unsettled: [], advisoryGaps: [] });
       const { client, calls } = recordingClient({});
       const scanner = createBuiltinScanner({ db, client });
       await assert.rejects(scanner.scanImage(config({ platform: 'linux/arm64' }), { tag: 'latest', digest: DIGEST }, signal), /serves no images/);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../clock.js';
+import type { Finding } from '../../domain/finding.js';
 import type { ScanConfig } from '../../domain/scan-config.js';
 import type { Database } from '../../store/tables.js';
 import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
@@ -95,7 +96,7 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
         log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, notes: inventory.unsupported }, 'image partly analysed');
       }
       const findings = await matchInventory(inventory, advisories);
-      return { status: 'COMPLETE', findings, error: null };
+      return outcomeOf(inventory, findings);
     },
   };
 }
@@ -108,4 +109,18 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
 export function checkAnalysed(inventory: Inventory): void {
   if (inventory.packages.length > 0 || inventory.unsupported.length === 0) return;
   throw new ScanError('UNSUPPORTED_IMAGE', `image not analysed: ${inventory.unsupported.join('; ')}`);
+}
+
+/**
+ * COMPLETE, or NO_ADVISORY_SOURCE for an image whose distribution OSV has no advisories
+ * for: its inventory is kept and its language packages matched, but its OS packages are
+ * not, which the error says. Files whose packages are not settled are named either way.
+ */
+export function outcomeOf(inventory: Inventory, findings: Finding[]): ImageScanOutcome {
+  const unsettledPaths = inventory.unsettled.length > 0 ? { unsettledPaths: [...inventory.unsettled] } : {};
+  if (inventory.advisoryGaps.length === 0) return { status: 'COMPLETE', findings, error: null, ...unsettledPaths };
+  const error = inventory.advisoryGaps
+    .map((gap) => `no advisory source for ${gap.distribution}: its ${gap.packages} packages (${gap.path}) are inventoried but not matched`)
+    .join('; ');
+  return { status: 'NO_ADVISORY_SOURCE', findings, error, ...unsettledPaths };
 }

@@ -21,7 +21,7 @@ const INVENTORY: Inventory = {
     { ecosystem: 'Debian:12', name: 'tar', version: '1.34+dfsg-1.2', sourceName: 'tar', sourceVersion: '1.34+dfsg-1.2', path: 'var/lib/dpkg/status' },
   ],
   analysers: { 'os-release': '1', dpkg: '1', apk: '1' },
-  unsupported: [],
+  unsupported: [], unsettled: [], advisoryGaps: [],
 };
 
 function key(overrides: Partial<InventoryKey> = {}): InventoryKey {

@@ -56,6 +56,8 @@ const StoredInventory = Type.Object({
   packages: Type.Array(Package),
   analysers: Type.Record(Type.String(), Type.String()),
   unsupported: Type.Array(Type.String()),
+  unsettled: Type.Array(Type.String()),
+  advisoryGaps: Type.Array(Type.Object({ distribution: Type.String(), ecosystem: Type.String(), path: Type.String(), packages: Type.Number() })),
 });
 const storedInventory = Compile(StoredInventory);
 

@@ -32,4 +32,32 @@ export interface Inventory {
   analysers: Record<string, string>;
   /** Readable notes on what could not be analysed (e.g. a package database no analyser reads). */
   unsupported: string[];
+  /**
+   * Files whose packages could not be established (an analyser failed on them, they were
+   * over the per-file limit, no analyser reads them): findings read from them stay open.
+   */
+  unsettled: string[];
+  /** OS package databases of a distribution OSV has no advisories for: inventoried, not matched. */
+  advisoryGaps: AdvisoryGap[];
+}
+
+export interface AdvisoryGap {
+  /** "CBL-Mariner 2.0". */
+  distribution: string;
+  /** The ecosystem its packages carry in the inventory (`CBL-Mariner:2.0`), which no advisory names. */
+  ecosystem: string;
+  /** The package database. */
+  path: string;
+  packages: number;
+}
+
+/**
+ * Appended to the path of packages read from a lock file whose project has no installed
+ * `node_modules` tree: they are what the lock pins, not what the image is known to hold.
+ */
+export const LOCK_ONLY_SUFFIX = ' (lock file only: nothing installed)';
+
+/** The file a package path names, without a `LOCK_ONLY_SUFFIX`. */
+export function sourceFileOf(path: string): string {
+  return path.endsWith(LOCK_ONLY_SUFFIX) ? path.slice(0, -LOCK_ONLY_SUFFIX.length) : path;
 }

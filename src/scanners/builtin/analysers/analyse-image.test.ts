@@ -56,7 +56,7 @@ describe('analyseFiles', () => {
       ['bsdutils', 'libbz2-1.0', 'libc6', 'libssl3', 'openssl', 'zlib1g'],
     );
     assert.deepEqual(inventory.unsupported, []);
-    assert.deepEqual(inventory.analysers, { 'os-release': '1', dpkg: '1', apk: '1', rpm: '2', npm: '1', python: '1' });
+    assert.deepEqual(inventory.analysers, { 'os-release': '1', dpkg: '2', apk: '2', rpm: '3', npm: '2', python: '2' });
   });
 
   it('inventories an Alpine image', () => {
@@ -83,11 +83,47 @@ describe('analyseFiles', () => {
     ]);
   });
 
-  it('notes packages it cannot place in an ecosystem', () => {
-    const inventory = analyseFiles(filesOf({ 'var/lib/dpkg/status': DEBIAN_STATUS }));
-    assert.deepEqual(inventory.packages, []);
-    assert.equal(inventory.unsupported.length, 2);
-    assert.match(inventory.unsupported[0] ?? '', /dpkg lists 6 packages, but the distribution is unknown/);
+  it('keeps the packages of a distribution OSV has no advisories for, and names the gap', () => {
+    const mariner = 'NAME="Common Base Linux Mariner"\nVERSION="2.0.20240123"\nID=mariner\nVERSION_ID="2.0"\nPRETTY_NAME="CBL-Mariner/Linux"\n';
+    const inventory = analyseFiles(filesOf({ 'etc/os-release': mariner, 'var/lib/dpkg/status': DEBIAN_STATUS }));
+    assert.equal(inventory.packages.length, 6);
+    assert.ok(inventory.packages.every((p) => p.ecosystem === 'CBL-Mariner:2.0'));
+    assert.deepEqual(inventory.advisoryGaps, [{ distribution: 'CBL-Mariner 2.0', ecosystem: 'CBL-Mariner:2.0', path: 'var/lib/dpkg/status', packages: 6 }]);
+    assert.deepEqual(inventory.unsettled, ['var/lib/dpkg/status']);
+  });
+
+  it('leaves out language packages whose files the OS package database installed, and keeps the others', () => {
+    const metadata = (name: string, version: string): string => `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`;
+    const inventory = analyseFiles(
+      filesOf({
+        'etc/os-release': DEBIAN_12_OS_RELEASE,
+        'var/lib/dpkg/status': DEBIAN_STATUS,
+        'var/lib/dpkg/info/python3-requests.list': '/usr/lib/python3/dist-packages/requests-2.28.1.egg-info\n/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO\n',
+        'var/lib/dpkg/info/node-ms.list': '/usr/share/nodejs/node_modules/ms/package.json\n',
+        'usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO': metadata('requests', '2.28.1'),
+        'usr/share/nodejs/node_modules/ms/package.json': '{"name":"ms","version":"2.1.3"}',
+        'usr/local/lib/python3.11/dist-packages/urllib3-2.0.0.dist-info/METADATA': metadata('urllib3', '2.0.0'),
+      }),
+    );
+    assert.deepEqual(
+      inventory.packages.filter((p) => p.ecosystem === 'PyPI' || p.ecosystem === 'npm').map((p) => `${p.ecosystem} ${p.name}`),
+      ['PyPI urllib3'],
+    );
+  });
+
+  it('counts a distribution found through both a dist-info and an egg-info directory once, as the dist-info', () => {
+    const metadata = 'Metadata-Version: 2.1\nName: Jinja2\nVersion: 3.1.2\n';
+    const inventory = analyseFiles(
+      filesOf({
+        'usr/lib/python3/site-packages/Jinja2-3.1.2.egg-info/PKG-INFO': metadata,
+        'usr/lib/python3/site-packages/jinja2-3.1.2.dist-info/METADATA': metadata,
+        'opt/venv/site-packages/Jinja2-3.1.2.egg-info': metadata,
+      }),
+    );
+    assert.deepEqual(
+      inventory.packages.map((p) => p.path),
+      ['opt/venv/site-packages/Jinja2-3.1.2.egg-info', 'usr/lib/python3/site-packages/jinja2-3.1.2.dist-info/METADATA'],
+    );
   });
 });
 
@@ -119,8 +155,9 @@ describe('a file over the per-file cap', () => {
         { path: 'var/lib/dpkg/status', content: DEBIAN_STATUS },
       ]),
       await buildLayer([
+        // Nothing installed beside it: the lock file is what there is to read of that project.
         { path: 'srv/app/package-lock.json', content: lock },
-        { path: 'srv/app/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.3.0"}' },
+        { path: 'srv/other/node_modules/left-pad/package.json', content: '{"name":"left-pad","version":"1.3.0"}' },
       ]),
     ]);
     const inventory = await analyseImage({
@@ -134,6 +171,7 @@ describe('a file over the per-file cap', () => {
       ['Debian:12 bsdutils', 'Debian:12 libbz2-1.0', 'Debian:12 libc6', 'Debian:12 libssl3', 'Debian:12 openssl', 'Debian:12 zlib1g'],
     );
     assert.deepEqual(inventory.unsupported, ['npm packages are not reported: srv/app/package-lock.json is 200 KiB, larger than the 64 KiB read per file']);
+    assert.deepEqual(inventory.unsettled, ['srv/app/package-lock.json', 'srv/other/node_modules/left-pad/package.json']);
   });
 
   it('fails dpkg alone, and the other analysers go on', () => {

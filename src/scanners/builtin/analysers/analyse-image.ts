@@ -1,4 +1,5 @@
-import type { Inventory, InstalledPackage } from '../inventory.js';
+import { type AdvisoryGap, type Inventory, type InstalledPackage, sourceFileOf } from '../inventory.js';
+import { parentOf } from '../layers/entry-path.js';
 import type { ImageFiles } from '../layers/image-files.js';
 import type { LayerLimits } from '../layers/layer-reader.js';
 import { createPathSelector } from '../layers/path-selector.js';
@@ -19,25 +20,47 @@ export function analyseFiles(
   unread: readonly UnreadDatabase[] = UNREAD_DATABASES,
 ): Inventory {
   const os = readOsRelease(files);
-  const packages: InstalledPackage[] = [];
+  const osPackages: InstalledPackage[] = [];
+  const languagePackages: InstalledPackage[] = [];
   const unsupported: string[] = [];
+  const unsettled = new Set<string>();
+  const advisoryGaps: AdvisoryGap[] = [];
+  const owned = new Set<string>();
   let databaseFound = false;
   for (const analyser of analysers) {
     const result = analyser.analyse(files, os);
     databaseFound ||= result.found;
+    const target = analyser.role === 'os' ? osPackages : languagePackages;
     // A loop, not `push(...)`: tens of thousands of arguments cost more than they should and could overflow the stack.
-    for (const pkg of result.packages) packages.push(pkg);
+    for (const pkg of result.packages) target.push(pkg);
+    for (const path of result.ownedFiles ?? []) owned.add(path);
+    for (const path of result.unsettled ?? []) unsettled.add(path);
+    if (result.gap) advisoryGaps.push(result.gap);
     unsupported.push(...result.notes);
   }
   for (const database of unread) {
     const present = database.paths.find((path) => files.exists(path));
     if (!present) continue;
     databaseFound = true;
+    unsettled.add(present);
     unsupported.push(`${database.label} (${present}) is not analysed yet: its packages are not reported`);
   }
   if (!os) unsupported.push('no operating system identified: the image has no etc/os-release or usr/lib/os-release');
   if (!databaseFound) unsupported.push('no package database found that an analyser reads');
-  return { os, packages: packages.sort(comparePackages), analysers: analyserVersions(analysers), unsupported };
+  const packages = osPackages;
+  for (const pkg of languagePackages) if (!ownedByOs(pkg, owned)) packages.push(pkg);
+  return { os, packages: packages.sort(comparePackages), analysers: analyserVersions(analysers), unsupported, unsettled: [...unsettled].sort(), advisoryGaps };
+}
+
+/**
+ * A language package read from a file that the OS package database lists (Debian's
+ * `python3-requests` metadata under `dist-packages`, say) is the distribution's copy,
+ * patched by it and covered by its advisories: the OS package reports it.
+ */
+function ownedByOs(pkg: InstalledPackage, owned: ReadonlySet<string>): boolean {
+  if (owned.size === 0) return false;
+  const file = sourceFileOf(pkg.path);
+  return owned.has(file) || owned.has(parentOf(file));
 }
 
 /** A locale-independent order, so that the same image always gives the same inventory. */

@@ -2,13 +2,13 @@ import { AnalyserError, type AnalyserResult } from './analyser.js';
 
 /**
  * One analyser's failure on one image: what it reads is there but cannot be trusted, so
- * nothing it would have found is reported, and the note says why. The other analysers of
+ * nothing it would have found is reported, the note says why, and its files are unsettled. The other analysers of
  * the image go on, and the note keeps the image from passing for clean. Anything but an
  * `AnalyserError` is a bug and is thrown on.
  */
-export function failedAnalysis(what: string, err: unknown): AnalyserResult {
+export function failedAnalysis(what: string, err: unknown, paths: readonly string[]): AnalyserResult {
   if (!(err instanceof AnalyserError)) throw err;
-  return { found: true, packages: [], notes: [`${what} are not reported: ${err.message}`] };
+  return { found: true, packages: [], notes: [`${what} are not reported: ${err.message}`], unsettled: [...paths] };
 }
 
 /** Notes are for people: past this many, the rest are counted, not listed. */

@@ -1,5 +1,5 @@
 import { ScanError } from '../../scanner.js';
-import type { InstalledPackage, OsRelease } from '../inventory.js';
+import type { AdvisoryGap, InstalledPackage, OsRelease } from '../inventory.js';
 import type { ImageFiles } from '../layers/image-files.js';
 
 /**
@@ -10,6 +10,12 @@ import type { ImageFiles } from '../layers/image-files.js';
  */
 export interface Analyser {
   readonly name: string;
+  /**
+   * `os` analysers read a distribution's package database and say which files its
+   * packages installed; `language` packages found in those files are the distribution's
+   * copies (patched by it, covered by its advisories) and are not reported on their own.
+   */
+  readonly role: 'os' | 'language';
   readonly version: string;
   readonly paths: readonly string[];
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult;
@@ -21,6 +27,12 @@ export interface AnalyserResult {
   packages: InstalledPackage[];
   /** Readable notes on what was found but could not be reported (e.g. an unknown release). */
   notes: string[];
+  /** Files whose packages could not be established (see `Inventory.unsettled`). */
+  unsettled?: string[];
+  /** `os` analysers: the files the database lists as installed by its packages, relative to the image root. */
+  ownedFiles?: Iterable<string>;
+  /** `os` analysers: set when the distribution has no advisory source. */
+  gap?: AdvisoryGap;
 }
 
 /** A package database that is there but cannot be trusted: the image fails rather than looks clean. */

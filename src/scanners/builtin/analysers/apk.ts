@@ -2,7 +2,7 @@ import type { InstalledPackage, OsRelease } from '../inventory.js';
 import type { ImageFiles } from '../layers/image-files.js';
 import { AnalyserError, MAX_PACKAGES_PER_DATABASE, isSaneToken, textOf, type Analyser, type AnalyserResult } from './analyser.js';
 import { failedAnalysis } from './analyser-failure.js';
-import { ecosystemOf } from './os-release.js';
+import { distributionOf } from './os-release.js';
 
 const INSTALLED_PATH = 'lib/apk/db/installed';
 
@@ -16,38 +16,49 @@ export interface ApkPackage {
 
 export const apkAnalyser: Analyser = {
   name: 'apk',
-  version: '1',
+  role: 'os',
+  version: '2',
   paths: [INSTALLED_PATH],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
     let bytes: Buffer | null;
     try {
+      // A database too large to read fails this analyser alone; a malformed one, the image.
       bytes = files.read(INSTALLED_PATH);
     } catch (err) {
-      // A database too large to read fails this analyser alone.
-      return failedAnalysis('apk packages', err);
+      return failedAnalysis('apk packages', err, [INSTALLED_PATH]);
     }
     if (!bytes) return { found: false, packages: [], notes: [] };
-    const packages = parseApkInstalled(textOf(bytes, INSTALLED_PATH), INSTALLED_PATH);
-    const ecosystem = os ? ecosystemOf(os) : null;
-    if (!ecosystem) {
-      const release = os ? `${os.prettyName ?? os.id} has no OSV ecosystem` : 'the distribution is unknown';
-      return { found: true, packages: [], notes: [`apk lists ${packages.length} packages, but ${release}: they are not matched`] };
-    }
-    return {
-      found: true,
-      packages: packages.map((pkg) => ({
-        ecosystem,
-        name: pkg.name,
-        version: pkg.version,
-        sourceName: pkg.origin ?? pkg.name,
-        // Subpackages share their origin's version: one APKBUILD builds them all.
-        sourceVersion: pkg.version,
-        path: INSTALLED_PATH,
-      })),
-      notes: [],
-    };
+    const text = textOf(bytes, INSTALLED_PATH);
+    const parsed = { packages: parseApkInstalled(text, INSTALLED_PATH), text };
+    const distribution = distributionOf(os);
+    const packages = parsed.packages.map((pkg) => ({
+      ecosystem: distribution.ecosystem,
+      name: pkg.name,
+      version: pkg.version,
+      sourceName: pkg.origin ?? pkg.name,
+      // Subpackages share their origin's version: one APKBUILD builds them all.
+      sourceVersion: pkg.version,
+      path: INSTALLED_PATH,
+    }));
+    const result: AnalyserResult = { found: true, packages, notes: [], ownedFiles: apkOwnedFiles(parsed.text) };
+    if (distribution.covered) return result;
+    const gap = { distribution: distribution.label, ecosystem: distribution.ecosystem, path: INSTALLED_PATH, packages: packages.length };
+    return { ...result, gap, unsettled: [INSTALLED_PATH] };
   },
 };
+
+/** The files apk installed: each `R:` (file name) under the `F:` (directory) before it, relative to the root. */
+export function* apkOwnedFiles(text: string): Generator<string> {
+  let dir = '';
+  for (const line of text.split('\n')) {
+    if (line.startsWith('F:')) dir = line.slice(2).replace(/\r$/, '');
+    else if (line === '') dir = '';
+    else if (line.startsWith('R:')) {
+      const name = line.slice(2).replace(/\r$/, '');
+      yield dir === '' ? name : `${dir}/${name}`;
+    }
+  }
+}
 
 /**
  * Parses apk's installed database: stanzas of one-letter `X:value` lines separated by

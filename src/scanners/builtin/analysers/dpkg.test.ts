@@ -83,10 +83,29 @@ describe('dpkg analyser', () => {
     assert.equal(dpkgAnalyser.analyse(filesOf({ 'var/lib/dpkg/status': text }), os).packages.length, 1);
   });
 
-  it('says so instead of guessing when the release is unknown', () => {
+  it('keeps the packages of a release without advisories, and says that they go unmatched', () => {
     const result = dpkgAnalyser.analyse(filesOf({ 'var/lib/dpkg/status': DEBIAN_STATUS_INSTALLED }), null);
-    assert.deepEqual(result.packages, []);
-    assert.match(result.notes[0] ?? '', /dpkg lists 6 packages, but the distribution is unknown/);
+    assert.equal(result.packages.length, 6);
+    assert.ok(result.packages.every((p) => p.ecosystem === 'unknown'));
+    assert.deepEqual(result.gap, { distribution: 'an unidentified distribution', ecosystem: 'unknown', path: 'var/lib/dpkg/status', packages: 6 });
+    assert.deepEqual(result.unsettled, ['var/lib/dpkg/status']);
+  });
+
+  it('names the files its packages installed, from info/*.list and status.d/*.md5sums', () => {
+    const files = filesOf({
+      'var/lib/dpkg/status': DEBIAN_STATUS_INSTALLED,
+      'var/lib/dpkg/info/python3-requests.list': '/.\n/usr\n/usr/lib/python3/dist-packages/requests-2.28.1.egg-info\n/usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO\n',
+      'var/lib/dpkg/info/python3-requests.md5sums': 'd41d8cd98f00b204e9800998ecf8427e  usr/lib/python3/dist-packages/requests/api.py\n',
+      'var/lib/dpkg/status.d/tzdata': 'Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n',
+      'var/lib/dpkg/status.d/tzdata.md5sums': 'd41d8cd98f00b204e9800998ecf8427e  usr/share/zoneinfo/UTC\n',
+    });
+    const owned = [...(dpkgAnalyser.analyse(files, os).ownedFiles ?? [])];
+    assert.deepEqual(owned, [
+      'usr',
+      'usr/lib/python3/dist-packages/requests-2.28.1.egg-info',
+      'usr/lib/python3/dist-packages/requests-2.28.1.egg-info/PKG-INFO',
+      'usr/share/zoneinfo/UTC',
+    ]);
   });
 
   it('finds nothing in an image without dpkg', () => {

@@ -3,11 +3,14 @@ import type { ImageFiles } from '../layers/image-files.js';
 import { AnalyserError, MAX_PACKAGES_PER_DATABASE, isSaneToken, textOf, type Analyser, type AnalyserResult } from './analyser.js';
 import { failedAnalysis } from './analyser-failure.js';
 import { parseControlStanzas } from './control-file.js';
-import { ecosystemOf } from './os-release.js';
+import { distributionOf } from './os-release.js';
 
 const STATUS_PATH = 'var/lib/dpkg/status';
 /** Distroless images have no `status`, one file per package here instead. */
 const STATUS_DIR = 'var/lib/dpkg/status.d';
+/** `info/<package>[:<arch>].list`: every path a package installed, one absolute path a line. */
+const FILE_LISTS = 'var/lib/dpkg/info/*.list';
+const INFO_DIR = 'var/lib/dpkg/info';
 const FIELDS = new Set(['Package', 'Version', 'Status', 'Source', 'Architecture']);
 
 /**
@@ -27,42 +30,65 @@ export interface DpkgPackage {
 
 export const dpkgAnalyser: Analyser = {
   name: 'dpkg',
-  version: '1',
-  paths: [STATUS_PATH, `${STATUS_DIR}/*`],
+  role: 'os',
+  version: '2',
+  paths: [STATUS_PATH, `${STATUS_DIR}/*`, FILE_LISTS],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
+    const databasePaths = [...(files.exists(STATUS_PATH) ? [STATUS_PATH] : []), ...files.list(STATUS_DIR).filter((path) => !path.endsWith('.md5sums'))];
+    if (databasePaths.length === 0) return { found: false, packages: [], notes: [] };
     let sources: { path: string; bytes: Buffer }[];
     try {
-      sources = databaseFiles(files);
+      // A status file too large to read fails this analyser alone; a malformed one, the image.
+      sources = databasePaths.map((path) => ({ path, bytes: files.read(path) ?? Buffer.alloc(0) }));
     } catch (err) {
-      // A status file too large to read fails this analyser alone.
-      return failedAnalysis('dpkg packages', err);
+      return failedAnalysis('dpkg packages', err, databasePaths);
     }
-    if (sources.length === 0) return { found: false, packages: [], notes: [] };
-    const ecosystem = os ? ecosystemOf(os) : null;
-    const found: { path: string; pkg: DpkgPackage }[] = [];
-    for (const { path, bytes } of sources) {
-      for (const pkg of parseDpkgStatus(textOf(bytes, path), path)) found.push({ path, pkg });
-      if (found.length > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`${STATUS_PATH} lists more than ${MAX_PACKAGES_PER_DATABASE} packages`);
-    }
-    if (!ecosystem) {
-      const release = os ? `${os.prettyName ?? os.id} has no OSV ecosystem` : 'the distribution is unknown';
-      return { found: true, packages: [], notes: [`dpkg lists ${found.length} packages, but ${release}: they are not matched`] };
-    }
-    return { found: true, packages: dedupe(found.map(({ path, pkg }) => toInstalled(pkg, ecosystem, path))), notes: [] };
+    const found = readPackages(sources);
+    const distribution = distributionOf(os);
+    const packages = dedupe(found.map(({ path, pkg }) => toInstalled(pkg, distribution.ecosystem, path)));
+    const result: AnalyserResult = { found: true, packages, notes: [], ownedFiles: ownedFiles(files) };
+    if (distribution.covered) return result;
+    const gap = { distribution: distribution.label, ecosystem: distribution.ecosystem, path: databasePaths[0] ?? STATUS_PATH, packages: packages.length };
+    return { ...result, gap, unsettled: databasePaths };
   },
 };
 
-function databaseFiles(files: ImageFiles): { path: string; bytes: Buffer }[] {
-  const found: { path: string; bytes: Buffer }[] = [];
-  const status = files.read(STATUS_PATH);
-  if (status) found.push({ path: STATUS_PATH, bytes: status });
-  for (const path of files.list(STATUS_DIR)) {
-    // Newer distroless images keep `<package>.md5sums` beside each control file.
-    if (path.endsWith('.md5sums')) continue;
-    const bytes = files.read(path);
-    if (bytes) found.push({ path, bytes });
+function readPackages(sources: readonly { path: string; bytes: Buffer }[]): { path: string; pkg: DpkgPackage }[] {
+  const found: { path: string; pkg: DpkgPackage }[] = [];
+  for (const { path, bytes } of sources) {
+    for (const pkg of parseDpkgStatus(textOf(bytes, path), path)) found.push({ path, pkg });
+    if (found.length > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`${STATUS_PATH} lists more than ${MAX_PACKAGES_PER_DATABASE} packages`);
   }
   return found;
+}
+
+/**
+ * The files dpkg installed: `info/*.list` (absolute paths), and for distroless images the
+ * `status.d/*.md5sums` (`<md5>  <relative path>`). A list that cannot be read only means
+ * fewer files are known to be the distribution's.
+ */
+function* ownedFiles(files: ImageFiles): Generator<string> {
+  for (const path of files.list(INFO_DIR)) {
+    if (path.endsWith('.list')) yield* listedPaths(files, path, (line) => line);
+  }
+  for (const path of files.list(STATUS_DIR)) {
+    if (path.endsWith('.md5sums')) yield* listedPaths(files, path, (line) => line.slice(line.indexOf('  ') + 2));
+  }
+}
+
+function* listedPaths(files: ImageFiles, path: string, pathOf: (line: string) => string): Generator<string> {
+  let bytes: Buffer | null;
+  try {
+    bytes = files.read(path);
+  } catch (err) {
+    if (err instanceof AnalyserError) return;
+    throw err;
+  }
+  if (!bytes) return;
+  for (const line of bytes.toString('utf8').split('\n')) {
+    const owned = pathOf(line).replace(/^\/+/, '');
+    if (owned !== '' && owned !== '.') yield owned;
+  }
 }
 
 /** The installed packages of a dpkg status file (or of one `status.d` file). */

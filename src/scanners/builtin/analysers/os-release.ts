@@ -82,19 +82,21 @@ function versionFromCodename(id: string, codename: string | undefined): string |
 }
 
 /**
- * The OSV ecosystem of a distribution release, as OSV spells it: `Debian:12`,
- * `Ubuntu:22.04:LTS` (LTS releases carry the suffix in OSV's Ubuntu data),
- * `Alpine:v3.19`, `Rocky Linux:9`, `AlmaLinux:9`, `Red Hat:enterprise_linux:9::baseos`;
- * null when OSV has no data for it (Fedora, Amazon Linux, CentOS, Oracle Linux) or the
+ * The OSV ecosystem of a distribution release, as OSV spells it (the `ecosystems.json`
+ * list of the OSV schema, with each ecosystem's release naming): `Debian:12`,
+ * `Ubuntu:22.04:LTS` (LTS releases carry the suffix), `Alpine:v3.19`, `Rocky Linux:9`,
+ * `AlmaLinux:9`, `Red Hat:enterprise_linux:9::baseos`, `Azure Linux:3`, `Photon OS:5.0`,
+ * `openEuler:22.03-LTS-SP1`, `SUSE:Linux Enterprise Server 15 SP5`, `openSUSE:Leap 15.5`,
+ * `Mageia:9`, `Alpaquita:23`, `Wolfi`, `Chainguard`, `MinimOS`; null when OSV has no data
+ * for the distribution (Fedora, Amazon Linux, CentOS, Oracle Linux, CBL-Mariner) or the
  * release is unknown.
  */
 export function ecosystemOf(os: OsRelease): string | null {
   const version = os.versionId ?? '';
+  const major = /^(\d+)/.exec(version)?.[1];
   switch (os.id) {
-    case 'debian': {
-      const major = /^(\d+)/.exec(version)?.[1];
+    case 'debian':
       return major ? `Debian:${major}` : null;
-    }
     case 'ubuntu': {
       const release = /^(\d{2}\.\d{2})/.exec(version)?.[1];
       if (!release) return null;
@@ -104,27 +106,96 @@ export function ecosystemOf(os: OsRelease): string | null {
       const minor = /^(\d+\.\d+)/.exec(version)?.[1];
       return minor ? `Alpine:v${minor}` : null;
     }
-    case 'rhel': {
+    case 'rhel':
       // Red Hat's records are scoped to a product stream; packages of an image come from
       // BaseOS or AppStream, and the RPM analyser matches both (see rpm/rpm-ecosystems.ts).
-      const major = /^(\d+)/.exec(version)?.[1];
       return major ? `Red Hat:enterprise_linux:${major}::baseos` : null;
-    }
-    case 'rocky': {
-      const major = /^(\d+)/.exec(version)?.[1];
+    case 'rocky':
       return major ? `Rocky Linux:${major}` : null;
-    }
-    case 'almalinux': {
-      const major = /^(\d+)/.exec(version)?.[1];
+    case 'almalinux':
       return major ? `AlmaLinux:${major}` : null;
+    case 'azurelinux':
+      // Azure Linux 3.0 onwards; its predecessor CBL-Mariner (`mariner`) has no OSV data.
+      return major ? `Azure Linux:${major}` : null;
+    case 'photon': {
+      const minor = /^(\d+\.\d+)/.exec(version)?.[1] ?? (major ? `${major}.0` : null);
+      return minor ? `Photon OS:${minor}` : null;
     }
+    case 'openeuler':
+      return openEulerEcosystem(version, os.prettyName);
+    case 'mageia':
+      return major ? `Mageia:${major}` : null;
+    case 'alpaquita':
+      return version ? `Alpaquita:${version}` : null;
+    case 'sles':
+    case 'sled':
+    case 'sle-micro':
+    case 'sles_sap':
+      // OSV's release is PRETTY_NAME without the vendor: "SUSE Linux Enterprise Server 15 SP5".
+      return suseRelease('SUSE', os.prettyName);
+    case 'opensuse-leap':
+    case 'opensuse-tumbleweed':
+    case 'opensuse-leap-micro':
+    case 'opensuse-microos':
+      return suseRelease('openSUSE', os.prettyName);
     case 'wolfi':
       return 'Wolfi';
     case 'chainguard':
       return 'Chainguard';
+    case 'minimos':
+      return 'MinimOS';
     default:
       return null;
   }
+}
+
+/** `SUSE:Linux Enterprise Server 15 SP5` from "SUSE Linux Enterprise Server 15 SP5", `openSUSE:Leap 15.5` from "openSUSE Leap 15.5". */
+function suseRelease(vendor: 'SUSE' | 'openSUSE', prettyName: string | null): string | null {
+  if (!prettyName?.startsWith(`${vendor} `)) return null;
+  const release = prettyName.slice(vendor.length + 1).trim();
+  return release ? `${vendor}:${release}` : null;
+}
+
+/** openEuler's advisories cover its LTS releases: "openEuler 22.03 (LTS-SP1)" → `openEuler:22.03-LTS-SP1`. */
+function openEulerEcosystem(version: string, prettyName: string | null): string | null {
+  const release = /^(\d{2}\.\d{2})$/.exec(version)?.[1];
+  if (!release) return null;
+  const lts = /\((LTS(?:-SP\d+)?)\)/.exec(prettyName ?? '')?.[1];
+  return lts ? `openEuler:${release}-${lts}` : `openEuler:${release}`;
+}
+
+/** How people name distributions whose PRETTY_NAME says little ("CBL-Mariner/Linux"), for notes. */
+const DISPLAY_NAMES: Readonly<Record<string, string>> = {
+  mariner: 'CBL-Mariner',
+  fedora: 'Fedora',
+  amzn: 'Amazon Linux',
+  centos: 'CentOS',
+  ol: 'Oracle Linux',
+  arch: 'Arch Linux',
+  gentoo: 'Gentoo',
+  photon: 'Photon OS',
+};
+
+/**
+ * Where an OS package database's packages are matched: the OSV ecosystem when there is
+ * one, else a name for the release that no advisory uses (`CBL-Mariner:2.0`), so that
+ * the inventory keeps its packages while the image says that they went unmatched.
+ */
+export interface Distribution {
+  ecosystem: string;
+  /** Whether OSV publishes advisories for it. */
+  covered: boolean;
+  /** "CBL-Mariner 2.0", for notes. */
+  label: string;
+}
+
+export function distributionOf(os: OsRelease | null): Distribution {
+  if (!os) return { ecosystem: 'unknown', covered: false, label: 'an unidentified distribution' };
+  const name = DISPLAY_NAMES[os.id] ?? os.prettyName ?? os.id;
+  const label = os.versionId && !name.includes(os.versionId) ? `${name} ${os.versionId}` : name;
+  const ecosystem = ecosystemOf(os);
+  if (ecosystem) return { ecosystem, covered: true, label };
+  return { ecosystem: os.versionId ? `${name}:${os.versionId}` : name, covered: false, label };
 }
 
 /** Ubuntu says "LTS" in VERSION and PRETTY_NAME; failing that, LTS releases are the April ones of even years. */

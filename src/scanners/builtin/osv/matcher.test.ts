@@ -24,7 +24,7 @@ function pkg(ecosystem: string, name: string, version: string, source?: { name: 
 }
 
 function inventory(...packages: InstalledPackage[]): Inventory {
-  return { os: null, packages, analysers: {}, unsupported: [] };
+  return { os: null, packages, analysers: {}, unsupported: [], unsettled: [], advisoryGaps: [] };
 }
 
 async function match(advisories: Advisory[], ...packages: InstalledPackage[]) {

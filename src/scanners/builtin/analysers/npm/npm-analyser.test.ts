@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { mergeLayers } from '../../layers/image-files.js';
 import type { LayerEntry } from '../../layers/layer-reader.js';
 import { createPathSelector } from '../../layers/path-selector.js';
+import { LOCK_ONLY_SUFFIX } from '../../inventory.js';
 import { npmAnalyser } from './npm-analyser.js';
 
 type Item = string | Buffer | { link: string };
@@ -116,7 +117,7 @@ describe('npm analyser: lock files', () => {
     });
     assert.deepEqual(
       result.packages.map((p) => `${p.name}@${p.version} ${p.path}`),
-      ['request@2.88.2 srv/app/package-lock.json', 'request@2.88.2 srv/my_node_modules/package-lock.json', 'request@2.88.2 srv/tool/npm-shrinkwrap.json'],
+      ['request@2.88.2 srv/app/package-lock.json', 'request@2.88.2 srv/my_node_modules/package-lock.json', 'request@2.88.2 srv/tool/npm-shrinkwrap.json'].map((text) => `${text}${LOCK_ONLY_SUFFIX}`),
     );
   });
 
@@ -131,14 +132,36 @@ describe('npm analyser: lock files', () => {
     const result = analyse({ 'srv/app/package-lock.json': JSON.stringify({ lockfileVersion: 3, packages }), 'srv/other/package-lock.json': JSON.stringify({ lockfileVersion: 3, packages }) });
     assert.deepEqual(
       result.packages.map((p) => `${p.name}@${p.version} ${p.path}`).sort(),
-      ['ms@2.0.0 srv/app/package-lock.json', 'ms@2.0.0 srv/other/package-lock.json', 'ms@2.1.3 srv/app/package-lock.json', 'ms@2.1.3 srv/other/package-lock.json', 'ms@3.0.0 srv/app/package-lock.json', 'ms@3.0.0 srv/other/package-lock.json'],
+      ['ms@2.0.0 srv/app/package-lock.json', 'ms@2.0.0 srv/other/package-lock.json', 'ms@2.1.3 srv/app/package-lock.json', 'ms@2.1.3 srv/other/package-lock.json', 'ms@3.0.0 srv/app/package-lock.json', 'ms@3.0.0 srv/other/package-lock.json'].map(
+        (text) => `${text}${LOCK_ONLY_SUFFIX}`,
+      ),
     );
   });
 
   it('notes a broken lock file and keeps the other files’ packages', () => {
     const result = analyse({ 'a/package-lock.json': '{"lockfileVersion": 3, "packages": {', 'b/package-lock.json': lock });
-    assert.deepEqual(result.packages.map((p) => p.path), ['b/package-lock.json']);
+    assert.deepEqual(result.packages.map((p) => p.path), [`b/package-lock.json${LOCK_ONLY_SUFFIX}`]);
     assert.match(result.notes[0] ?? '', /^npm: a\/package-lock\.json: not valid JSON/);
+    assert.deepEqual(result.unsettled, [`a/package-lock.json${LOCK_ONLY_SUFFIX}`]);
+  });
+
+  it('reports what is installed where a project has a node_modules tree: a lock entry whose folder is gone is not in the image', () => {
+    const twoPackages = JSON.stringify({ lockfileVersion: 3, packages: { '': {}, 'node_modules/kept': { version: '1.0.0' }, 'node_modules/removed': { version: '2.0.0' } } });
+    const result = analyse({
+      'srv/app/package-lock.json': twoPackages,
+      'srv/app/node_modules/kept/package.json': manifest('kept', '1.0.0'),
+      'srv/bare/package-lock.json': twoPackages,
+    });
+    assert.deepEqual(result.packages.map((p) => `${p.name} ${p.path}`).sort(), [
+      'kept srv/app/node_modules/kept/package.json',
+      `kept srv/bare/package-lock.json${LOCK_ONLY_SUFFIX}`,
+      `removed srv/bare/package-lock.json${LOCK_ONLY_SUFFIX}`,
+    ]);
+  });
+
+  it('names an unreadable installed manifest as unsettled', () => {
+    const result = analyse({ 'node_modules/ok/package.json': manifest('ok', '1.0.0'), 'node_modules/broken/package.json': '{' });
+    assert.deepEqual(result.unsettled, ['node_modules/broken/package.json']);
   });
 
   it('finds nothing in an image without npm', () => {

@@ -1,4 +1,5 @@
-import type { InstalledPackage } from '../../inventory.js';
+import { type InstalledPackage, LOCK_ONLY_SUFFIX } from '../../inventory.js';
+import { parentOf } from '../../layers/entry-path.js';
 import type { ImageFiles } from '../../layers/image-files.js';
 import { createPathSelector } from '../../layers/path-selector.js';
 import { AnalyserError, MAX_PACKAGES_PER_DATABASE, type Analyser, type AnalyserResult } from '../analyser.js';
@@ -8,9 +9,11 @@ import { parseNpmLock } from './package-lock.js';
 
 /**
  * npm packages: those an image really ships, from every `package.json` at the root of a
- * folder in a `node_modules` directory (nested copies included, each at its own path), and
- * those its lock files pin (`package-lock.json`, `npm-shrinkwrap.json` outside
- * `node_modules`). Tar entries are read as they are, symlinks not followed, so linked
+ * folder in a `node_modules` directory (nested copies included, each at its own path), and,
+ * for a project with no installed tree at all, those its lock file pins
+ * (`package-lock.json`, `npm-shrinkwrap.json` outside `node_modules`), their path saying
+ * so. Where a tree is installed it wins: a lock entry whose folder a later layer removed
+ * is not in the image. Tar entries are read as they are, symlinks not followed, so linked
  * workspaces and cyclic links cost nothing and count nothing twice.
  */
 
@@ -26,7 +29,8 @@ const lockSelector = createPathSelector({ keep: LOCK_FILES, note: [] });
 
 export const npmAnalyser: Analyser = {
   name: 'npm',
-  version: '1',
+  role: 'language',
+  version: '2',
   paths: [...INSTALLED, ...LOCK_FILES],
   analyse(files: ImageFiles): AnalyserResult {
     const installed: string[] = [];
@@ -40,7 +44,7 @@ export const npmAnalyser: Analyser = {
     try {
       return analyseNpmFiles(files, installed, locks);
     } catch (err) {
-      return failedAnalysis('npm packages', err);
+      return failedAnalysis('npm packages', err, [...installed, ...locks]);
     }
   },
 };
@@ -48,6 +52,7 @@ export const npmAnalyser: Analyser = {
 function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks: readonly string[]): AnalyserResult {
   const packages: InstalledPackage[] = [];
   const problems: NpmFileProblem[] = [];
+  const unsettled = new Set<string>();
   // Counted before duplicates are dropped, as the bound is on what the image makes us read.
   let found = 0;
   const add = (pkg: NpmPackage, path: string): void => {
@@ -65,26 +70,31 @@ function analyseNpmFiles(files: ImageFiles, installed: readonly string[], locks:
     } catch (err) {
       if (!(err instanceof NpmFileProblem)) throw err;
       problems.push(err);
+      unsettled.add(path);
     }
   }
+  const installedProjects = projectsOf(installed);
   for (const path of locks) {
+    if (installedProjects.has(parentOf(path))) continue;
     const bytes = files.read(path);
     if (!bytes) continue;
     try {
       const lock = parseNpmLock(jsonText(bytes), path);
       const pinned = new PinnedOnce();
       for (const pkg of lock.packages) {
-        if (pinned.first(pkg)) add(pkg, path);
+        if (pinned.first(pkg)) add(pkg, `${path}${LOCK_ONLY_SUFFIX}`);
         else countOne();
       }
       problems.push(...lock.problems);
+      if (lock.problems.length > 0) unsettled.add(`${path}${LOCK_ONLY_SUFFIX}`);
     } catch (err) {
       if (!(err instanceof NpmFileProblem)) throw err;
       problems.push(err);
+      unsettled.add(`${path}${LOCK_ONLY_SUFFIX}`);
     }
   }
   const notes = problems.map((problem) => `npm: ${problem.message} (left out)`);
-  return { found: true, packages, notes: boundedNotes(notes, 'npm files or entries left out') };
+  return { found: true, packages, notes: boundedNotes(notes, 'npm files or entries left out'), unsettled: [...unsettled] };
 }
 
 /**
@@ -136,6 +146,16 @@ function readInstalled(files: ImageFiles, path: string): NpmPackage | null {
 function jsonText(bytes: Buffer): string {
   const text = bytes.toString('utf8');
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** The folders holding an installed `node_modules` tree: `app` for `app/node_modules/x/package.json`, `''` at the root. */
+function projectsOf(installed: readonly string[]): Set<string> {
+  const projects = new Set<string>();
+  for (const path of installed) {
+    const at = path.startsWith(`${NODE_MODULES}/`) ? 0 : path.indexOf(`/${NODE_MODULES}/`);
+    if (at >= 0) projects.add(path.slice(0, at));
+  }
+  return projects;
 }
 
 /** How many `node_modules` directories the path goes through. */

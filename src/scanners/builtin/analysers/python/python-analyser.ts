@@ -17,7 +17,8 @@ const selector = createPathSelector({ keep: METADATA_PATHS, note: [] });
 
 export const pythonAnalyser: Analyser = {
   name: 'python',
-  version: '1',
+  role: 'language',
+  version: '2',
   paths: METADATA_PATHS,
   analyse(files: ImageFiles): AnalyserResult {
     const paths = files.allFiles().filter((path) => selector.interestIn(path) === 'keep');
@@ -25,25 +26,44 @@ export const pythonAnalyser: Analyser = {
     try {
       return analysePythonFiles(files, paths);
     } catch (err) {
-      return failedAnalysis('Python packages', err);
+      return failedAnalysis('Python packages', err, paths);
     }
   },
 };
 
 function analysePythonFiles(files: ImageFiles, paths: readonly string[]): AnalyserResult {
   if (paths.length > MAX_PACKAGES_PER_DATABASE) throw new AnalyserError(`the image holds more than ${MAX_PACKAGES_PER_DATABASE} Python metadata files`);
-  const packages: InstalledPackage[] = [];
+  const packages = new Map<string, InstalledPackage>();
   const notes: string[] = [];
+  const unsettled: string[] = [];
   for (const path of paths) {
     const bytes = files.read(path);
     if (!bytes) continue;
     try {
       const { name, version } = parseCoreMetadata(bytes, path);
-      packages.push({ ecosystem: 'PyPI', name, version, sourceName: null, sourceVersion: null, path });
+      const key = `${installDirOf(path)}\n${name}\n${version}`;
+      const known = packages.get(key);
+      // Metadata of both kinds for one distribution in one directory is one package; dist-info names it.
+      if (!known || (!isDistInfo(known.path) && isDistInfo(path))) {
+        packages.set(key, { ecosystem: 'PyPI', name, version, sourceName: null, sourceVersion: null, path });
+      }
     } catch (err) {
       if (!(err instanceof PythonFileProblem)) throw err;
       notes.push(`Python: ${err.message} (left out)`);
+      unsettled.push(path);
     }
   }
-  return { found: true, packages, notes: boundedNotes(notes, 'Python metadata files left out') };
+  return { found: true, packages: [...packages.values()], notes: boundedNotes(notes, 'Python metadata files left out'), unsettled };
+}
+
+/** `…/site-packages` for `…/site-packages/x-1.0.dist-info/METADATA` and for `…/site-packages/x-1.0.egg-info`. */
+function installDirOf(path: string): string {
+  const parts = path.split('/');
+  let metadataDir = parts.length - 1;
+  while (metadataDir > 0 && !/\.(?:dist|egg)-info$/.test(parts[metadataDir] ?? '')) metadataDir--;
+  return parts.slice(0, metadataDir).join('/');
+}
+
+function isDistInfo(path: string): boolean {
+  return path.endsWith('.dist-info/METADATA');
 }

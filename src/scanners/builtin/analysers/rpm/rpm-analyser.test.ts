@@ -75,12 +75,23 @@ describe('RPM SQLite database', () => {
     assert.deepEqual(rpmEcosystemsOf({ id: 'almalinux', versionId: '8.10', prettyName: null }), ['AlmaLinux:8']);
   });
 
-  it('says packages are not matched when OSV has no data for the distribution', () => {
+  it('keeps the packages of a distribution OSV has no data for, and names the gap', () => {
     const fedora = analyse(buildRpmSqlite(PACKAGES), { id: 'fedora', versionId: '39', prettyName: 'Fedora Linux 39 (Container Image)' });
-    assert.deepEqual(fedora.notes, ['rpm lists 4 packages, but Fedora Linux 39 (Container Image) has no OSV ecosystem: they are not matched']);
-    const amazon = analyse(buildRpmSqlite(PACKAGES), { id: 'amzn', versionId: '2023', prettyName: 'Amazon Linux 2023.4.20240401' });
-    assert.match(amazon.notes[0] ?? '', /Amazon Linux 2023\.4\.20240401 has no OSV ecosystem/);
-    assert.match(analyse(buildRpmSqlite(PACKAGES), null).notes[0] ?? '', /the distribution is unknown/);
+    assert.deepEqual(fedora.gap, { distribution: 'Fedora 39', ecosystem: 'Fedora:39', path: 'var/lib/rpm/rpmdb.sqlite', packages: 4 });
+    assert.equal(fedora.packages.length, 3);
+    assert.deepEqual(fedora.unsettled, ['var/lib/rpm/rpmdb.sqlite']);
+    const mariner = analyse(buildRpmSqlite(PACKAGES), { id: 'mariner', versionId: '2.0', prettyName: 'CBL-Mariner/Linux' });
+    assert.equal(mariner.gap?.distribution, 'CBL-Mariner 2.0');
+    assert.ok(mariner.packages.every((p) => p.ecosystem === 'CBL-Mariner:2.0'));
+  });
+
+  it('names the files its packages installed', () => {
+    const blob = packageHeaderBlob({ name: 'python3-requests', version: '2.25.1', release: '8.el9', files: ['/usr/lib/python3.9/site-packages/requests', '/usr/lib/python3.9/site-packages/requests-2.25.1-py3.9.egg-info/PKG-INFO', '/usr/share/doc/python3-requests/README'] });
+    assert.deepEqual([...(analyse(buildRpmSqlite([blob]), ROCKY_9).ownedFiles ?? [])], [
+      'usr/lib/python3.9/site-packages/requests',
+      'usr/lib/python3.9/site-packages/requests-2.25.1-py3.9.egg-info/PKG-INFO',
+      'usr/share/doc/python3-requests/README',
+    ]);
   });
 
   it('prefers the SQLite database to a BerkeleyDB Packages left beside it by the conversion', () => {
@@ -94,7 +105,7 @@ describe('RPM SQLite database', () => {
   });
 
   it('reads an empty file as an empty database, and finds nothing without one', () => {
-    assert.deepEqual(analyse(Buffer.alloc(0)), { found: true, packages: [], notes: [] });
+    assert.deepEqual(analyse(Buffer.alloc(0)), { found: true, packages: [], notes: [], ownedFiles: [] });
     assert.deepEqual(rpmAnalyser.analyse(filesOf({}), ROCKY_9), { found: false, packages: [], notes: [] });
   });
 });
@@ -121,6 +132,7 @@ describe('RPM SQLite database, bad input: the analyser fails for the image with 
       found: true,
       packages: [],
       notes: ['RPM packages are not reported: var/lib/rpm/Packages is not a readable RPM BerkeleyDB database: it does not start with a BerkeleyDB metadata page (no hash magic number)'],
+      unsettled: ['var/lib/rpm/Packages'],
     });
   });
 

@@ -4,6 +4,7 @@ import type { Analyser, AnalyserResult } from '../analyser.js';
 import { failedAnalysis } from '../analyser-failure.js';
 import { parseSourceRpm, type RpmHeaderPackage } from './rpm-header.js';
 import { rpmEcosystemsOf } from './rpm-ecosystems.js';
+import { distributionOf } from '../os-release.js';
 import { readRpmBerkeley } from './rpmdb-berkeley.js';
 import { readRpmSqlite } from './rpmdb-sqlite.js';
 
@@ -30,7 +31,8 @@ const PUBKEY_PACKAGE = 'gpg-pubkey';
 
 export const rpmAnalyser: Analyser = {
   name: 'rpm',
-  version: '2',
+  role: 'os',
+  version: '3',
   paths: [...RPM_SQLITE_PATHS, ...RPM_BERKELEY_PATHS],
   analyse(files: ImageFiles, os: OsRelease | null): AnalyserResult {
     const database = firstDatabase(files);
@@ -41,15 +43,15 @@ export const rpmAnalyser: Analyser = {
       const bytes = files.read(database.path) ?? Buffer.alloc(0);
       headers = database.read(bytes, database.path).filter((header) => header.name !== PUBKEY_PACKAGE);
     } catch (err) {
-      return failedAnalysis('RPM packages', err);
+      return failedAnalysis('RPM packages', err, [database.path]);
     }
-    const ecosystems = os ? rpmEcosystemsOf(os) : [];
-    if (ecosystems.length === 0) {
-      const release = os ? `${os.prettyName ?? os.id} has no OSV ecosystem` : 'the distribution is unknown';
-      return { found: true, packages: [], notes: [`rpm lists ${headers.length} packages, but ${release}: they are not matched`] };
-    }
-    const packages = ecosystems.flatMap((ecosystem) => headers.map((header) => toInstalled(header, ecosystem, database.path)));
-    return { found: true, packages: dedupe(packages), notes: [] };
+    const distribution = distributionOf(os);
+    const ecosystems = distribution.covered ? rpmEcosystemsOf(os as OsRelease) : [distribution.ecosystem];
+    const packages = dedupe(ecosystems.flatMap((ecosystem) => headers.map((header) => toInstalled(header, ecosystem, database.path))));
+    const result: AnalyserResult = { found: true, packages, notes: [], ownedFiles: headers.flatMap((header) => header.files) };
+    if (distribution.covered) return result;
+    const gap = { distribution: distribution.label, ecosystem: distribution.ecosystem, path: database.path, packages: headers.length };
+    return { ...result, gap, unsettled: [database.path] };
   },
 };
 

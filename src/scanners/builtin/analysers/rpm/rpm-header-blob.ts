@@ -31,6 +31,11 @@ export function buildRpmHeaderBlob(values: readonly HeaderValue[]): Buffer {
       type = value.type;
       bytes = value.raw;
       count = value.count;
+      if (type === RPM_TYPE.int32) {
+        const padding = (4 - (length % 4)) % 4;
+        data.push(Buffer.alloc(padding));
+        length += padding;
+      }
     }
     const entry = Buffer.alloc(16);
     entry.writeInt32BE(value.tag, 0);
@@ -54,6 +59,8 @@ export interface PackageFields {
   epoch?: number;
   arch?: string;
   sourceRpm?: string;
+  /** Absolute paths the package installed, written as rpm does: directory names, base names, directory indexes. */
+  files?: readonly string[];
 }
 
 /** The header of an installed package with the fields an inventory reads. */
@@ -66,7 +73,27 @@ export function packageHeaderBlob(fields: PackageFields): Buffer {
   if (fields.epoch !== undefined) values.push({ tag: RPMTAG.epoch, int32: fields.epoch });
   values.push({ tag: RPMTAG.arch, string: fields.arch ?? 'x86_64' });
   if (fields.sourceRpm !== undefined) values.push({ tag: RPMTAG.sourceRpm, string: fields.sourceRpm });
+  if (fields.files && fields.files.length > 0) values.push(...fileListValues(fields.files));
   return buildRpmHeaderBlob(values);
+}
+
+function fileListValues(files: readonly string[]): HeaderValue[] {
+  const dirs: string[] = [];
+  const indexes = Buffer.alloc(4 * files.length);
+  const bases: string[] = [];
+  files.forEach((path, i) => {
+    const slash = path.lastIndexOf('/');
+    const dir = path.slice(0, slash + 1);
+    if (!dirs.includes(dir)) dirs.push(dir);
+    indexes.writeUInt32BE(dirs.indexOf(dir), 4 * i);
+    bases.push(path.slice(slash + 1));
+  });
+  const strings = (list: readonly string[]): Buffer => Buffer.concat(list.map((text) => Buffer.from(`${text}\0`, 'utf8')));
+  return [
+    { tag: RPMTAG.dirIndexes, type: RPM_TYPE.int32, raw: indexes, count: files.length },
+    { tag: RPMTAG.baseNames, type: RPM_TYPE.stringArray, raw: strings(bases), count: bases.length },
+    { tag: RPMTAG.dirNames, type: RPM_TYPE.stringArray, raw: strings(dirs), count: dirs.length },
+  ];
 }
 
 /**

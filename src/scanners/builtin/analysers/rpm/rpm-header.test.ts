@@ -22,7 +22,9 @@ function patched(blob: Buffer, at: number, value: number): Buffer {
 
 describe('RPM header blobs', () => {
   it('reads name, epoch, version, release, arch and source RPM', () => {
-    assert.deepEqual(parseRpmHeader(packageHeaderBlob(OPENSSL_LIBS), 'x'), OPENSSL_LIBS);
+    assert.deepEqual(parseRpmHeader(packageHeaderBlob(OPENSSL_LIBS), 'x'), { ...OPENSSL_LIBS, files: [] });
+    const withFiles = { ...OPENSSL_LIBS, files: ['/usr/lib64/libssl.so.3', '/usr/lib64/libcrypto.so.3', '/etc/pki/tls/openssl.cnf'] };
+    assert.deepEqual(parseRpmHeader(packageHeaderBlob(withFiles), 'x').files, ['usr/lib64/libssl.so.3', 'usr/lib64/libcrypto.so.3', 'etc/pki/tls/openssl.cnf']);
   });
 
   it('reports a missing epoch as null and a missing source RPM or arch as null', () => {
@@ -31,7 +33,7 @@ describe('RPM header blobs', () => {
       { tag: RPMTAG.version, string: 'fd431d51' },
       { tag: RPMTAG.release, string: '4ae0493b' },
     ]);
-    assert.deepEqual(parseRpmHeader(blob, 'x'), { name: 'gpg-pubkey', epoch: null, version: 'fd431d51', release: '4ae0493b', arch: null, sourceRpm: null });
+    assert.deepEqual(parseRpmHeader(blob, 'x'), { name: 'gpg-pubkey', epoch: null, version: 'fd431d51', release: '4ae0493b', arch: null, sourceRpm: null, files: [] });
   });
 
   it('skips tags it does not read, of every type, and keeps the first of a repeated tag', () => {

@@ -17,9 +17,22 @@ export interface RpmHeaderPackage {
   arch: string | null;
   /** `openssl-3.0.7-16.el9_2.src.rpm`; null for packages without one (gpg-pubkey). */
   sourceRpm: string | null;
+  /** The files the package installed, relative to the image root (no leading `/`). */
+  files: string[];
 }
 
-export const RPMTAG = { name: 1000, version: 1001, release: 1002, epoch: 1003, arch: 1022, sourceRpm: 1044 } as const;
+export const RPMTAG = {
+  name: 1000,
+  version: 1001,
+  release: 1002,
+  epoch: 1003,
+  arch: 1022,
+  oldFileNames: 1027,
+  sourceRpm: 1044,
+  dirIndexes: 1116,
+  baseNames: 1117,
+  dirNames: 1118,
+} as const;
 
 export const RPM_TYPE = { null: 0, char: 1, int8: 2, int16: 3, int32: 4, int64: 5, string: 6, bin: 7, stringArray: 8, i18nString: 9 } as const;
 
@@ -88,6 +101,49 @@ function readString(blob: Buffer, start: number, end: number, entry: IndexEntry,
   return blob.toString('utf8', from, nul);
 }
 
+function readStrings(blob: Buffer, start: number, end: number, entry: IndexEntry, where: string): string[] {
+  if (entry.type !== RPM_TYPE.stringArray) throw corrupt(where, `tag ${entry.tag} should be a string array but has type ${entry.type}`);
+  const strings: string[] = [];
+  let from = start + entry.offset;
+  for (let i = 0; i < entry.count; i++) {
+    const nul = blob.indexOf(0, from);
+    if (nul < 0 || nul >= end) throw corrupt(where, `tag ${entry.tag}: its strings run past the end of the data`);
+    strings.push(blob.toString('utf8', from, nul));
+    from = nul + 1;
+  }
+  return strings;
+}
+
+function readInt32s(blob: Buffer, start: number, entry: IndexEntry, where: string): number[] {
+  if (entry.type !== RPM_TYPE.int32) throw corrupt(where, `tag ${entry.tag} should be 32-bit integers but has type ${entry.type}`);
+  const values: number[] = [];
+  for (let i = 0; i < entry.count; i++) values.push(blob.readUInt32BE(start + entry.offset + 4 * i));
+  return values;
+}
+
+/**
+ * The installed paths: `DIRNAMES[DIRINDEXES[i]] + BASENAMES[i]` (rpm ≥ 4.0), or the
+ * `OLDFILENAMES` of older headers. Relative to the root, as the image's layers name them.
+ */
+function fileList(blob: Buffer, start: number, end: number, entries: ReadonlyMap<number, IndexEntry>, where: string): string[] {
+  const baseEntry = entries.get(RPMTAG.baseNames);
+  const dirEntry = entries.get(RPMTAG.dirNames);
+  const indexEntry = entries.get(RPMTAG.dirIndexes);
+  if (baseEntry && dirEntry && indexEntry) {
+    const bases = readStrings(blob, start, end, baseEntry, where);
+    const dirs = readStrings(blob, start, end, dirEntry, where);
+    const indexes = readInt32s(blob, start, indexEntry, where);
+    if (indexes.length !== bases.length) throw corrupt(where, `${bases.length} file names but ${indexes.length} directory indexes`);
+    return bases.map((base, i) => {
+      const dir = dirs[indexes[i] ?? -1];
+      if (dir === undefined) throw corrupt(where, `file ${i} names directory ${indexes[i]} of ${dirs.length}`);
+      return `${dir}${base}`.replace(/^\/+/, '');
+    });
+  }
+  const old = entries.get(RPMTAG.oldFileNames);
+  return old ? readStrings(blob, start, end, old, where).map((path) => path.replace(/^\/+/, '')) : [];
+}
+
 function readInt32(blob: Buffer, start: number, entry: IndexEntry, where: string): number {
   if (entry.type !== RPM_TYPE.int32) throw corrupt(where, `tag ${entry.tag} should be a 32-bit integer but has type ${entry.type}`);
   return blob.readUInt32BE(start + entry.offset);
@@ -117,6 +173,7 @@ export function parseRpmHeader(blob: Buffer, where: string): RpmHeaderPackage {
     release: requiredToken(text(RPMTAG.release), 'release', where),
     arch: arch !== null && isSaneToken(arch) ? arch : null,
     sourceRpm: sourceRpm !== null && isSaneToken(sourceRpm) ? sourceRpm : null,
+    files: fileList(blob, dataStart, end, entries, where),
   };
 }
 

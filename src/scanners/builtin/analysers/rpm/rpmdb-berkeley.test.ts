@@ -341,7 +341,7 @@ describe('RPM BerkeleyDB database: bucket chains and many records', { skip: !DB_
     assert.ok(database.stats.hashPages > database.stats.buckets, `${database.stats.hashPages} hash pages for ${database.stats.buckets} buckets`);
     const packages = readRpmBerkeley(file, 'Packages');
     assert.equal(packages.length, COUNT);
-    assert.deepEqual(packages[41], { name: 'pkg-41', epoch: null, version: '1.41', release: '41.el8', arch: 'x86_64', sourceRpm: 'pkg-41-1.41-41.el8.src.rpm' });
+    assert.deepEqual(packages[41], { name: 'pkg-41', epoch: null, version: '1.41', release: '41.el8', arch: 'x86_64', sourceRpm: 'pkg-41-1.41-41.el8.src.rpm', files: [] });
     assert.deepEqual(
       packages.map((p) => p.name),
       rows.map((_, i) => `pkg-${i}`),
