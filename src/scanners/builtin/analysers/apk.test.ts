@@ -4,7 +4,7 @@ import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED } from '../../../../test/suppor
 import { mergeLayers } from '../layers/image-files.js';
 import type { LayerEntry } from '../layers/layer-reader.js';
 import { AnalyserError } from './analyser.js';
-import { apkAnalyser, parseApkInstalled } from './apk.js';
+import { apkAnalyser, apkOwnedFiles, parseApkInstalled } from './apk.js';
 import { readOsRelease } from './os-release.js';
 
 function filesOf(entries: Record<string, string>) {
@@ -45,5 +45,17 @@ describe('apk installed database', () => {
     const libssl = result.packages.find((p) => p.name === 'libssl3');
     assert.deepEqual(libssl, { ecosystem: 'Alpine:v3.19', name: 'libssl3', version: '3.1.4-r5', sourceName: 'openssl', sourceVersion: '3.1.4-r5', path: 'lib/apk/db/installed' });
     assert.equal(result.packages.length, 5);
+  });
+});
+
+describe('apk: the files its packages installed', () => {
+  it('joins each R: file to the F: directory before it, stanza by stanza', () => {
+    const text = 'P:py3-requests\nV:2.31.0-r1\nF:usr/lib/python3.11/site-packages/requests-2.31.0.dist-info\nR:METADATA\nR:RECORD\nF:usr/lib/python3.11/site-packages/requests\nR:api.py\n\nP:busybox\nV:1.36.1-r15\nR:.keep\n';
+    assert.deepEqual([...apkOwnedFiles(text)], [
+      'usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/METADATA',
+      'usr/lib/python3.11/site-packages/requests-2.31.0.dist-info/RECORD',
+      'usr/lib/python3.11/site-packages/requests/api.py',
+      '.keep',
+    ]);
   });
 });

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ALPINE_319_OS_RELEASE, DEBIAN_12_OS_RELEASE, FEDORA_39_OS_RELEASE, UBUNTU_2204_OS_RELEASE } from '../../../../test/support/package-fixtures.js';
 import { mergeLayers } from '../layers/image-files.js';
 import type { LayerEntry } from '../layers/layer-reader.js';
-import { ecosystemOf, parseOsReleaseFields, readOsRelease } from './os-release.js';
+import { distributionOf, ecosystemOf, parseOsReleaseFields, readOsRelease } from './os-release.js';
 
 function filesOf(entries: Record<string, string | { link: string }>) {
   const map = new Map<string, LayerEntry>();
@@ -51,5 +51,35 @@ describe('os-release', () => {
     assert.equal(ecosystem('ID=wolfi\nVERSION_ID=20230201\n'), 'Wolfi');
     assert.equal(ecosystem(FEDORA_39_OS_RELEASE), null);
     assert.equal(ecosystem('ID=debian\n'), null, 'no release, no ecosystem');
+  });
+
+  it('maps every distribution OSV covers, with its release naming', () => {
+    const ecosystem = (text: string): string | null => {
+      const os = readOsRelease(filesOf({ 'etc/os-release': text }));
+      return os ? ecosystemOf(os) : null;
+    };
+    assert.equal(ecosystem('ID=rocky\nVERSION_ID="9.3"\n'), 'Rocky Linux:9');
+    assert.equal(ecosystem('ID="almalinux"\nVERSION_ID="8.10"\n'), 'AlmaLinux:8');
+    assert.equal(ecosystem('ID="rhel"\nVERSION_ID="9.4"\n'), 'Red Hat:enterprise_linux:9::baseos');
+    assert.equal(ecosystem('ID=azurelinux\nVERSION_ID="3.0"\nPRETTY_NAME="Microsoft Azure Linux 3.0"\n'), 'Azure Linux:3');
+    assert.equal(ecosystem('ID=photon\nVERSION_ID=5.0\nPRETTY_NAME="VMware Photon OS/Linux"\n'), 'Photon OS:5.0');
+    assert.equal(ecosystem('ID="openEuler"\nVERSION_ID="22.03"\nPRETTY_NAME="openEuler 22.03 (LTS-SP1)"\n'), 'openEuler:22.03-LTS-SP1');
+    assert.equal(ecosystem('ID="openEuler"\nVERSION_ID="24.03"\nPRETTY_NAME="openEuler 24.03 (LTS)"\n'), 'openEuler:24.03-LTS');
+    assert.equal(ecosystem('ID="sles"\nVERSION_ID="15.5"\nPRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\n'), 'SUSE:Linux Enterprise Server 15 SP5');
+    assert.equal(ecosystem('ID="opensuse-leap"\nVERSION_ID="15.5"\nPRETTY_NAME="openSUSE Leap 15.5"\n'), 'openSUSE:Leap 15.5');
+    assert.equal(ecosystem('ID="opensuse-tumbleweed"\nVERSION_ID="20240101"\nPRETTY_NAME="openSUSE Tumbleweed"\n'), 'openSUSE:Tumbleweed');
+    assert.equal(ecosystem('ID=mageia\nVERSION_ID=9\n'), 'Mageia:9');
+    assert.equal(ecosystem('ID=alpaquita\nVERSION_ID=23\n'), 'Alpaquita:23');
+    assert.equal(ecosystem('ID=alpaquita\nVERSION_ID=stream\n'), 'Alpaquita:stream');
+    assert.equal(ecosystem('ID=chainguard\n'), 'Chainguard');
+    assert.equal(ecosystem('ID=minimos\n'), 'MinimOS');
+    assert.equal(ecosystem('ID=mariner\nVERSION_ID="2.0"\nPRETTY_NAME="CBL-Mariner/Linux"\n'), null, 'OSV has no CBL-Mariner data');
+  });
+
+  it('names a distribution without advisories for the image note, and gives its packages an ecosystem no advisory uses', () => {
+    const of = (text: string) => distributionOf(readOsRelease(filesOf({ 'etc/os-release': text })));
+    assert.deepEqual(of('ID=mariner\nVERSION_ID="2.0"\nPRETTY_NAME="CBL-Mariner/Linux"\n'), { ecosystem: 'CBL-Mariner:2.0', covered: false, label: 'CBL-Mariner 2.0' });
+    assert.deepEqual(of('ID=amzn\nVERSION_ID="2023"\nPRETTY_NAME="Amazon Linux 2023.4.20240401"\n'), { ecosystem: 'Amazon Linux:2023', covered: false, label: 'Amazon Linux 2023' });
+    assert.deepEqual(of(DEBIAN_12_OS_RELEASE), { ecosystem: 'Debian:12', covered: true, label: 'Debian GNU/Linux 12 (bookworm)' });
   });
 });

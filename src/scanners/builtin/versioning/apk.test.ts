@@ -3,31 +3,41 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { apkComparator, compareApkVersions, isValidApkVersion } from './apk.js';
 
-// apk-tools' own comparison list, test/version.data, copied unchanged: `a op b`, `#` comments.
-const VERSION_DATA = readFileSync(new URL('./testdata/apk-version.data', import.meta.url), 'utf8');
+// apk-tools 3's own list (`test/unit/version.data` of its master branch), copied unchanged
+// (see testdata/README.md): `a op b` comparisons, `version` and `!version` validity checks,
+// `#` comments. Fuzzy matches (`~`, `<~`, `!~`: "same release branch") are not an
+// ordering and are left out.
+const VERSION_DATA = readFileSync(new URL('./testdata/apk-tools-3-version.data', import.meta.url), 'utf8');
 
 const EXPECTED: Readonly<Record<string, number>> = { '<': -1, '=': 0, '>': 1 };
 
-function vectors(): { line: number; a: string; op: string; b: string }[] {
+function lines(): { line: number; parts: string[] }[] {
   return VERSION_DATA.split('\n')
-    .map((text, index) => ({ text: text.replace(/#.*$/, '').trim(), line: index + 1 }))
-    .filter(({ text }) => text.length > 0)
-    .map(({ text, line }) => {
-      const [a = '', op = '', b = ''] = text.split(/\s+/);
-      return { line, a, op, b };
-    });
+    .map((text, index) => ({ parts: text.replace(/#.*$/, '').trim().split(/\s+/).filter(Boolean), line: index + 1 }))
+    .filter(({ parts }) => parts.length > 0);
 }
 
-describe("apk version comparison: apk-tools' test/version.data", () => {
-  const cases = vectors();
-  it('reads the whole list', () => assert.equal(cases.length, 733));
-  for (const { line, a, op, b } of cases) {
+describe("apk version comparison: apk-tools 3's test/unit/version.data", () => {
+  const all = lines();
+  const comparisons = all.filter(({ parts }) => parts.length === 3 && !(parts[1] ?? '').includes('~'));
+  const validity = all.filter(({ parts }) => parts.length === 1);
+  it('reads the whole list', () => {
+    assert.equal(comparisons.length, 738);
+    assert.equal(validity.length, 31);
+  });
+  for (const { line, parts } of comparisons) {
+    const [a = '', op = '', b = ''] = parts;
     it(`line ${line}: ${a} ${op} ${b}`, () => {
       const expected = EXPECTED[op];
       assert.notEqual(expected, undefined, `unknown operator ${op}`);
       assert.equal(compareApkVersions(a, b), expected);
       assert.equal(compareApkVersions(b, a), expected === 0 ? 0 : -(expected as number));
     });
+  }
+  for (const { line, parts } of validity) {
+    const text = parts[0] ?? '';
+    const invalid = text.startsWith('!');
+    it(`line ${line}: ${text}`, () => assert.equal(isValidApkVersion(invalid ? text.slice(1) : text), !invalid));
   }
 });
 

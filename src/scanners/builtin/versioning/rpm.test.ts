@@ -85,6 +85,14 @@ describe('rpm epoch:version-release comparison', () => {
     assert.equal(compareRpmVersions('0:1.20.10-1.module+el9.3.0+111+aaaaaaaa', '0:1.20.10-1.module+el9.3.0+112+aaaaaaaa'), -1);
   });
 
+  it('puts a missing release below an empty one, and an empty one below any other: 1 < 1- < 1-0', () => {
+    assert.equal(compareRpmVersions('1', '1-'), -1);
+    assert.equal(compareRpmVersions('1-', '1'), 1);
+    assert.equal(compareRpmVersions('1-', '1-0'), -1);
+    assert.equal(compareRpmVersions('1:1', '1:1-'), -1);
+    assert.equal(compareRpmVersions('1-', '1-'), 0);
+  });
+
   it('puts a missing release before any release', () => {
     assert.equal(compareRpmVersions('1.0', '1.0-0'), -1);
     assert.equal(compareRpmVersions('1.0', '1.0-1'), -1);

@@ -117,14 +117,20 @@ export function parseEvr(evr: string): Evr {
 /**
  * `[epoch:]version[-release]` ordering: epochs (a missing one is 0), then versions, then
  * releases. rpm's dependency matching ignores the release when one side has none; a
- * total order cannot, so a missing release sorts before any release (as an empty one
- * does in `rpmvercmp`). Advisory versions always carry one.
+ * total order cannot, so a missing release sorts before any release, an empty one
+ * included (`1` < `1-`), as rpm's `rpmverCmp` orders a NULL release below a present one.
+ * Advisory versions always carry one.
  */
 export function compareRpmVersions(a: string, b: string): number {
   if (a === b) return 0;
   const x = parseEvr(a);
   const y = parseEvr(b);
-  return rpmvercmp(x.epoch ?? '0', y.epoch ?? '0') || rpmvercmp(x.version, y.version) || rpmvercmp(x.release ?? '', y.release ?? '');
+  return rpmvercmp(x.epoch ?? '0', y.epoch ?? '0') || rpmvercmp(x.version, y.version) || compareReleases(x.release, y.release);
+}
+
+function compareReleases(a: string | null, b: string | null): number {
+  if (a === null || b === null) return a === b ? 0 : a === null ? -1 : 1;
+  return rpmvercmp(a, b);
 }
 
 // What rpmbuild accepts in Version and Release: no `-`, no whitespace, nothing outside this set.
