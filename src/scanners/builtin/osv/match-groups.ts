@@ -12,8 +12,8 @@ import { firstFixAbove, isAffected } from './affected-versions.js';
  * one source are evaluated once.
  */
 
-// The OSV schema names source packages in these ecosystems' records, not binaries.
-const SOURCE_NAMED_ECOSYSTEMS = new Set(['Debian', 'Ubuntu', 'Alpine']);
+// The OSV schema (ecosystems.json) names source packages in these ecosystems' records, not binaries.
+const SOURCE_NAMED_ECOSYSTEMS = new Set(['Debian', 'Ubuntu', 'Alpine', 'Alpaquita', 'Azure Linux', 'openEuler', 'SUSE', 'openSUSE', 'Mageia']);
 
 /**
  * What advisories are matched against: a (source) package name and version in one
