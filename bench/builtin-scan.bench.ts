@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Kysely } from 'kysely';
 import { createAdvisoryReadiness } from '../src/scanners/builtin/advisory-readiness.js';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { createBuiltinScanner } from '../src/scanners/builtin/builtin-scanner.js';
 import { importOsvSources } from '../src/scanners/builtin/osv/osv-importer.js';
 import { type HttpRequester, undiciRequester } from '../src/scanners/builtin/registry/http.js';
@@ -191,7 +191,7 @@ export async function benchBuiltinScan(): Promise<BenchRow[]> {
     const repository = { registry: registry.host, repository: 'bench/app' };
     const pullAndAnalyse = async (ref: ImageRef): Promise<void> => {
       const resolved = await client.resolveImage(repository, ref.digest, undefined, signal);
-      await analyseImage({ client, repository, layers: resolved.layers, concurrency: pushed.digests.length, signal });
+      await analyseImage({ blobs: registryBlobs(client, repository), layers: resolved.layers, concurrency: pushed.digests.length, signal });
     };
 
     for (let run = 0; run < WARM_UP_RUNS; run++) {

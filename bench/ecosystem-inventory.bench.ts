@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { buildRpmSqlite, packageHeaderBlob } from '../src/scanners/builtin/analysers/rpm/rpm-header-blob.js';
 import { createRegistryClient } from '../src/scanners/builtin/registry/registry-client.js';
 import { buildRpmDatabase, toolWorks, warnToolMissing } from '../test/support/ecosystem-packages.js';
@@ -103,7 +103,7 @@ async function benchImage(registry: RegistryServer, repository: string, image: B
   let inventoried = 0;
   const pullAndAnalyse = async (): Promise<void> => {
     const resolved = await client.resolveImage(ref, 'latest');
-    const inventory = await analyseImage({ client, repository: ref, layers: resolved.layers, concurrency: image.layers.length });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, ref), layers: resolved.layers, concurrency: image.layers.length });
     inventoried = inventory.packages.length;
     if (inventoried < expected) throw new Error(`${name}: ${inventoried} packages inventoried, ${expected} expected`);
   };

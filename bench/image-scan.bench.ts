@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { createRegistryClient } from '../src/scanners/builtin/registry/registry-client.js';
 import { buildImage, buildLayer, pushImage, type BuiltImage, type LayerItem } from '../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE, DEBIAN_STATUS_INSTALLED } from '../test/support/package-fixtures.js';
@@ -76,7 +76,7 @@ export async function benchImagePull(): Promise<ImagePullResult[]> {
 
     const pullAndAnalyse = async (): Promise<void> => {
       const resolved = await client.resolveImage(repository, 'latest');
-      const inventory = await analyseImage({ client, repository, layers: resolved.layers, concurrency: RANDOM_LAYERS + 1 });
+      const inventory = await analyseImage({ blobs: registryBlobs(client, repository), layers: resolved.layers, concurrency: RANDOM_LAYERS + 1 });
       if (inventory.packages.length < STATUS_PACKAGES) throw new Error('the bench image was not analysed');
     };
     const { oursMs, curlMs, peakRss, baselineRss } = await againstCurlGunzip(pullAndAnalyse, { registry, repository: 'bench/app', digests }, { warmUp: WARM_UP_RUNS, timed: RUNS });

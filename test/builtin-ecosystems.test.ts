@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Finding } from '../src/domain/finding.js';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import type { Inventory } from '../src/scanners/builtin/inventory.js';
 import { type Advisory, toAdvisory } from '../src/scanners/builtin/osv/advisory.js';
 import { createMemoryAdvisoryLookup } from '../src/scanners/builtin/osv/advisory-lookup.js';
@@ -115,7 +115,7 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
 
   async function inventoryOf(repository: string, tag: string): Promise<Inventory> {
     const resolved = await client.resolveImage(repo(repository), tag);
-    return analyseImage({ client, repository: repo(repository), layers: resolved.layers });
+    return analyseImage({ blobs: registryBlobs(client, repo(repository)), layers: resolved.layers });
   }
 
   before(async () => {

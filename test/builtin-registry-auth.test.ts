@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Logger, pino } from 'pino';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { dockerConfigCredentials, envCredentials, envRealmPins } from '../src/scanners/builtin/registry/credentials.js';
 import { createRegistryClient, type RepositoryRef } from '../src/scanners/builtin/registry/registry-client.js';
 import { RegistryError } from '../src/scanners/builtin/registry/registry-error.js';
@@ -91,7 +91,7 @@ describe('token authentication with the reference registry', { skip: (!installed
     assert.deepEqual(await client.listTags(repo), ['v1']);
     const resolved = await client.resolveImage(repo, 'v1');
     assert.equal(resolved.digest, image.manifest.digest);
-    const inventory = await analyseImage({ client, repository: repo, layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo), layers: resolved.layers });
     assert.equal(inventory.packages.length, 6);
     assert.deepEqual(tokens.issued, [{ scope: 'repository:private/app:pull', account: 'alice' }], 'one token for the tag list, manifests and blobs');
   });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { LayerError } from '../src/scanners/builtin/layers/layer-error.js';
 import { envCredentials, envPrefixFor } from '../src/scanners/builtin/registry/credentials.js';
 import { createRegistryClient, type RegistryClientOptions, type RepositoryRef } from '../src/scanners/builtin/registry/registry-client.js';
@@ -59,7 +59,7 @@ describe('a hostile or failing registry', () => {
   it('serves the untouched image (the baseline every case departs from)', async () => {
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
-    const inventory = await analyseImage({ client: c, repository: repo, layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers });
     assert.equal(inventory.packages.length, 6);
   });
 
@@ -75,7 +75,7 @@ describe('a hostile or failing registry', () => {
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
     await assert.rejects(
-      analyseImage({ client: c, repository: repo, layers: resolved.layers }),
+      analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers }),
       // Whichever notices first: the digest at the blob's end, or gzip's own checksum.
       (err: unknown) => (err instanceof RegistryError && err.kind === 'digest-mismatch') || (err instanceof LayerError && err.kind === 'malformed'),
     );
@@ -92,14 +92,14 @@ describe('a hostile or failing registry', () => {
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
     const layers = resolved.layers.map((layer) => ({ ...layer, size: other.size }));
-    await assert.rejects(analyseImage({ client: c, repository: repo, layers }), (err: unknown) => err instanceof RegistryError && err.kind === 'digest-mismatch' && err.message.includes(layerDigest()));
+    await assert.rejects(analyseImage({ blobs: registryBlobs(c, repo), layers }), (err: unknown) => err instanceof RegistryError && err.kind === 'digest-mismatch' && err.message.includes(layerDigest()));
   });
 
   it('fails a blob longer than its descriptor says', async () => {
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
     const layers = resolved.layers.map((layer) => ({ ...layer, size: layer.size - 100 }));
-    await assert.rejects(analyseImage({ client: c, repository: repo, layers }), /more bytes arrived than the/);
+    await assert.rejects(analyseImage({ blobs: registryBlobs(c, repo), layers }), /more bytes arrived than the/);
   });
 
   it('fails a manifest whose Docker-Content-Digest does not match, and one fetched by a digest it does not hash to', async () => {
@@ -139,7 +139,7 @@ describe('a hostile or failing registry', () => {
     const resolved = await c.resolveImage(repo, 'v1');
     const started = Date.now();
     await assert.rejects(
-      analyseImage({ client: c, repository: repo, layers: resolved.layers }),
+      analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers }),
       (err: unknown) => err instanceof RegistryError && err.kind === 'timeout' && err.retryable && /stalled: no data for 300 ms/.test(err.message),
     );
     assert.ok(Date.now() - started < 2000);
@@ -203,7 +203,7 @@ describe('a hostile or failing registry', () => {
     });
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
-    await assert.rejects(analyseImage({ client: c, repository: repo, layers: resolved.layers }), (err: unknown) => err instanceof RegistryError && err.kind === 'unavailable' && err.retryable && err.status === 'FAILED');
+    await assert.rejects(analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers }), (err: unknown) => err instanceof RegistryError && err.kind === 'unavailable' && err.retryable && err.status === 'FAILED');
   });
 
   it('answers a Basic challenge with credentials, and keeps passwords out of logs', async () => {
@@ -234,7 +234,7 @@ describe('a hostile or failing registry', () => {
     const credentials = envCredentials({ [`${envPrefixFor(server.host)}USERNAME`]: 'bob', [`${envPrefixFor(server.host)}PASSWORD`]: password });
     const c = client({ credentials, log });
     const resolved = await c.resolveImage(repo, 'v1');
-    await analyseImage({ client: c, repository: repo, layers: resolved.layers });
+    await analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers });
     assert.match(logged, /registry request retried/);
     assert.ok(!logged.includes(password) && !logged.includes(expected.slice(6)), 'no secret in the log');
     assert.equal(server.requests.filter((r) => r.headers.authorization === expected).length >= 3, true);
@@ -265,7 +265,7 @@ describe('a hostile or failing registry', () => {
     const credentials = envCredentials({ [`${envPrefixFor(server.host)}USERNAME`]: 'bob', [`${envPrefixFor(server.host)}PASSWORD`]: 'pw' });
     const c = client({ credentials, insecureHosts: [server.host, other.host] });
     const resolved = await c.resolveImage(repo, 'v1');
-    const inventory = await analyseImage({ client: c, repository: repo, layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers });
     assert.equal(inventory.packages.length, 6);
     assert.ok(other.requests.length > 0);
     assert.ok(other.requests.every((r) => r.headers.authorization === undefined), 'the blob store never saw the credentials');
@@ -280,7 +280,7 @@ describe('a hostile or failing registry', () => {
     });
     const c = client();
     const resolved = await c.resolveImage(repo, 'v1');
-    await assert.rejects(analyseImage({ client: c, repository: repo, layers: resolved.layers }), /redirected to http:\/\/127\.0\.0\.1:\d+\/v2\/app\/blobs\/sha256:[0-9a-f]+, which is neither https/);
+    await assert.rejects(analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers }), /redirected to http:\/\/127\.0\.0\.1:\d+\/v2\/app\/blobs\/sha256:[0-9a-f]+, which is neither https/);
     assert.equal(other.requests.length, 0);
   });
 
@@ -359,7 +359,7 @@ describe('a hostile or failing registry', () => {
       },
     });
     const resolved = await c.resolveImage(repo, 'v1');
-    const inventory = await analyseImage({ client: c, repository: repo, layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(c, repo), layers: resolved.layers });
     assert.equal(inventory.packages.length, 6);
     assert.ok(calls.some((url) => url.startsWith(other.url)), 'the redirect went through the given fetch');
     assert.ok(other.requests.every((r) => r.headers.authorization === undefined));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { analyseImage } from '../src/scanners/builtin/analysers/analyse-image.js';
+import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
 import { AnalyserError } from '../src/scanners/builtin/analysers/analyser.js';
 import { LayerError } from '../src/scanners/builtin/layers/layer-error.js';
 import { createRegistryClient, type RegistryClient, type RepositoryRef } from '../src/scanners/builtin/registry/registry-client.js';
@@ -139,7 +139,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     assert.equal(resolved.manifestMediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     assert.equal(resolved.platform, null);
     assert.deepEqual(resolved.layers, images.debian?.layers.map((l) => ({ digest: l.digest, mediaType: l.mediaType, size: l.size })));
-    const inventory = await analyseImage({ client, repository: repo('debian/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('debian/app')), layers: resolved.layers });
     assert.equal(inventory.os?.prettyName, 'Debian GNU/Linux 12 (bookworm)', 'etc/os-release is a symlink into usr/lib');
     const libc = inventory.packages.find((p) => p.name === 'libc6');
     assert.deepEqual(libc, { ecosystem: 'Debian:12', name: 'libc6', version: '2.36-9+deb12u14', sourceName: 'glibc', sourceVersion: '2.36-9+deb12u14', path: 'var/lib/dpkg/status' });
@@ -164,7 +164,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     const arm64 = await client.resolveImage(repo('multi/app'), 'latest', { os: 'linux', architecture: 'arm64' });
     assert.equal(arm64.manifestDigest, images.alpineArm?.manifest.digest);
     assert.deepEqual(arm64.platform, { os: 'linux', architecture: 'arm64', variant: 'v8' });
-    const inventory = await analyseImage({ client, repository: repo('multi/app'), layers: arm64.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('multi/app')), layers: arm64.layers });
     assert.deepEqual(inventory.os, { id: 'alpine', versionId: '3.19.1', prettyName: 'Alpine Linux v3.19' });
     assert.deepEqual(
       inventory.packages.map((p) => `${p.ecosystem} ${p.name} ${p.version} ${p.sourceName}`),
@@ -188,7 +188,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
   it('reads a Docker manifest list and an Ubuntu LTS image', async () => {
     const resolved = await client.resolveImage(repo('list/app'), '1');
     assert.equal(resolved.digest, indexes.list?.digest);
-    const inventory = await analyseImage({ client, repository: repo('list/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('list/app')), layers: resolved.layers });
     assert.ok(inventory.packages.length === 6 && inventory.packages.every((p) => p.ecosystem === 'Ubuntu:22.04:LTS'));
   });
 
@@ -202,7 +202,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
   it('applies a later layer’s whiteout and opaque directory to the package databases', async () => {
     const resolved = await client.resolveImage(repo('layers/app'), 'removed');
     assert.equal(resolved.layers.length, 3);
-    const inventory = await analyseImage({ client, repository: repo('layers/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('layers/app')), layers: resolved.layers });
     assert.deepEqual(
       inventory.packages.map((p) => `${p.name} ${p.version} ${p.path}`),
       ['c 3.0-1 var/lib/dpkg/status.d/c'],
@@ -212,7 +212,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
 
   it('sees a package database replaced by a later layer as the last layer leaves it', async () => {
     const resolved = await client.resolveImage(repo('layers/app'), 'replaced');
-    const inventory = await analyseImage({ client, repository: repo('layers/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('layers/app')), layers: resolved.layers });
     assert.deepEqual(
       inventory.packages.map((p) => `${p.name} ${p.version}`),
       ['a 1.0-1', 'b 1.0-1', 'libc6 2.36-9+deb12u15'],
@@ -221,14 +221,14 @@ describe('built-in scanner against the reference registry', { skip: !installed &
 
   it('says so, not "clean", when a whiteout removed the whole dpkg directory', async () => {
     const resolved = await client.resolveImage(repo('layers/app'), 'wiped');
-    const inventory = await analyseImage({ client, repository: repo('layers/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('layers/app')), layers: resolved.layers });
     assert.deepEqual(inventory.packages, []);
     assert.deepEqual(inventory.unsupported, ['no package database found that an analyser reads']);
   });
 
   it('reads a distroless image’s status.d', async () => {
     const resolved = await client.resolveImage(repo('distroless/base'), 'nonroot');
-    const inventory = await analyseImage({ client, repository: repo('distroless/base'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('distroless/base')), layers: resolved.layers });
     assert.deepEqual(
       inventory.packages.map((p) => `${p.name} ${p.version} ${p.sourceName}`),
       ['base-files 12.4+deb12u5 base-files', 'libssl3 3.0.11-1~deb12u2 openssl'],
@@ -237,7 +237,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
 
   it('reports an RPM image whose database is unreadable as not analysed', async () => {
     const resolved = await client.resolveImage(repo('fedora/app'), '39');
-    const inventory = await analyseImage({ client, repository: repo('fedora/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('fedora/app')), layers: resolved.layers });
     assert.equal(inventory.os?.id, 'fedora');
     assert.match(inventory.unsupported.join('\n'), /RPM packages are not reported: var\/lib\/rpm\/rpmdb\.sqlite is not a readable RPM SQLite database/);
   });
@@ -246,7 +246,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     for (const tag of ['traversal', 'absolute']) {
       const resolved = await client.resolveImage(repo('hostile/app'), tag);
       await assert.rejects(
-        analyseImage({ client, repository: repo('hostile/app'), layers: resolved.layers }),
+        analyseImage({ blobs: registryBlobs(client, repo('hostile/app')), layers: resolved.layers }),
         (err: unknown) => err instanceof LayerError && err.kind === 'unsafe-path' && err.status === 'FAILED',
         tag,
       );
@@ -259,7 +259,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
     const before = process.memoryUsage().rss;
     const started = Date.now();
     await assert.rejects(
-      analyseImage({ client, repository: repo('hostile/app'), layers: resolved.layers, limits: { maxLayerBytes: 32 * 1024 * 1024 } }),
+      analyseImage({ blobs: registryBlobs(client, repo('hostile/app')), layers: resolved.layers, limits: { maxLayerBytes: 32 * 1024 * 1024 } }),
       (err: unknown) => err instanceof LayerError && err.kind === 'too-large' && /32 MiB allowed per layer/.test(err.message),
     );
     assert.ok(Date.now() - started < 5000);
@@ -269,7 +269,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
   it('fails only dpkg on a package database of hundreds of MiB with the default caps, in bounded time and memory', async () => {
     const resolved = await client.resolveImage(repo('hostile/app'), 'huge-db');
     const before = process.memoryUsage().rss;
-    const inventory = await analyseImage({ client, repository: repo('hostile/app'), layers: resolved.layers });
+    const inventory = await analyseImage({ blobs: registryBlobs(client, repo('hostile/app')), layers: resolved.layers });
     assert.ok(process.memoryUsage().rss - before < 128 * 1024 * 1024, 'the file is stepped over, not held');
     assert.equal(inventory.os?.id, 'debian');
     assert.deepEqual(inventory.packages, []);
@@ -279,7 +279,7 @@ describe('built-in scanner against the reference registry', { skip: !installed &
   it('fails an image with a malformed package database instead of calling it clean', async () => {
     const resolved = await client.resolveImage(repo('hostile/app'), 'bad-db');
     await assert.rejects(
-      analyseImage({ client, repository: repo('hostile/app'), layers: resolved.layers }),
+      analyseImage({ blobs: registryBlobs(client, repo('hostile/app')), layers: resolved.layers }),
       (err: unknown) => err instanceof AnalyserError && /var\/lib\/dpkg\/status is malformed: line 3/.test(err.message),
     );
   });

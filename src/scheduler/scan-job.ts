@@ -95,18 +95,21 @@ function groupByDigest(images: ImageRef[]): Map<string, string[]> {
 }
 
 /**
- * COMPLETE, PARTIAL or FAILED with a readable reason. Images left out by the cap make a
- * scan PARTIAL at best, and the reason says how many and which.
+ * COMPLETE, PARTIAL or FAILED with a readable reason: FAILED when no image was scanned,
+ * PARTIAL when some were not (or not fully: an image whose distribution has no advisory
+ * source is scanned but not fully matched). Images left out by the cap make a scan
+ * PARTIAL at best, and the reason says how many and which.
  */
 function overallStatus(images: ImageResult[], leftOut: LeftOut | null, maxImages: number): Pick<ScanResult, 'status' | 'error'> {
-  const failed = images.filter((image) => image.status !== 'COMPLETE');
-  const first = failed[0];
-  const failures = failed.length === 0 ? null : `${failed.length} of ${images.length} images not fully scanned; tag ${first?.tag}: ${first?.error ?? first?.status}`;
+  const incomplete = images.filter((image) => image.status !== 'COMPLETE');
+  const first = incomplete[0];
+  const failures = incomplete.length === 0 ? null : `${incomplete.length} of ${images.length} images not fully scanned; tag ${first?.tag}: ${first?.error ?? first?.status}`;
   const capped = leftOut
     ? `${leftOut.count} more images than the cap of ${maxImages} per configuration were left out (ECRSCAN_MAX_IMAGES; narrow tags to choose): ` +
       `${leftOut.examples.join(', ')}${leftOut.count > leftOut.examples.length ? ', …' : ''}`
     : null;
   const error = [capped, failures].filter((part) => part !== null).join('; ') || null;
-  if (failed.length === 0) return { status: capped ? 'PARTIAL' : 'COMPLETE', error };
-  return { status: failed.length === images.length ? 'FAILED' : 'PARTIAL', error };
+  if (incomplete.length === 0) return { status: capped ? 'PARTIAL' : 'COMPLETE', error };
+  const scanned = images.some((image) => carriesFindings(image.status));
+  return { status: scanned ? 'PARTIAL' : 'FAILED', error };
 }

@@ -6,8 +6,8 @@ import type { ScanConfig } from '../../domain/scan-config.js';
 import type { Database } from '../../store/tables.js';
 import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
 import { type AdvisoryReadiness, createAdvisoryReadiness } from './advisory-readiness.js';
-import { analyseImage } from './analysers/analyse-image.js';
-import type { Analyser } from './analysers/analyser.js';
+import { registryBlobs } from './analysers/analyse-image.js';
+import { type AnalysisPool, createAnalysisPool, DEFAULT_IMAGE_MEMORY_MB } from './analysis/analysis-pool.js';
 import { PACKAGE_ANALYSERS, analyserVersions } from './analysers/registry.js';
 import { listConfiguredImages, repositoryOf } from './image-list.js';
 import { createInventoryCache, type InventoryCache, type InventoryKey } from './inventory-cache.js';
@@ -33,7 +33,8 @@ export interface BuiltinScannerOptions {
   advisories?: AdvisoryLookup;
   /** Whether there are advisories to match against; by default, whether the database holds an import. */
   readiness?: AdvisoryReadiness;
-  analysers?: readonly Analyser[];
+  /** Where images are analysed (worker threads); by default a pool of four workers with the default memory budget. */
+  analysis?: AnalysisPool;
   layerLimits?: Partial<LayerLimits>;
   /** Layers of one image downloaded at once. */
   layerConcurrency?: number;
@@ -51,8 +52,8 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
   const client = options.client ?? createRegistryClient(options.registry);
   const advisories = options.advisories ?? createAdvisoryLookup(options.db);
   const readiness = options.readiness ?? createAdvisoryReadiness(options.db, { sources: [], importNow: () => null });
-  const analysers = options.analysers ?? PACKAGE_ANALYSERS;
-  const versions = analyserVersions(analysers);
+  const versions = analyserVersions(PACKAGE_ANALYSERS);
+  const analysis = options.analysis ?? createAnalysisPool({ size: 4, memoryMb: DEFAULT_IMAGE_MEMORY_MB });
   const inventories: InventoryCache = createInventoryCache(options.db, { clock: options.clock ?? systemClock });
   const log = options.logger;
 
@@ -65,15 +66,10 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
     }
     const repository = repositoryOf(config);
     const resolved = await client.resolveImage(repository, image.digest, platform, signal);
-    const inventory = await analyseImage({
-      client,
-      repository,
-      layers: resolved.layers,
-      analysers,
-      limits: options.layerLimits,
-      concurrency: options.layerConcurrency,
+    const inventory = await analysis.analyse(
+      { blobs: registryBlobs(client, repository), layers: resolved.layers, limits: options.layerLimits, concurrency: options.layerConcurrency },
       signal,
-    });
+    );
     await inventories.put(key, resolved.manifestDigest, inventory);
     return inventory;
   }

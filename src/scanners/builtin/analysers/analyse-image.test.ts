@@ -6,6 +6,7 @@ import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED, DEBIAN_12_OS_RELEASE, DEBIAN_S
 import { mergeLayers } from '../layers/image-files.js';
 import type { LayerEntry } from '../layers/layer-reader.js';
 import { normaliseEntryPath } from '../layers/entry-path.js';
+import type { BlobOpener } from '../layers/read-image.js';
 import { analyseFiles, analyseImage } from './analyse-image.js';
 import { PACKAGE_ANALYSERS, analyserVersions, pathPatternsFor } from './registry.js';
 
@@ -128,9 +129,9 @@ describe('analyseFiles', () => {
 });
 
 /** Serves the image's layer blobs from memory, in chunks as a registry would. */
-function blobsOf(image: BuiltImage): Parameters<typeof analyseImage>[0]['client'] {
+function blobsOf(image: BuiltImage): BlobOpener {
   return {
-    async openBlob(_repository, digest) {
+    async openBlob(digest) {
       const layer = image.layers.find((candidate) => candidate.digest === digest);
       if (!layer) throw new Error(`no blob ${digest}`);
       const chunks: Buffer[] = [];
@@ -161,8 +162,7 @@ describe('a file over the per-file cap', () => {
       ]),
     ]);
     const inventory = await analyseImage({
-      client: blobsOf(image),
-      repository: { registry: 'registry.test', repository: 'app' },
+      blobs: blobsOf(image),
       layers: image.layers,
       limits: { maxFileBytes: 64 * 1024 },
     });

@@ -1,10 +1,11 @@
 import { type AdvisoryGap, type Inventory, type InstalledPackage, sourceFileOf } from '../inventory.js';
 import { parentOf } from '../layers/entry-path.js';
+import type { ImageBudget } from '../layers/image-budget.js';
 import type { ImageFiles } from '../layers/image-files.js';
 import type { LayerLimits } from '../layers/layer-reader.js';
 import { createPathSelector } from '../layers/path-selector.js';
-import { readImageFiles } from '../layers/read-image.js';
-import type { LayerDescriptor, RegistryClient, RepositoryRef } from '../registry/registry-client.js';
+import { type BlobOpener, readImageFiles } from '../layers/read-image.js';
+import type { RegistryClient, RepositoryRef } from '../registry/registry-client.js';
 import type { Analyser } from './analyser.js';
 import { readOsRelease } from './os-release.js';
 import { PACKAGE_ANALYSERS, UNREAD_DATABASES, analyserVersions, pathPatternsFor, type UnreadDatabase } from './registry.js';
@@ -74,26 +75,34 @@ function compare(a: string, b: string): number {
 }
 
 export interface AnalyseImageOptions {
-  client: Pick<RegistryClient, 'openBlob'>;
-  repository: RepositoryRef;
-  layers: readonly LayerDescriptor[];
+  /** Where the layer blobs come from: the registry, or the thread that downloads them. */
+  blobs: BlobOpener;
+  layers: readonly { digest: string; size: number }[];
   limits?: Partial<LayerLimits>;
   signal?: AbortSignal;
   analysers?: readonly Analyser[];
   /** Layers downloaded at once (default 3). */
   concurrency?: number;
+  /** What the whole image may hold at once; only the per-file and per-layer caps by default. */
+  budget?: ImageBudget;
 }
 
-/** Streams an image's layers from its registry and analyses them; no layer touches the disk. */
+/** Streams an image's layers and analyses them; no layer touches the disk. */
 export async function analyseImage(options: AnalyseImageOptions): Promise<Inventory> {
   const analysers = options.analysers ?? PACKAGE_ANALYSERS;
   const files = await readImageFiles({
-    blobs: { openBlob: (digest, size, signal) => options.client.openBlob(options.repository, digest, signal, size) },
+    blobs: options.blobs,
     layers: options.layers,
     selector: createPathSelector(pathPatternsFor(analysers)),
     limits: options.limits,
     signal: options.signal,
     concurrency: options.concurrency,
+    budget: options.budget,
   });
   return analyseFiles(files, analysers);
+}
+
+/** The layer blobs of an image in a registry, as `analyseImage` reads them. */
+export function registryBlobs(client: Pick<RegistryClient, 'openBlob'>, repository: RepositoryRef): BlobOpener {
+  return { openBlob: (digest, size, signal) => client.openBlob(repository, digest, signal, size) };
 }

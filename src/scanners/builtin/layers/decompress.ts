@@ -3,6 +3,7 @@ import { createGunzip } from 'node:zlib';
 import { Decompress } from 'fzstd';
 import { ScanError } from '../../scanner.js';
 import { chunksOf } from '../stream-chunks.js';
+import { ImageBudget, unlimitedBudget } from './image-budget.js';
 import { LayerError } from './layer-error.js';
 
 export type LayerFormat = 'gzip' | 'zstd' | 'tar';
@@ -41,7 +42,7 @@ export interface DecompressLimits {
  * The tar bytes of a layer blob: sniffs the format, decompresses, and fails with a clear
  * error once more than `maxLayerBytes` come out (a decompression bomb) or go in.
  */
-export async function* decompressLayer(source: AsyncIterable<Uint8Array>, limits: DecompressLimits, what: string): AsyncGenerator<Buffer> {
+export async function* decompressLayer(source: AsyncIterable<Uint8Array>, limits: DecompressLimits, what: string, budget: ImageBudget = unlimitedBudget()): AsyncGenerator<Buffer> {
   const iterator = source[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headLength = 0;
@@ -58,8 +59,60 @@ export async function* decompressLayer(source: AsyncIterable<Uint8Array>, limits
   const format = sniffFormat(Buffer.concat(head, headLength));
   if (!format) throw new LayerError('unsupported-format', `${what} is neither a tar archive nor gzip or zstd compressed`);
   const rest = capped(replay(head, ended ? null : iterator), limits.maxLayerBytes, `${what} (compressed)`);
-  const tar = format === 'gzip' ? gunzip(rest) : format === 'zstd' ? unzstd(rest) : rest;
-  yield* capped(tar, limits.maxLayerBytes, what);
+  // The decoder's memory counts against the image while the layer is read: its window, and its output chunk.
+  const decoderBytes = format === 'gzip' ? GZIP_DECODER_BYTES : format === 'zstd' ? zstdDecoderBytes(Buffer.concat(head, headLength), what) : 0;
+  budget.take(decoderBytes, what);
+  try {
+    const tar = format === 'gzip' ? gunzip(rest) : format === 'zstd' ? unzstd(rest) : rest;
+    yield* capped(tar, limits.maxLayerBytes, what);
+  } finally {
+    budget.release(decoderBytes);
+  }
+}
+
+/** zlib's 32 KiB window and the 128 KiB output chunk asked of it. */
+const GZIP_DECODER_BYTES = 32 * 1024 + 128 * 1024;
+
+/**
+ * zstd's own default decoding limit (`ZSTD_WINDOWLOG_LIMIT_DEFAULT`, 2^27): a frame asking
+ * for a larger window needs `--long` on the command line, and here is refused.
+ */
+const MAX_ZSTD_WINDOW = 2 ** 27;
+
+/**
+ * The window the first frame asks for (RFC 8878 §3.1.1.1: Window_Descriptor, or the frame
+ * content size of a single-segment frame): what the decoder allocates before any output.
+ */
+export function zstdWindowSize(head: Buffer): number | null {
+  let at = 0;
+  // Skippable frames (magic 0x184D2A5?) come with a 4-byte size and are stepped over.
+  while (head.length >= at + 8 && (head.readUInt32LE(at) & 0xfffffff0) === 0x184d2a50) at += 8 + head.readUInt32LE(at + 4);
+  if (head.length < at + 6 || head.readUInt32LE(at) !== 0xfd2fb528) return null;
+  const descriptor = head[at + 4] ?? 0;
+  const singleSegment = (descriptor & 0x20) !== 0;
+  if (!singleSegment) {
+    const window = head[at + 5] ?? 0;
+    const base = 2 ** (10 + (window >> 3));
+    return base + (base / 8) * (window & 7);
+  }
+  const dictionaryBytes = [0, 1, 2, 4][descriptor & 3] ?? 0;
+  const sizeFlag = descriptor >> 6;
+  const sizeBytes = [1, 2, 4, 8][sizeFlag] ?? 1;
+  const sizeAt = at + 5 + dictionaryBytes;
+  if (head.length < sizeAt + sizeBytes) return null;
+  if (sizeBytes === 1) return head[sizeAt] ?? 0;
+  if (sizeBytes === 2) return head.readUInt16LE(sizeAt) + 256;
+  if (sizeBytes === 4) return head.readUInt32LE(sizeAt);
+  return Number(head.readBigUInt64LE(sizeAt));
+}
+
+function zstdDecoderBytes(head: Buffer, what: string): number {
+  const window = zstdWindowSize(head);
+  if (window === null) return 128 * 1024;
+  if (window > MAX_ZSTD_WINDOW) {
+    throw new LayerError('too-large', `${what} is zstd data with a ${formatSize(window)} window, more than the ${formatBytes(MAX_ZSTD_WINDOW)} decoders accept by default`);
+  }
+  return window;
 }
 
 async function* replay(head: Buffer[], iterator: AsyncIterator<Uint8Array> | null): AsyncGenerator<Buffer> {

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { chunksOf } from '../stream-chunks.js';
 import { decompressLayer, formatBytes } from './decompress.js';
 import { baseNameOf, joinPath, normaliseEntryPath, parentOf } from './entry-path.js';
+import { ImageBudget, unlimitedBudget } from './image-budget.js';
 import { LayerError } from './layer-error.js';
 import type { PathSelector } from './path-selector.js';
 import { TarFormatError, type TarHeader, TarParser, type TarVisitor } from './tar-parser.js';
@@ -54,11 +55,11 @@ const OPAQUE_MARKER = '.wh..wh..opq';
  * disk; memory is bounded by the limits. Fails with a `LayerError` (or the blob's own
  * error, e.g. a digest mismatch) and destroys the blob stream when it does.
  */
-export async function readLayer(blob: Readable, selector: PathSelector, limits: LayerLimits, what: string): Promise<LayerContents> {
-  const collector = new EntryCollector(selector, limits, what);
+export async function readLayer(blob: Readable, selector: PathSelector, limits: LayerLimits, what: string, budget: ImageBudget = unlimitedBudget()): Promise<LayerContents> {
+  const collector = new EntryCollector(selector, limits, what, budget);
   const parser = new TarParser(collector);
   try {
-    for await (const chunk of decompressLayer(chunksOf(blob), limits, what)) parser.write(chunk);
+    for await (const chunk of decompressLayer(chunksOf(blob), limits, what, budget)) parser.write(chunk);
     parser.end();
   } catch (err) {
     if (err instanceof TarFormatError) throw new LayerError('malformed', `${what} is not a valid tar archive: ${err.message}`);
@@ -81,6 +82,7 @@ class EntryCollector implements TarVisitor {
     private readonly selector: PathSelector,
     private readonly limits: LayerLimits,
     private readonly what: string,
+    private readonly budget: ImageBudget,
   ) {}
 
   entry(header: TarHeader): boolean {
@@ -169,6 +171,7 @@ class EntryCollector implements TarVisitor {
    * and link targets that a hostile layer could make a megabyte long each.
    */
   private retain(bytes: number): void {
+    this.budget.take(bytes, this.what);
     this.keptBytes += bytes;
     if (this.keptBytes > this.limits.maxKeptBytes) {
       throw new LayerError('too-large', `${this.what}: the files read for analysis exceed ${formatBytes(this.limits.maxKeptBytes)}`);

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { ImageFiles } from './image-files.js';
+import { ImageBudget, unlimitedBudget } from './image-budget.js';
 import { mergeLayers } from './image-files.js';
 import { DEFAULT_LAYER_LIMITS, readLayer, type LayerContents, type LayerLimits } from './layer-reader.js';
 import type { PathSelector } from './path-selector.js';
@@ -17,6 +18,8 @@ export interface ReadImageOptions {
   signal?: AbortSignal;
   /** Layers downloaded at once; the result does not depend on it. */
   concurrency?: number;
+  /** What the whole image may hold at once; unbounded (only per-file and per-layer caps) by default. */
+  budget?: ImageBudget;
 }
 
 const DEFAULT_CONCURRENCY = 3;
@@ -27,6 +30,7 @@ const DEFAULT_CONCURRENCY = 3;
  */
 export async function readImageFiles(options: ReadImageOptions): Promise<ImageFiles> {
   const limits: LayerLimits = { ...DEFAULT_LAYER_LIMITS, ...options.limits };
+  const budget = options.budget ?? unlimitedBudget();
   const controller = new AbortController();
   const signal = options.signal ? AbortSignal.any([options.signal, controller.signal]) : controller.signal;
   const results: LayerContents[] = new Array<LayerContents>(options.layers.length);
@@ -40,7 +44,7 @@ export async function readImageFiles(options: ReadImageOptions): Promise<ImageFi
       if (!layer) return;
       try {
         const blob = await options.blobs.openBlob(layer.digest, layer.size, signal);
-        results[index] = await readLayer(blob, options.selector, limits, `layer ${index + 1} (${layer.digest})`);
+        results[index] = await readLayer(blob, options.selector, limits, `layer ${index + 1} (${layer.digest})`, budget);
       } catch (err) {
         failure ??= err;
         controller.abort(err);

@@ -68,6 +68,11 @@ export function readRpmSqlite(bytes: Buffer, path: string): RpmHeaderPackage[] {
     if (check !== 'ok') throw unreadable(path, `SQLite's integrity check says ${String(check).slice(0, 200)}`);
     const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'Packages'").get();
     if (!table) throw unreadable(path, 'it has no Packages table');
+    // rpm declares hnum the rowid (INTEGER PRIMARY KEY): then the ORDER BY below walks the
+    // table's own b-tree. Any other declaration would make SQLite sort the whole table in
+    // a temporary file, an unbounded cost a crafted database could ask for.
+    const hnum = (db.pragma('table_info(Packages)') as { name?: unknown; type?: unknown; pk?: unknown }[]).find((column) => column.name === 'hnum');
+    if (!hnum || String(hnum.type).toUpperCase() !== 'INTEGER' || hnum.pk !== 1) throw unreadable(path, 'its Packages table does not have rpm\'s hnum INTEGER PRIMARY KEY');
     const packages: RpmHeaderPackage[] = [];
     for (const row of db.prepare('SELECT hnum, blob FROM Packages ORDER BY hnum').iterate() as Iterable<unknown>) {
       const { hnum, blob } = checkRow(row, path);
