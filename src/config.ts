@@ -13,6 +13,7 @@ export interface Config {
   databaseStatementTimeoutMs: number;
   schedule: string;
   concurrency: number;
+  imageMemoryMb: number;
   leaseSeconds: number;
   apiToken: string | null;
   tokensFile: string | null;
@@ -171,6 +172,14 @@ export const OPTIONS = [
     default: '16384',
     doc: 'Built-in scanner: the slowest a layer may arrive, in bytes per second of waiting for the registry, checked once `ECRSCAN_REGISTRY_TIMEOUT_SECONDS` of waiting has passed.',
     parse: integer(1, 1_000_000_000),
+  }),
+  option({
+    key: 'imageMemoryMb',
+    env: 'ECRSCAN_IMAGE_MEMORY_MB',
+    flag: null,
+    default: '96',
+    doc: 'Memory one image analysis of the built-in scanner may use, in MiB: its worker heap, and again the files and decoder windows it holds; an image over it fails with that error.',
+    parse: integer(32, 65_536),
   }),
   option({
     key: 'leaseSeconds',

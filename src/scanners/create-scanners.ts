@@ -5,6 +5,7 @@ import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Database } from '../store/tables.js';
 import { createAdvisoryReadiness } from './builtin/advisory-readiness.js';
+import { createAnalysisPool } from './builtin/analysis/analysis-pool.js';
 import { createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
 import { defaultCredentialSource, envRealmPins } from './builtin/registry/credentials.js';
@@ -49,8 +50,11 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
   const ecr = createEcrScanner({ logger: logger.child({ scanner: 'ecr' }) });
   let refresher: OsvRefresher | null = null;
   const builtinLog = logger.child({ scanner: 'builtin' });
+  // One worker per image scanned at once: the scheduler already bounds those to ECRSCAN_CONCURRENCY.
+  const analysis = createAnalysisPool({ size: config.concurrency, memoryMb: config.imageMemoryMb });
   const builtin = createBuiltinScanner({
     db,
+    analysis,
     registry: {
       insecureHosts: config.insecureRegistries,
       credentials: defaultCredentialSource(),
@@ -83,6 +87,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
     },
     async close() {
       ecr.close();
+      await analysis.close();
     },
   };
 }
