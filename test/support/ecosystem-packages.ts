@@ -48,6 +48,8 @@ export interface RpmSpec {
   subpackages?: string[];
   /** Files each binary package installs (they end up in its header's file lists). */
   filesPerPackage?: number;
+  /** Further files the main package installs, by absolute path: lines of plain text (no quotes). */
+  installs?: { path: string; lines: string[] }[];
 }
 
 function specText(spec: RpmSpec): string {
@@ -71,7 +73,14 @@ function specText(spec: RpmSpec): string {
     if (files === 0) continue;
     lines.push(`mkdir -p %{buildroot}${dirOf(sub)}`, `for i in $(seq 1 ${files}); do echo "$i" > %{buildroot}${dirOf(sub)}/file-$i.txt; done`);
   }
-  for (const sub of packages) lines.push(sub === null ? '%files' : `%files -n ${sub}`, ...(files > 0 ? [dirOf(sub)] : []));
+  for (const file of spec.installs ?? []) {
+    lines.push(`mkdir -p %{buildroot}${file.path.slice(0, file.path.lastIndexOf('/'))}`, `: > %{buildroot}${file.path}`);
+    for (const line of file.lines) lines.push(`echo '${line}' >> %{buildroot}${file.path}`);
+  }
+  for (const sub of packages) {
+    const owned = sub === null ? (spec.installs ?? []).map((file) => file.path) : [];
+    lines.push(sub === null ? '%files' : `%files -n ${sub}`, ...(files > 0 ? [dirOf(sub)] : []), ...owned);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -92,6 +101,43 @@ export async function buildRpmDatabase(specs: readonly RpmSpec[]): Promise<Buffe
     await run('rpm', ['--initdb', '--dbpath', dbPath], dir);
     await run('rpm', ['-i', '--justdb', '--nodeps', '--noscripts', '--notriggers', '--ignorearch', '--ignoreos', '--dbpath', dbPath, ...rpms], dir);
     return readFile(join(dbPath, 'rpmdb.sqlite'));
+  });
+}
+
+export interface DebSpec {
+  name: string;
+  version: string;
+  /** Files the package installs, by path relative to the root. */
+  files: Record<string, string>;
+}
+
+/**
+ * A root filesystem with a real dpkg database: each spec built by `dpkg-deb --build`, all
+ * installed by `dpkg --root` into an empty root (status, and an `info/<package>.list` of
+ * every path each package installed). Returns the tree as layer items.
+ */
+export async function dpkgInstallRoot(specs: readonly DebSpec[]): Promise<LayerItem[]> {
+  return withTempDir('dpkg-root-', async (dir) => {
+    const root = join(dir, 'root');
+    await mkdir(join(root, 'var/lib/dpkg/info'), { recursive: true });
+    await mkdir(join(root, 'var/lib/dpkg/updates'), { recursive: true });
+    await writeFile(join(root, 'var/lib/dpkg/status'), '');
+    const debs: string[] = [];
+    for (const spec of specs) {
+      const tree = join(dir, spec.name);
+      await mkdir(join(tree, 'DEBIAN'), { recursive: true });
+      await writeFile(join(tree, 'DEBIAN/control'), `Package: ${spec.name}\nVersion: ${spec.version}\nArchitecture: all\nMaintainer: Test <test@example.org>\nDescription: built for a test image\n`);
+      for (const [path, content] of Object.entries(spec.files)) {
+        await mkdir(join(tree, path, '..'), { recursive: true });
+        await writeFile(join(tree, path), content);
+      }
+      const deb = join(dir, `${spec.name}.deb`);
+      await run('dpkg-deb', ['--build', '--root-owner-group', tree, deb], dir);
+      debs.push(deb);
+    }
+    await run('dpkg', [`--root=${root}`, '--force-not-root', '--force-script-chrootless', '--no-triggers', '--log=/dev/null', '-i', ...debs], dir);
+    for (const lock of ['var/lib/dpkg/lock', 'var/lib/dpkg/lock-frontend', 'var/lib/dpkg/triggers']) await rm(join(root, lock), { recursive: true, force: true });
+    return layerItemsOf(root, '.').then((items) => items.map((item) => ({ ...item, path: item.path.replace(/^\.\//, '') })));
   });
 }
 
