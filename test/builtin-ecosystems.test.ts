@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import type { Finding } from '../src/domain/finding.js';
 import { analyseImage, registryBlobs } from '../src/scanners/builtin/analysers/analyse-image.js';
-import type { Inventory } from '../src/scanners/builtin/inventory.js';
+import { type Inventory, LOCK_ONLY_SUFFIX } from '../src/scanners/builtin/inventory.js';
 import { type Advisory, toAdvisory } from '../src/scanners/builtin/osv/advisory.js';
 import { createMemoryAdvisoryLookup } from '../src/scanners/builtin/osv/advisory-lookup.js';
 import { matchInventory } from '../src/scanners/builtin/osv/matcher.js';
@@ -192,7 +192,8 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
       { path: 'app/node_modules/self', symlink: 'self' },
       { path: 'app/package-lock.json', content: '{"lockfileVersion": 9}' },
     ]);
-    await push('hostile/npm', 'huge-lock', [os, goodNpm, { path: 'app/package-lock.json', zeros: 300 * 1024 * 1024 }]);
+    // A lock file of a project with nothing installed: the analyser has to read it.
+    await push('hostile/npm', 'huge-lock', [os, goodNpm, { path: 'tool/package-lock.json', zeros: 300 * 1024 * 1024 }]);
 
     const metadata = (name: string): string => `Metadata-Version: 2.1\nName: ${name}\nVersion: 1.0\n\n`;
     await push('hostile/python', 'encodings', [
@@ -216,7 +217,7 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
           'Rocky Linux:9 tzdata 2023c-1.el9 tzdata var/lib/rpm/rpmdb.sqlite',
         ],
       );
-      assert.equal(inventory.analysers.rpm, '2');
+      assert.equal(inventory.analysers.rpm, '3');
     });
 
     it('matches the packages with RPM version ordering: an epoch-less fix equals epoch 0', async () => {
@@ -234,10 +235,11 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
       assert.deepEqual(summary(findings), ['tzdata 2023c-1.el9 CVE-2024-0001 fixed:0:2024a-1.el9 UNDEFINED']);
     });
 
-    it('finds Fedora’s database through /var/lib/rpm linking to /usr/lib/sysimage, and says Fedora has no OSV data', async () => {
+    it('finds Fedora’s database through /var/lib/rpm linking to /usr/lib/sysimage, keeps its packages and says Fedora has no OSV data', async () => {
       const inventory = await inventoryOf('fedora/app', '39');
-      assert.deepEqual(inventory.packages, []);
-      assert.deepEqual(inventory.unsupported, ['rpm lists 4 packages, but Fedora Linux 39 (Container Image) has no OSV ecosystem: they are not matched']);
+      assert.deepEqual(inventory.packages.map((p) => `${p.ecosystem} ${p.name}`), ['Fedora:39 bash', 'Fedora:39 openssl', 'Fedora:39 openssl-libs', 'Fedora:39 tzdata']);
+      assert.deepEqual(inventory.advisoryGaps, [{ distribution: 'Fedora 39', ecosystem: 'Fedora:39', path: 'var/lib/rpm/rpmdb.sqlite', packages: 4 }]);
+      assert.deepEqual(inventory.unsupported, []);
     });
 
     it('fails the RPM analysis of a truncated database, and still reports the image’s npm packages', async () => {
@@ -279,8 +281,10 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
         'semver@6.3.0 srv/app/node_modules/semver/package.json',
       ]);
       const fromInstall = new Set(installed.map((line) => line.split(' ')[0]));
-      for (const lock of ['srv/app/package-lock.json', 'srv/lock-v1/package-lock.json', 'srv/lock-v2/package-lock.json', 'srv/lock-v3/package-lock.json']) {
-        const locked = new Set(inventory.packages.filter((p) => p.path === lock).map((p) => `${p.name}@${p.version}`));
+      // The installed project's own lock adds nothing: what is installed wins.
+      assert.ok(!inventory.packages.some((p) => p.path.startsWith('srv/app/package-lock.json')));
+      for (const lock of ['srv/lock-v1/package-lock.json', 'srv/lock-v2/package-lock.json', 'srv/lock-v3/package-lock.json']) {
+        const locked = new Set(inventory.packages.filter((p) => p.path === `${lock}${LOCK_ONLY_SUFFIX}`).map((p) => `${p.name}@${p.version}`));
         assert.deepEqual(locked, fromInstall, lock);
       }
     });
@@ -314,10 +318,10 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
       assert.ok(Date.now() - started < 10_000);
       assert.deepEqual(inventory.packages.map((p) => `${p.name} ${p.path}`), ['ok app/node_modules/ok/package.json']);
       const notes = [...inventory.unsupported].sort();
-      assert.equal(notes.length, 3);
+      // The bad lock file is not read: the project has an installed tree, and that wins.
+      assert.equal(notes.length, 2);
       assert.equal(notes[0], `npm: ${`app/${'node_modules/a/'.repeat(200)}`.slice(0, 200)}: node_modules nested 200 deep, more than 64 (left out)`, 'the path shortened');
       assert.match(notes[1] ?? '', /^npm: app\/node_modules\/broken\/package\.json: not valid JSON \(.+\) \(left out\)$/);
-      assert.equal(notes[2], 'npm: app/package-lock.json: lockfileVersion 9, not 1, 2 or 3 (left out)');
     });
 
     it('fails only the npm analyser on a lock file of hundreds of MiB, in bounded time and memory, and scans the next image', async () => {
@@ -326,7 +330,7 @@ describe('built-in scanner: RPM, npm and Python images from the real registry', 
       const inventory = await inventoryOf('hostile/npm', 'huge-lock');
       assert.equal(inventory.os?.id, 'rocky', 'the rest of the image is read');
       assert.deepEqual(inventory.packages, []);
-      assert.deepEqual(inventory.unsupported, ['npm packages are not reported: app/package-lock.json is 300 MiB, larger than the 64 MiB read per file']);
+      assert.deepEqual(inventory.unsupported, ['npm packages are not reported: tool/package-lock.json is 300 MiB, larger than the 64 MiB read per file']);
       assert.ok(Date.now() - started < 15_000);
       assert.ok(process.memoryUsage().rss - before < 256 * 1024 * 1024);
       assert.ok((await inventoryOf('hostile/rpm', 'berkeleydb')).packages.length === 1);
