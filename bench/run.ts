@@ -7,6 +7,7 @@ import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
+import { benchScanLatency } from './scan-latency.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { benchSqliteSync } from './sqlite-sync.bench.js';
 import { benchWebhooks } from './webhooks.bench.js';
@@ -32,6 +33,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
     })),
   'builtin-scan': benchBuiltinScan,
   'ecosystem-inventory': benchEcosystemInventory,
+  'scan-latency': benchScanLatency,
   'scheduler-cycle': benchSchedulerCycle,
   'event-log': benchEventLog,
   postgres: benchPostgres,

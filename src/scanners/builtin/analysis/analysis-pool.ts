@@ -11,7 +11,8 @@ import { type FromWorker, type ToWorker, deserializeError } from './worker-messa
  * Image analysis off the event loop: decompression, tar parsing and the analysers
  * (including the reading of untrusted SQLite and BerkeleyDB databases) run in worker
  * threads, at most `size` at once, each with a V8 heap limit and an image budget for the
- * buffers it keeps. A scan's `AbortSignal` (its deadline, a deleted configuration, the
+ * buffers it keeps. A worker that answered is kept for the next image; one that did not
+ * (aborted, out of memory, crashed) is ended. A scan's `AbortSignal` (its deadline, a deleted configuration, the
  * service stopping) terminates the worker, whatever it is doing in JavaScript.
  */
 export interface AnalysisPool {
@@ -70,27 +71,48 @@ export function createAnalysisPool(options: AnalysisPoolOptions): AnalysisPool {
     else active--;
   }
 
+  /** Workers that answered their last image and wait for the next: starting one costs tens of milliseconds. */
+  const idle: Worker[] = [];
+
+  function keep(worker: Worker): void {
+    if (closed) {
+      void worker.terminate();
+      return;
+    }
+    // An idle worker does not keep the process alive.
+    worker.unref();
+    idle.push(worker);
+    worker.once('exit', () => {
+      const at = idle.indexOf(worker);
+      if (at >= 0) idle.splice(at, 1);
+    });
+  }
+
   return {
     async analyse(request, signal) {
       signal.throwIfAborted();
       await acquire(signal);
       let worker: Worker | null = null;
+      const state = { answered: false };
       try {
         if (closed) throw new Error('the analysis pool is closed');
-        worker = startWorker(options.memoryMb);
+        worker = idle.pop() ?? startWorker(options.memoryMb);
+        worker.ref();
         running.add(worker);
-        return await converse(worker, request, options.memoryMb, signal);
+        return await converse(worker, request, options.memoryMb, signal, state);
       } finally {
         if (worker) {
           running.delete(worker);
-          await worker.terminate();
+          // A worker that answered is in a known state and is kept; one aborted, out of memory or crashed is ended.
+          if (state.answered) keep(worker);
+          else await worker.terminate();
         }
         release();
       }
     },
     async close() {
       closed = true;
-      await Promise.all([...running].map((worker) => worker.terminate()));
+      await Promise.all([...running, ...idle.splice(0)].map((worker) => worker.terminate()));
     },
   };
 }
@@ -107,9 +129,12 @@ function startWorker(memoryMb: number): Worker {
   return new Worker(`import(${loader}).then((tsx) => { tsx.register(); return import(${entry}); })`, { eval: true, resourceLimits });
 }
 
+/** Chunks of one layer sent ahead of the worker's reading (each at most a download chunk, some 64 KiB). */
+const CHUNKS_IN_FLIGHT = 8;
+
 /** Feeds the worker the layers it asks for until it answers with an inventory or an error. */
-function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, signal: AbortSignal): Promise<Inventory> {
-  const downloads = new Map<number, { stream: Readable; chunks: AsyncGenerator<Buffer> }>();
+function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, signal: AbortSignal, state: { answered: boolean }): Promise<Inventory> {
+  const downloads = new Map<number, { stream: Readable; chunks: AsyncGenerator<Buffer>; inFlight: number; pumping: boolean }>();
   const downloadErrors = new Map<number, unknown>();
   const post = (message: ToWorker, transfer: ArrayBuffer[] = []): void => worker.postMessage(message, transfer);
 
@@ -118,30 +143,43 @@ function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, si
     if (!descriptor) return;
     try {
       const stream = await request.blobs.openBlob(descriptor.digest, descriptor.size, signal);
-      downloads.set(layer, { stream, chunks: chunksOf(stream) });
-      // The worker's first read may have come before the download opened.
-      if (pendingMore.delete(layer)) await more(layer);
+      downloads.set(layer, { stream, chunks: chunksOf(stream), inFlight: 0, pumping: false });
+      await pump(layer);
     } catch (err) {
       fail(layer, err);
     }
   }
 
-  const pendingMore = new Set<number>();
-  async function more(layer: number): Promise<void> {
+  /** Sends chunks until `CHUNKS_IN_FLIGHT` wait unacknowledged: a round trip per chunk would halve the throughput. */
+  async function pump(layer: number): Promise<void> {
     const download = downloads.get(layer);
-    if (!download) {
-      pendingMore.add(layer);
-      return;
-    }
+    if (!download || download.pumping) return;
+    download.pumping = true;
     try {
-      const next = await download.chunks.next();
-      if (next.done) return post({ type: 'end', layer });
-      // A copy the worker owns: the download's buffers may be views into shared pools.
-      const bytes = new Uint8Array(next.value);
-      post({ type: 'chunk', layer, bytes }, [bytes.buffer]);
+      while (download.inFlight < CHUNKS_IN_FLIGHT && downloads.get(layer) === download) {
+        const next = await download.chunks.next();
+        if (next.done) {
+          post({ type: 'end', layer });
+          downloads.delete(layer);
+          return;
+        }
+        // A copy the worker owns: the download's buffers may be views into shared pools.
+        const bytes = new Uint8Array(next.value);
+        download.inFlight++;
+        post({ type: 'chunk', layer, bytes }, [bytes.buffer]);
+      }
     } catch (err) {
       fail(layer, err);
+    } finally {
+      download.pumping = false;
     }
+  }
+
+  function acknowledged(layer: number): void {
+    const download = downloads.get(layer);
+    if (!download) return;
+    download.inFlight--;
+    void pump(layer);
   }
 
   function fail(layer: number, err: unknown): void {
@@ -157,6 +195,8 @@ function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, si
   }
 
   return new Promise<Inventory>((resolve, reject) => {
+    // A kept worker still carries the listeners of its last image.
+    worker.removeAllListeners();
     let settled = false;
     const finish = (outcome: () => void): void => {
       if (settled) return;
@@ -175,16 +215,18 @@ function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, si
         case 'open':
           void open(message.layer);
           return;
-        case 'more':
-          void more(message.layer);
+        case 'taken':
+          acknowledged(message.layer);
           return;
         case 'close':
           close(message.layer);
           return;
         case 'done':
+          state.answered = true;
           finish(() => resolve(message.inventory));
           return;
         case 'error': {
+          state.answered = true;
           const blobLayer = message.error.blobLayer;
           const own = blobLayer === null ? undefined : downloadErrors.get(blobLayer);
           finish(() => reject(own ?? deserializeError(message.error)));

@@ -9,8 +9,9 @@ import type { LayerLimits } from '../layers/layer-reader.js';
  * What the scanning thread and an analysis worker say to each other. The scanning thread
  * downloads (the registry client, its credentials and its verification stay there); the
  * worker decompresses, parses tar, keeps the files of interest and runs the analysers.
- * Layer bytes flow on demand: the worker asks for the next chunk of a layer when it has
- * used the last, so a slow analysis slows the download instead of filling memory.
+ * Layer bytes flow with credit: a few chunks of a layer are sent ahead, and the worker
+ * acknowledges each once its reader has room for more, so a slow analysis slows the
+ * download instead of filling memory.
  */
 
 export interface AnalysisJob {
@@ -30,7 +31,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'open'; layer: number }
-  | { type: 'more'; layer: number }
+  /** A chunk of the layer was taken into the worker's reader, which has room for more. */
+  | { type: 'taken'; layer: number }
   | { type: 'close'; layer: number }
   | { type: 'done'; inventory: Inventory }
   | { type: 'error'; error: SerializedError };
