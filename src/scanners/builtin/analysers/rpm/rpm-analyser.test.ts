@@ -126,6 +126,14 @@ describe('RPM SQLite database, bad input: the analyser fails for the image with 
     other.close();
   });
 
+  it('a Packages table whose hnum is not the rowid, which would make SQLite sort the whole table', () => {
+    const crafted = new Database(':memory:');
+    crafted.exec('CREATE TABLE Packages (hnum TEXT, blob BLOB NOT NULL)');
+    crafted.prepare('INSERT INTO Packages VALUES (?, ?)').run('1', PACKAGES[0]);
+    assert.match(failure(crafted.serialize()), /its Packages table does not have rpm's hnum INTEGER PRIMARY KEY/);
+    crafted.close();
+  });
+
   it('a BerkeleyDB Packages that is not one: the image is never reported clean', () => {
     const result = analyse(Buffer.alloc(4096), ROCKY_9, 'var/lib/rpm/Packages');
     assert.deepEqual(result, {
