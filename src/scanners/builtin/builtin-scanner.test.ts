@@ -13,7 +13,7 @@ import type { Database } from '../../store/tables.js';
 import { ScanError } from '../scanner.js';
 import { createAdvisoryReadiness, NO_SOURCES_MESSAGE } from './advisory-readiness.js';
 import { PACKAGE_ANALYSERS, analyserVersions } from './analysers/registry.js';
-import { createBuiltinScanner } from './builtin-scanner.js';
+import { createBuiltinScanner, filesWithoutAdvisoryData } from './builtin-scanner.js';
 import { repositoryOf } from './image-list.js';
 import { createInventoryCache } from './inventory-cache.js';
 import type { Inventory, InstalledPackage } from './inventory.js';
@@ -259,5 +259,26 @@ describe('the built-in scanner', () => {
       await assert.rejects(scanner.scanImage(config({ platform: 'linux/arm64' }), { tag: 'latest', digest: DIGEST }, signal), /serves no images/);
       assert.deepEqual(calls, [`resolveImage ${DIGEST}`]);
     });
+  });
+});
+
+describe('files without advisory data', () => {
+  it('names the files of packages whose ecosystem no stored record names, leaving out distributions already known to have none', async () => {
+    const inventory: Inventory = {
+      os: null,
+      packages: [
+        { ecosystem: 'Debian:12', name: 'tar', version: '1.34', sourceName: 'tar', sourceVersion: '1.34', path: 'var/lib/dpkg/status' },
+        { ecosystem: 'npm', name: 'left-pad', version: '1.3.0', sourceName: null, sourceVersion: null, path: 'app/node_modules/left-pad/package.json' },
+        { ecosystem: 'PyPI', name: 'six', version: '1.16.0', sourceName: null, sourceVersion: null, path: 'usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA' },
+        { ecosystem: 'CBL-Mariner:2.0', name: 'openssl', version: '1.1.1k-29.cm2', sourceName: null, sourceVersion: null, path: 'var/lib/rpm/rpmdb.sqlite' },
+      ],
+      analysers: {},
+      unsupported: [],
+      unsettled: [],
+      advisoryGaps: [{ distribution: 'CBL-Mariner 2.0', ecosystem: 'CBL-Mariner:2.0', path: 'var/lib/rpm/rpmdb.sqlite', packages: 1 }],
+    };
+    const covered = new Set(['Debian', 'npm']);
+    const files = await filesWithoutAdvisoryData(inventory, { hasEcosystem: async (base) => covered.has(base) });
+    assert.deepEqual(files, ['usr/lib/python3/site-packages/six-1.16.0.dist-info/METADATA']);
   });
 });

@@ -16,6 +16,7 @@ import type { LayerLimits } from './layers/layer-reader.js';
 import type { AdvisoryLookup } from './osv/advisory-lookup.js';
 import { createAdvisoryLookup } from './osv/advisory-store.js';
 import { matchInventory } from './osv/matcher.js';
+import { ecosystemBase } from './versioning/registry.js';
 import { DEFAULT_PLATFORM, formatPlatform, parsePlatform, type Platform } from './registry/platform.js';
 import { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry/registry-client.js';
 
@@ -92,7 +93,9 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
         log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, notes: inventory.unsupported }, 'image partly analysed');
       }
       const findings = await matchInventory(inventory, advisories);
-      return outcomeOf(inventory, findings);
+      const uncovered = await filesWithoutAdvisoryData(inventory, advisories);
+      if (uncovered.length > 0) log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, files: uncovered.slice(0, 20) }, 'no advisory data for some ecosystems');
+      return outcomeOf({ ...inventory, unsettled: [...new Set([...inventory.unsettled, ...uncovered])].sort() }, findings);
     },
   };
 }
@@ -105,6 +108,26 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
 export function checkAnalysed(inventory: Inventory): void {
   if (inventory.packages.length > 0 || inventory.unsupported.length === 0) return;
   throw new ScanError('UNSUPPORTED_IMAGE', `image not analysed: ${inventory.unsupported.join('; ')}`);
+}
+
+/**
+ * The files of packages whose ecosystem has no advisory data in the store at all (only
+ * Debian's records imported, and an npm tree in the image, say): nothing found there can
+ * be said fixed. Distributions without any advisory source are already unsettled.
+ */
+export async function filesWithoutAdvisoryData(inventory: Inventory, advisories: Pick<AdvisoryLookup, 'hasEcosystem'>): Promise<string[]> {
+  const gaps = new Set(inventory.advisoryGaps.map((gap) => gap.ecosystem));
+  const byBase = new Map<string, Set<string>>();
+  for (const pkg of inventory.packages) {
+    if (gaps.has(pkg.ecosystem)) continue;
+    const base = ecosystemBase(pkg.ecosystem);
+    const files = byBase.get(base) ?? new Set<string>();
+    files.add(pkg.path);
+    byBase.set(base, files);
+  }
+  const uncovered: string[] = [];
+  for (const [base, files] of byBase) if (!(await advisories.hasEcosystem(base))) uncovered.push(...files);
+  return uncovered;
 }
 
 /**

@@ -32,6 +32,11 @@ export interface AdvisoryLookup {
   advisoriesNamed(names: readonly string[]): Promise<NamedAdvisory[]>;
   /** Summaries of the records not withdrawn among `ids`. */
   advisories(ids: readonly string[]): Promise<AdvisorySummary[]>;
+  /**
+   * Whether any record names a package of the ecosystem (`Alpine`: of any release): an
+   * ecosystem without any has no advisory data here, and nothing can be said fixed in it.
+   */
+  hasEcosystem(base: string): Promise<boolean>;
 }
 
 export function packageKey(ecosystem: string, name: string): string {
@@ -64,5 +69,6 @@ export function createMemoryAdvisoryLookup(list: readonly Advisory[]): AdvisoryL
     },
     advisoriesNamed: async (names) => [...new Set(names)].flatMap((name) => (byName.get(name) ?? []).map((advisoryId) => ({ name, advisoryId }))),
     advisories: async (ids) => [...new Set(ids)].flatMap((id) => summaries.get(id) ?? []),
+    hasEcosystem: async (base) => [...byPackage.values()].some((rows) => rows.some((row) => row.ecosystem === base || row.ecosystem.startsWith(`${base}:`))),
   };
 }

@@ -75,6 +75,17 @@ describe('advisory store', () => {
     assert.deepEqual(await storedModifiedTimes(db, ['DSA-1-1', 'DSA-9-1']), new Map([['DSA-1-1', 1_000]]));
   });
 
+  it('says which ecosystems have advisory data, whatever their release, and not a name that merely starts the same', async () => {
+    const npm = advisory('GHSA-aaaa-bbbb-cccc', { affected: [{ ...advisory('x').affected[0]!, ecosystem: 'npm', package: 'left-pad' }] });
+    await saveAdvisories(db, [advisory('DSA-1-1'), npm], 'test');
+    const lookup = createAdvisoryLookup(db);
+    assert.equal(await lookup.hasEcosystem('Debian'), true, 'Debian:12 counts for Debian');
+    assert.equal(await lookup.hasEcosystem('npm'), true);
+    assert.equal(await lookup.hasEcosystem('Alpine'), false);
+    assert.equal(await lookup.hasEcosystem('Deb'), false);
+    assert.equal(await lookup.hasEcosystem('PyPI'), false);
+  });
+
   it('replaces the affected entries of a record saved again', async () => {
     await saveAdvisories(db, [advisory('DSA-1-1')], 'test');
     const moved = advisory('DSA-1-1', { modified: 2_000, affected: [{ ...advisory('x').affected[0]!, package: 'openssl3' }] });

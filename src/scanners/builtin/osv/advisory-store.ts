@@ -176,8 +176,20 @@ async function advisoriesById(db: AdvisoryDb, ids: readonly string[]): Promise<A
   return out;
 }
 
+/** An index seek on the primary key (ecosystem first): `base` itself, or `base:` and any release after it. */
+async function hasEcosystem(db: AdvisoryDb, base: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('osv_affected')
+    .select('ecosystem')
+    .where((eb) => eb.or([eb('ecosystem', '=', base), eb.and([eb('ecosystem', '>=', `${base}:`), eb('ecosystem', '<', `${base};`)])]))
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export function createAdvisoryLookup(db: AdvisoryDb): AdvisoryLookup {
   return {
+    hasEcosystem: (base) => hasEcosystem(db, base),
     affectedEntries: (keys) => affectedEntries(db, keys),
     advisoriesNamed: (names) => advisoriesNamed(db, names),
     advisories: (ids) => advisoriesById(db, ids),
