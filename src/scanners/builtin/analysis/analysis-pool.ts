@@ -129,8 +129,9 @@ function startWorker(memoryMb: number): Worker {
   return new Worker(`import(${loader}).then((tsx) => { tsx.register(); return import(${entry}); })`, { eval: true, resourceLimits });
 }
 
-/** Chunks of one layer sent ahead of the worker's reading (each at most a download chunk, some 64 KiB). */
+/** Messages of one layer sent ahead of the worker's reading: at most 2 MiB. */
 const CHUNKS_IN_FLIGHT = 8;
+const MESSAGE_BYTES = 256 * 1024;
 
 /** Feeds the worker the layers it asks for until it answers with an inventory or an error. */
 function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, signal: AbortSignal, state: { answered: boolean }): Promise<Inventory> {
@@ -157,16 +158,35 @@ function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, si
     download.pumping = true;
     try {
       while (download.inFlight < CHUNKS_IN_FLIGHT && downloads.get(layer) === download) {
-        const next = await download.chunks.next();
-        if (next.done) {
+        // Download chunks (16 to 64 KiB) joined into one message of up to 256 KiB: fewer messages, less work on this thread.
+        const parts: Buffer[] = [];
+        let length = 0;
+        let done = false;
+        while (length < MESSAGE_BYTES) {
+          const next = await download.chunks.next();
+          if (next.done) {
+            done = true;
+            break;
+          }
+          parts.push(next.value);
+          length += next.value.length;
+        }
+        if (length > 0) {
+          // A copy the worker owns: the download's buffers may be views into shared pools.
+          const bytes = new Uint8Array(length);
+          let at = 0;
+          for (const part of parts) {
+            bytes.set(part, at);
+            at += part.length;
+          }
+          download.inFlight++;
+          post({ type: 'chunk', layer, bytes }, [bytes.buffer]);
+        }
+        if (done) {
           post({ type: 'end', layer });
           downloads.delete(layer);
           return;
         }
-        // A copy the worker owns: the download's buffers may be views into shared pools.
-        const bytes = new Uint8Array(next.value);
-        download.inFlight++;
-        post({ type: 'chunk', layer, bytes }, [bytes.buffer]);
       }
     } catch (err) {
       fail(layer, err);
