@@ -389,6 +389,8 @@ function scenarios(context: ScenarioContext): void {
     const [image] = await api.summaryImages(id);
     assert.match(image?.error ?? '', /^no advisory source for Fedora 39: its \d+ packages \(var\/lib\/rpm\/rpmdb\.sqlite\) are inventoried but not matched$/);
     assert.deepEqual(await api.findings(id), []);
+    const text = await (await fetch(`${api.url}/summary?format=text`)).text();
+    assert.match(text, /Results for fedora\/app:39 in [^\n]+:\n NO_ADVISORY_SOURCE: no advisory source for Fedora 39/, 'the summary never shows it as clean');
   });
 
   it('(g) a rescan of an unchanged image downloads no blob and keeps its findings and their firstSeen', async () => {
