@@ -40,8 +40,9 @@ export interface ImageState {
 
 /**
  * Whether an image's last scan failed, for the event log's `scan.failed` / `scan.recovered`
- * transitions: anything but a completed scan or one not yet run is a failure to report.
+ * transitions: anything but a scan that carried findings (see `carriesFindings`) or one
+ * not yet run is a failure to report.
  */
 export function isFailingStatus(status: ImageStatus): boolean {
-  return status !== 'COMPLETE' && status !== 'PENDING';
+  return !carriesFindings(status) && status !== 'PENDING';
 }
