@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { buildLayer, tarOf, zstdAvailable, type Compression, type LayerItem } from '../../../../test/support/image-builder.js';
 import { chunksOf } from '../stream-chunks.js';
-import { sniffFormat } from './decompress.js';
+import { sniffFormat, zstdWindowSize } from './decompress.js';
+import { ImageBudget } from './image-budget.js';
 import { LayerError } from './layer-error.js';
 import { DEFAULT_LAYER_LIMITS, readLayer, type LayerContents, type LayerLimits } from './layer-reader.js';
 import { createPathSelector } from './path-selector.js';
@@ -362,5 +363,36 @@ describe('the chunks of a blob', () => {
     const long = Readable.from(Array.from({ length: 100 }, () => Buffer.alloc(10)));
     for await (const _ of chunksOf(long)) break;
     assert.equal(long.destroyed, true);
+  });
+});
+
+describe('decoder windows', () => {
+  const selector = createPathSelector({ keep: ['var/lib/dpkg/status'], note: [] });
+
+  /** A zstd frame header: magic, a descriptor without single segment, and a window descriptor. */
+  function zstdHead(windowDescriptor: number): Buffer {
+    return Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, windowDescriptor]), Buffer.alloc(600)]);
+  }
+
+  it('reads the window a zstd frame asks for from its header', () => {
+    assert.equal(zstdWindowSize(zstdHead(0x00)), 1024, 'window log 10');
+    assert.equal(zstdWindowSize(zstdHead((17 << 3) | 4)), 2 ** 27 + 2 ** 27 / 2, 'window log 27, mantissa 4');
+    // A single-segment frame's window is its content size (here a 2-byte field: 256 + value).
+    assert.equal(zstdWindowSize(Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x60, 0x10, 0x00])), 256 + 16);
+    assert.equal(zstdWindowSize(Buffer.from('not zstd at all, not zstd at all')), null);
+  });
+
+  it('refuses a zstd layer whose window is over zstd’s default limit, before decoding anything', async () => {
+    await assert.rejects(
+      readLayer(Readable.from([zstdHead(21 << 3)]), selector, DEFAULT_LAYER_LIMITS, 'layer 1'),
+      (err: unknown) => err instanceof LayerError && err.kind === 'too-large' && /layer 1 is zstd data with a 2 GiB window, more than the 128 MiB decoders accept by default/.test(err.message),
+    );
+  });
+
+  it('counts a decoder window against the image budget', async () => {
+    await assert.rejects(
+      readLayer(Readable.from([zstdHead(16 << 3)]), selector, DEFAULT_LAYER_LIMITS, 'layer 1', new ImageBudget(32 * 1024 * 1024)),
+      (err: unknown) => err instanceof LayerError && /layer 1: the image needs more than the 32 MiB one image scan may hold/.test(err.message),
+    );
   });
 });
