@@ -181,6 +181,9 @@ function converse(worker: Worker, request: AnalysisRequest, memoryMb: number, si
           }
           download.inFlight++;
           post({ type: 'chunk', layer, bytes }, [bytes.buffer]);
+          // Buffered download chunks resolve as microtasks: without a turn of the event loop
+          // here, a fast worker would have this thread copy megabytes before an API request runs.
+          await new Promise((resolve) => setImmediate(resolve));
         }
         if (done) {
           post({ type: 'end', layer });
