@@ -105,7 +105,7 @@ export function createAnalysisPool(options: AnalysisPoolOptions): AnalysisPool {
           running.delete(worker);
           // A worker that answered is in a known state and is kept; one aborted, out of memory or crashed is ended.
           if (state.answered) keep(worker);
-          else await worker.terminate();
+          else await ended(worker);
         }
         release();
       }
@@ -115,6 +115,23 @@ export function createAnalysisPool(options: AnalysisPoolOptions): AnalysisPool {
       await Promise.all([...running, ...idle.splice(0)].map((worker) => worker.terminate()));
     },
   };
+}
+
+/**
+ * Terminates a worker, waiting at most `TERMINATE_WAIT_MS`: termination takes effect when
+ * the thread next runs JavaScript, and a thread inside one long native call (a SQLite
+ * statement) must not keep its place in the pool, or the scan that aborted it, waiting.
+ */
+const TERMINATE_WAIT_MS = 5_000;
+
+async function ended(worker: Worker): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, TERMINATE_WAIT_MS);
+    timer.unref();
+  });
+  await Promise.race([worker.terminate().then(() => undefined), timeout]);
+  clearTimeout(timer);
 }
 
 /**
