@@ -64,7 +64,7 @@ port.on('message', (message: ToWorker) => {
       failedDownloads = [];
       analyseImage({ blobs: blobs(job), layers: job.layers, limits: job.limits, concurrency: job.concurrency, budget: new ImageBudget(job.budgetBytes) }).then(
         (inventory) => send({ type: 'done', inventory }),
-        (err: unknown) => send({ type: 'error', error: { ...serializeError(err), blobLayer: failedDownloads[0] ?? null } }),
+        (err: unknown) => send({ type: 'error', error: serializeError(err, failedDownloads[0] ?? null) }),
       );
       return;
     }

@@ -57,7 +57,8 @@ export class BlobFailed extends Error {
   }
 }
 
-export function serializeError(err: unknown): SerializedError {
+/** `blobLayer`: a layer whose download failed, when there is one: that failure is the cause. */
+export function serializeError(err: unknown, blobLayer: number | null): SerializedError {
   const error = err instanceof Error ? err : new Error(String(err));
   const scan = err instanceof ScanError ? err : null;
   return {
@@ -66,7 +67,7 @@ export function serializeError(err: unknown): SerializedError {
     status: scan?.status ?? null,
     retryable: scan?.retryable ?? false,
     kind: err instanceof LayerError ? err.kind : null,
-    blobLayer: err instanceof BlobFailed ? err.layer : null,
+    blobLayer,
     stack: error.stack ?? null,
   };
 }

@@ -46,7 +46,7 @@ export const rpmAnalyser: Analyser = {
       return failedAnalysis('RPM packages', err, [database.path]);
     }
     const distribution = distributionOf(os);
-    const ecosystems = distribution.covered ? rpmEcosystemsOf(os as OsRelease) : [distribution.ecosystem];
+    const ecosystems = distribution.covered && os ? rpmEcosystemsOf(os) : [distribution.ecosystem];
     const packages = dedupe(ecosystems.flatMap((ecosystem) => headers.map((header) => toInstalled(header, ecosystem, database.path))));
     const result: AnalyserResult = { found: true, packages, notes: [], ownedFiles: headers.flatMap((header) => header.files) };
     if (distribution.covered) return result;
