@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { buildLayer, zstdAvailable, type BuiltLayer } from '../../../../test/support/image-builder.js';
 import { DEBIAN_12_OS_RELEASE, DEBIAN_STATUS } from '../../../../test/support/package-fixtures.js';
+import { ScanError } from '../../scanner.js';
 import { AnalyserError } from '../analysers/analyser.js';
 import { analyseImage } from '../analysers/analyse-image.js';
 import { LayerError } from '../layers/layer-error.js';
@@ -78,6 +79,20 @@ describe('analysis in worker threads', () => {
       pool.analyse({ blobs: blobsOf(layers), layers, concurrency: 1 }, new AbortController().signal),
       (err: unknown) => err instanceof LayerError && err.kind === 'too-large' && /more than the 16 MiB one image scan may hold \(ECRSCAN_IMAGE_MEMORY_MB\)/.test(err.message),
     );
+  });
+
+  it('fails an image whose analysis needs more heap than its budget, naming the setting, and goes on with the next', async () => {
+    const pool = createAnalysisPool({ size: 1, memoryMb: 32 });
+    // 17 MiB of status (under the buffer budget) whose 190,000 parsed packages do not fit a 32 MiB heap.
+    const stanzas: string[] = [];
+    for (let i = 0; i < 190_000; i++) stanzas.push(`Package: p${i}\nStatus: install ok installed\nVersion: 1.${i}-1\nSource: s${i} (1.${i}-1)\n`);
+    const layers = [await buildLayer([{ path: 'etc/os-release', content: DEBIAN_12_OS_RELEASE }, { path: 'var/lib/dpkg/status', content: stanzas.join('\n') }])];
+    await assert.rejects(
+      pool.analyse({ blobs: blobsOf(layers), layers }, new AbortController().signal),
+      (err: unknown) => err instanceof ScanError && err.status === 'FAILED' && err.message === 'the image needs more than the 32 MiB one image scan may use (ECRSCAN_IMAGE_MEMORY_MB)',
+    );
+    const small = [await debianLayer()];
+    assert.equal((await pool.analyse({ blobs: blobsOf(small), layers: small }, new AbortController().signal)).packages.length, 7, 'a new worker takes the next image');
   });
 
   it('ends the worker when the scan is aborted, and frees its place in the pool', async () => {
