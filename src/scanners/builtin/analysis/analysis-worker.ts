@@ -24,7 +24,7 @@ let opened = new Set<number>();
 /** Layers whose download failed: whatever the analysis then fails with, that failure is the cause. */
 let failedDownloads: number[] = [];
 
-/** A layer's bytes, asked of the scanning thread one chunk at a time. */
+/** A layer's bytes, as the scanning thread sends them: a few messages ahead, each acknowledged once taken. */
 const blobs = (job: { layers: { digest: string }[] }): BlobOpener => ({
   async openBlob(digest) {
     // An image may list one layer twice: each opening reads the next copy.
