@@ -18,7 +18,11 @@ export interface CurlGunzip {
   stop(): Promise<void>;
 }
 
-export function startCurlGunzip(): CurlGunzip {
+/** The decompressor the baseline pipes each blob through: `gunzip`, or `zstd -dcq` for zstd layers. */
+export type BaselineDecompressor = 'gunzip' | 'zstd';
+
+export function startCurlGunzip(decompressor: BaselineDecompressor = 'gunzip'): CurlGunzip {
+  const command = decompressor === 'zstd' ? 'zstd -dcq' : 'gunzip';
   const shell = spawn('sh', ['-s'], { stdio: ['pipe', 'pipe', 'inherit'] });
   const lines = createInterface({ input: shell.stdout });
   const waiting = new Map<number, (status: string) => void>();
@@ -31,14 +35,14 @@ export function startCurlGunzip(): CurlGunzip {
   return {
     run(registry, repository, digests) {
       const id = next++;
-      const pipelines = digests.map((digest) => `(curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | gunzip > /dev/null) & pids="$pids $!"`);
-      // gunzip fails on the empty or cut input a failed curl leaves, so its status covers both.
+      const pipelines = digests.map((digest) => `(curl -sf ${registry.url}/v2/${repository}/blobs/${digest} | ${command} > /dev/null) & pids="$pids $!"`);
+      // The decompressor fails on the empty or cut input a failed curl leaves, so its status covers both.
       const script = ['pids=""', ...pipelines, 'status=0', 'for pid in $pids; do wait $pid || status=1; done', `echo done ${id} $status`, ''].join('\n');
       return new Promise((resolve, reject) => {
         waiting.set(id, (status) => {
           waiting.delete(id);
           if (status === '0') resolve();
-          else reject(new Error(`curl | gunzip failed for ${repository}`));
+          else reject(new Error(`curl | ${command} failed for ${repository}`));
         });
         shell.stdin.write(script);
       });
@@ -68,8 +72,9 @@ export async function againstCurlGunzip(
   ours: () => Promise<void>,
   blobs: { registry: RegistryServer; repository: string; digests: readonly string[] },
   runs: { warmUp: number; timed: number },
+  decompressor: BaselineDecompressor = 'gunzip',
 ): Promise<AgainstCurlGunzip> {
-  const curl = startCurlGunzip();
+  const curl = startCurlGunzip(decompressor);
   try {
     const baseline = (): Promise<void> => curl.run(blobs.registry, blobs.repository, blobs.digests);
     for (let run = 0; run < runs.warmUp; run++) {
