@@ -115,7 +115,9 @@ describe('package-lock.json', () => {
     const text = JSON.stringify({ lockfileVersion: 3, packages });
     const started = performance.now();
     assert.equal(parseNpmLock(text, 'p').packages.length, 100_000);
-    assert.ok(performance.now() - started < 3000);
+    // A guard against quadratic work (minutes at this size), not a speed figure: those are in bench/.
+    // Loose, because the whole suite may run on a loaded machine (6.7 s was seen there).
+    assert.ok(performance.now() - started < 30_000);
   });
 });
 
