@@ -17,6 +17,16 @@ export interface ImageInventoriesTable {
   used_at: number;
 }
 
+/** (ecosystem, package) → image digests whose stored inventory holds it (migration 2026-12-08-advisory-rematch). */
+export interface InventoryPackagesTable {
+  /** As the matcher looks packages up: `Debian:12`, and `Debian` for records valid for every release. */
+  ecosystem: string;
+  /** The name advisories use: the source package where the ecosystem's records name sources. */
+  package: string;
+  digest: string;
+}
+
 export interface InventoryTables {
   image_inventories: ImageInventoriesTable;
+  inventory_packages: InventoryPackagesTable;
 }

@@ -1,9 +1,10 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../store/tables.js';
 import type { Inventory } from './inventory.js';
+import { indexSubjects } from './osv/match-groups.js';
 
 /**
  * Package inventories of image digests, kept in the service's database, so that a rescan
@@ -110,20 +111,79 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
     async put(key, manifestDigest, inventory) {
       const now = options.clock.now().getTime();
       const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
-      await db
-        .insertInto('image_inventories')
-        .values(row)
-        // Two processes (or two configurations) may take the same inventory at once; the content is the same.
-        .onConflict((conflict) =>
-          conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
-            manifest_digest: row.manifest_digest,
-            inventory: row.inventory,
-            created_at: row.created_at,
-            used_at: row.used_at,
-          }),
-        )
-        .execute();
-      await db.deleteFrom('image_inventories').where('used_at', '<', now - maxIdleMs).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('image_inventories')
+          .values(row)
+          // Two processes (or two configurations) may take the same inventory at once; the content is the same.
+          .onConflict((conflict) =>
+            conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
+              manifest_digest: row.manifest_digest,
+              inventory: row.inventory,
+              created_at: row.created_at,
+              used_at: row.used_at,
+            }),
+          )
+          .execute();
+        await indexPackages(trx, key.digest, inventory);
+      });
+      await pruneIdle(db, now - maxIdleMs);
     },
   };
+}
+
+// Rows per INSERT: 3 columns × 1000 stays far below every dialect's parameter limit.
+const INDEX_CHUNK = 1000;
+
+/**
+ * Adds the digest under every (ecosystem, name) the matcher looks its packages up by, so
+ * that an advisory change finds the inventories it concerns (see the re-match). Rows of
+ * another platform or analyser version of the digest stay: the index may name a digest
+ * for a package it no longer holds, never miss one.
+ */
+export async function indexPackages(db: Kysely<Database> | Transaction<Database>, digest: string, inventory: Inventory): Promise<void> {
+  const rows = indexSubjects(inventory).keys.map((key) => ({ ecosystem: key.ecosystem, package: key.name, digest }));
+  for (let start = 0; start < rows.length; start += INDEX_CHUNK) {
+    await db
+      .insertInto('inventory_packages')
+      .values(rows.slice(start, start + INDEX_CHUNK))
+      .onConflict((conflict) => conflict.doNothing())
+      .execute();
+  }
+}
+
+/**
+ * Indexes inventories stored before the index existed (or by a version that did not keep
+ * it): digests with an inventory and no index row. Cheap once done: one anti-join.
+ */
+export async function indexUnindexedInventories(db: Kysely<Database>): Promise<number> {
+  const rows = await db
+    .selectFrom('image_inventories')
+    .select(['digest', 'inventory'])
+    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('inventory_packages').select('digest').whereRef('inventory_packages.digest', '=', 'image_inventories.digest'))))
+    .execute();
+  let indexed = 0;
+  for (const row of rows) {
+    const inventory = parseInventory(row.inventory);
+    if (!inventory || inventory.packages.length === 0) continue;
+    await indexPackages(db, row.digest, inventory);
+    indexed++;
+  }
+  return indexed;
+}
+
+async function pruneIdle(db: Kysely<Database>, before: number): Promise<void> {
+  const idle = await db.selectFrom('image_inventories').select('digest').where('used_at', '<', before).execute();
+  if (idle.length === 0) return;
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('image_inventories').where('used_at', '<', before).execute();
+    const digests = [...new Set(idle.map((row) => row.digest))];
+    for (let start = 0; start < digests.length; start += INDEX_CHUNK) {
+      await trx
+        .deleteFrom('inventory_packages')
+        .where('digest', 'in', digests.slice(start, start + INDEX_CHUNK))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('image_inventories').select('digest').whereRef('image_inventories.digest', '=', 'inventory_packages.digest'))))
+        .execute();
+    }
+  });
 }

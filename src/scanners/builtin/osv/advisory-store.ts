@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { OsvAdvisoriesTable, OsvSourcesTable } from '../../../store/advisory-tables.js';
 import type { Database } from '../../../store/tables.js';
-import type { AdvisoryLookup, AffectedRow, NamedAdvisory, PackageKey } from './advisory-lookup.js';
+import { type AdvisoryLookup, type AffectedRow, type NamedAdvisory, type PackageKey, packageKey } from './advisory-lookup.js';
 import { type Advisory, type AdvisorySummary, type AffectedSpec, namesOf, summaryOf } from './advisory.js';
 
 /**
@@ -59,8 +59,11 @@ function specOf(entry: AffectedSpec): string {
 
 const NONE: never[] = [];
 
-/** Inserts or replaces these advisories, their affected entries and names, in one transaction. */
-export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Advisory[], source: string): Promise<void> {
+/**
+ * Inserts or replaces these advisories, their affected entries and names, in one
+ * transaction, with a record of what it changed (see `recordChange`).
+ */
+export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Advisory[], source: string, now: number = Date.now()): Promise<void> {
   if (advisories.length === 0) return;
   const latest = new Map<string, Advisory>();
   for (const advisory of advisories) {
@@ -69,6 +72,7 @@ export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Adviso
   }
   const records = [...latest.values()].map((advisory) => ({ advisory, summary: summaryOf(advisory) }));
   await db.transaction().execute(async (trx) => {
+    const before = await storedState(trx, [...latest.keys()]);
     for (const chunk of chunks([...latest.keys()])) {
       await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
       await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
@@ -95,7 +99,66 @@ export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Adviso
     for (const chunk of chunks(affected)) await trx.insertInto('osv_affected').values(chunk).execute();
     const names = live.flatMap(({ advisory }) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
     for (const chunk of chunks(names)) await trx.insertInto('osv_aliases').values(chunk).execute();
+    await recordChange(trx, { source, now, advisories: [...latest.values()], before, after: affected });
   });
+}
+
+interface StoredState {
+  /** Ids already stored, withdrawn or not. */
+  known: Set<string>;
+  /** `[ecosystem, package]` of the affected entries the stored copies had. */
+  packages: Array<[string, string]>;
+}
+
+async function storedState(trx: Transaction<Database>, ids: readonly string[]): Promise<StoredState> {
+  const known = new Set<string>();
+  const packages: Array<[string, string]> = [];
+  for (const chunk of chunks(ids)) {
+    for (const row of await trx.selectFrom('osv_advisories').select('id').where('id', 'in', chunk).execute()) known.add(row.id);
+    const rows = await trx.selectFrom('osv_affected').select(['ecosystem', 'package']).where('advisory_id', 'in', chunk).execute();
+    for (const row of rows) packages.push([row.ecosystem, row.package]);
+  }
+  return { known, packages };
+}
+
+interface ChangeRecord {
+  source: string;
+  now: number;
+  advisories: readonly Advisory[];
+  before: StoredState;
+  after: ReadonlyArray<{ ecosystem: string; package: string }>;
+}
+
+/**
+ * Records which advisories the batch added, changed or withdrew and every package they
+ * named before or after, in the batch's transaction: the queue the re-match claims from
+ * (src/scanners/builtin/rematch). A batch that names no package needs no re-match and is
+ * recorded as done.
+ */
+async function recordChange(trx: Transaction<Database>, change: ChangeRecord): Promise<void> {
+  const added: string[] = [];
+  const changed: string[] = [];
+  const withdrawn: string[] = [];
+  for (const advisory of change.advisories) {
+    if (advisory.withdrawn !== null) withdrawn.push(advisory.id);
+    else if (change.before.known.has(advisory.id)) changed.push(advisory.id);
+    else added.push(advisory.id);
+  }
+  const pairs = new Map<string, [string, string]>();
+  for (const [ecosystem, name] of change.before.packages) pairs.set(packageKey(ecosystem, name), [ecosystem, name]);
+  for (const row of change.after) pairs.set(packageKey(row.ecosystem, row.package), [row.ecosystem, row.package]);
+  await trx
+    .insertInto('advisory_changes')
+    .values({
+      source: change.source,
+      created_at: change.now,
+      advisories: JSON.stringify({ added, changed, withdrawn }),
+      packages: JSON.stringify([...pairs.values()]),
+      lease_owner: null,
+      lease_expires_at: null,
+      done_at: pairs.size === 0 ? change.now : null,
+    })
+    .execute();
 }
 
 export type ImportSourceRow = Selectable<OsvSourcesTable>;

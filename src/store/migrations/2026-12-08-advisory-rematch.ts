@@ -1,0 +1,45 @@
+import { type Kysely, PostgresAdapter, sql } from 'kysely';
+
+// Frozen in time: imports no application code.
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+  // Which stored inventories hold a package, under every (ecosystem, name) the matcher looks
+  // it up by: an advisory change finds the image digests it concerns without reading every
+  // inventory. The digest alone is kept: platforms and analyser versions of one digest are
+  // re-matched together, and three short columns keep the write beside an inventory cheap.
+  let index = db.schema
+    .createTable('inventory_packages')
+    .addColumn('ecosystem', 'text', (c) => c.notNull())
+    .addColumn('package', 'text', (c) => c.notNull())
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('inventory_packages_pk', ['ecosystem', 'package', 'digest']);
+  // SQLite: the primary key is the table, rather than a second b-tree beside a rowid table.
+  if (!postgres) index = index.modifyEnd(sql`without rowid`);
+  await index.execute();
+  // Pruning an inventory removes its digest's rows.
+  await db.schema.createIndex('inventory_packages_digest').on('inventory_packages').columns(['digest']).execute();
+
+  // What each advisory import batch added, changed or withdrew, written in the batch's own
+  // transaction: the queue the re-match claims from, so that a re-match broken off by a
+  // crash is finished by whichever process claims the row next.
+  await db.schema
+    .createTable('advisory_changes')
+    .addColumn('id', postgres ? 'bigserial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
+    .addColumn('source', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    // JSON: { added: ids, changed: ids, withdrawn: ids }.
+    .addColumn('advisories', 'text', (c) => c.notNull())
+    // JSON: [[ecosystem, package], …] named by those advisories, before and after the change.
+    .addColumn('packages', 'text', (c) => c.notNull())
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_expires_at', 'bigint')
+    .addColumn('done_at', 'bigint')
+    .execute();
+  await db.schema.createIndex('advisory_changes_pending').on('advisory_changes').columns(['done_at', 'id']).execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('advisory_changes').execute();
+  await db.schema.dropTable('inventory_packages').execute();
+}
