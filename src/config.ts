@@ -33,6 +33,7 @@ export interface Config {
   registryTimeoutSeconds: number;
   blobTimeoutMinutes: number;
   registryMinRate: number;
+  advisoryRematch: boolean;
 }
 
 export class ConfigError extends Error {
@@ -324,6 +325,14 @@ export const OPTIONS = [
     default: '10000',
     doc: 'How long a webhook receiver has to answer, in milliseconds, before the attempt counts as failed.',
     parse: integer(100, 120_000),
+  }),
+  option({
+    key: 'advisoryRematch',
+    env: 'ECRSCAN_ADVISORY_REMATCH',
+    flag: null,
+    default: 'true',
+    doc: 'Re-match the built-in scanner\'s stored inventories as soon as an advisory import changes what they match, rather than at the next scheduled scan only.',
+    parse: boolean,
   }),
 ] as const;
 

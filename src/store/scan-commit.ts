@@ -85,9 +85,11 @@ export async function writeScan(db: Kysely<Database>, result: ScanResult): Promi
 /**
  * Some images of a configuration, re-evaluated without a scan (a re-match after an advisory
  * change): the others stay as they are, and so do the configuration's status, schedule and
- * runs. Only the lease is given back, and the revisions move for what changed.
+ * runs. Only the lease is given back; when no image changed, nothing else is written, no
+ * revision moves and no event is logged.
  */
 async function writePartial(context: CommitContext, images: ImageResult[]): Promise<void> {
+  let changed = 0;
   if (images.length > 0) {
     const tags = images.map((image) => image.tag);
     const known: ImageRow[] = [];
@@ -102,7 +104,19 @@ async function writePartial(context: CommitContext, images: ImageResult[]): Prom
       );
     }
     const byTag = new Map(known.map((row) => [row.tag, row]));
-    for (const image of images) await writeImage(context, image, byTag.get(image.tag));
+    for (const image of images) {
+      const before = byTag.get(image.tag);
+      // Only images already shown are re-evaluated; one that changes nothing is not written.
+      if (!before || before.removed_at !== null || image.findings === null) continue;
+      const previous = await previousFindings(context.trx, Number(before.id));
+      if (isUnchanged(previous, dedupeFindings(image.findings), image)) continue;
+      changed++;
+      await writeImage(context, image, before, previous);
+    }
+  }
+  if (changed === 0) {
+    await context.trx.updateTable('configs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', context.configId).execute();
+    return;
   }
   await context.trx
     .updateTable('configs')
@@ -110,6 +124,14 @@ async function writePartial(context: CommitContext, images: ImageResult[]): Prom
     .where('id', '=', context.configId)
     .execute();
   await appendEvents(context.trx, context.events, context.now);
+}
+
+/** The same open findings, none reopened, changed or closed: nothing a reader could see differs. */
+function isUnchanged(previous: Map<string, PreviousFinding>, findings: Finding[], image: ImageResult): boolean {
+  for (const finding of findings) {
+    if (!previous.get(findingKey(finding.name, finding.package))?.open) return false;
+  }
+  return diffFindings(previous, findings, new Set(image.unsettledPaths ?? [])).length === 0;
 }
 
 /**
@@ -142,7 +164,7 @@ async function writeImages(context: CommitContext, images: ImageResult[]): Promi
   for (const row of vanished) await removeImage(context, row);
 }
 
-async function writeImage(context: CommitContext, image: ImageResult, before: ImageRow | undefined): Promise<void> {
+async function writeImage(context: CommitContext, image: ImageResult, before: ImageRow | undefined, known?: Map<string, PreviousFinding>): Promise<void> {
   imageEvents(context, image, before);
   const row = await context.trx
     .insertInto('images')
@@ -182,7 +204,7 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
   const unsettled = new Set(image.unsettledPaths ?? []);
   const withdrawn = new Set(image.withdrawnAdvisories ?? []);
   // An image that was not there before has no findings yet: no need to read them.
-  const previous = before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>();
+  const previous = known ?? (before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>());
   await upsertFindings(context, imageId, findings);
   let lastKnownId = 0;
   for (const known of previous.values()) lastKnownId = Math.max(lastKnownId, known.id);

@@ -20,6 +20,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // Pruning an inventory removes its digest's rows.
   await db.schema.createIndex('inventory_packages_digest').on('inventory_packages').columns(['digest']).execute();
 
+  // From the affected digests to the images (and so configurations) showing them.
+  await db.schema.createIndex('images_digest').on('images').columns(['digest']).execute();
+
   // What each advisory import batch added, changed or withdrew, written in the batch's own
   // transaction: the queue the re-match claims from, so that a re-match broken off by a
   // crash is finished by whichever process claims the row next.
@@ -41,5 +44,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('advisory_changes').execute();
+  await db.schema.dropIndex('images_digest').execute();
   await db.schema.dropTable('inventory_packages').execute();
 }
