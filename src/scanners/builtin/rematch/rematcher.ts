@@ -42,8 +42,9 @@ export interface RematcherOptions {
 export interface RematchReport {
   /** Changes claimed and finished. */
   changes: number;
-  /** Configurations committed. */
+  /** Configurations re-matched (those where nothing changed are not written). */
   configurations: number;
+  /** Images re-matched. */
   images: number;
   /** Configurations left for a later attempt because a scan held them. */
   busy: number;
