@@ -10,6 +10,7 @@ import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { indexUnindexedInventories } from './builtin/inventory-cache.js';
 import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
+import type { SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
 import { createRematcher, type Rematcher } from './builtin/rematch/rematcher.js';
 import { createStoredMatch } from './builtin/rematch/stored-match.js';
@@ -35,6 +36,8 @@ export interface ScannerSet {
    * then on a schedule. Returns its stop. Failures are logged, never thrown.
    */
   startRefresh(): () => Promise<void>;
+  /** An advisory import now by the running refresh; null when none runs (not started, or no sources). */
+  importAdvisories?(): Promise<SourceOutcome[]> | null;
   /** Closes clients and caches the scanners hold. */
   close(): Promise<void>;
 }
@@ -91,6 +94,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
         await rematcher?.stop();
       };
     },
+    importAdvisories: () => refresher?.refreshNow() ?? null,
     async close() {
       ecr.close();
     },

@@ -41,6 +41,14 @@ export interface OsvSourcesTable {
   records: number;
 }
 
+/** The last import attempt of a source (migration 2026-12-08-advisory-rematch). */
+export interface OsvSourceAttemptsTable {
+  source: string;
+  attempted_at: number;
+  /** Why it failed; null when it succeeded. */
+  error: string | null;
+}
+
 /** What one import batch added, changed or withdrew: the re-match queue (migration 2026-12-08-advisory-rematch). */
 export interface AdvisoryChangesTable {
   id: Generated<number>;
@@ -61,4 +69,5 @@ export interface AdvisoryTables {
   osv_aliases: OsvAliasesTable;
   osv_sources: OsvSourcesTable;
   advisory_changes: AdvisoryChangesTable;
+  osv_source_attempts: OsvSourceAttemptsTable;
 }

@@ -39,10 +39,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('lease_expires_at', 'bigint')
     .addColumn('done_at', 'bigint')
     .execute();
+  // The last import attempt of each source, successful or not, for GET /advisories; the
+  // osv_sources row keeps only successful imports (its presence says the data is complete).
+  await db.schema
+    .createTable('osv_source_attempts')
+    .addColumn('source', 'text', (c) => c.primaryKey())
+    .addColumn('attempted_at', 'bigint', (c) => c.notNull())
+    .addColumn('error', 'text')
+    .execute();
   await db.schema.createIndex('advisory_changes_pending').on('advisory_changes').columns(['done_at', 'id']).execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropTable('osv_source_attempts').execute();
   await db.schema.dropTable('advisory_changes').execute();
   await db.schema.dropIndex('images_digest').execute();
   await db.schema.dropTable('inventory_packages').execute();

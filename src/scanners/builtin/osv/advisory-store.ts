@@ -184,6 +184,15 @@ export async function saveImportSource(db: AdvisoryDb, row: OsvSourcesTable): Pr
     .execute();
 }
 
+/** Records a source's import attempt and its error (null on success), for GET /advisories. */
+export async function saveAttempt(db: AdvisoryDb, source: string, attemptedAt: number, error: string | null): Promise<void> {
+  await db
+    .insertInto('osv_source_attempts')
+    .values({ source, attempted_at: attemptedAt, error })
+    .onConflict((conflict) => conflict.column('source').doUpdateSet({ attempted_at: attemptedAt, error }))
+    .execute();
+}
+
 export async function countAdvisories(db: AdvisoryDb): Promise<{ total: number; withdrawn: number }> {
   const row = await db
     .selectFrom('osv_advisories')

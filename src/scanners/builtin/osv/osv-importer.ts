@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Advisory, toAdvisory } from './advisory.js';
-import { type AdvisoryDb, readImportSource, saveAdvisories, saveImportSource, storedModifiedTimes } from './advisory-store.js';
+import { type AdvisoryDb, readImportSource, saveAdvisories, saveAttempt, saveImportSource, storedModifiedTimes } from './advisory-store.js';
 import { downloadZip } from './osv-download.js';
 import { directoryEntries, fileEntries, localSourceKind, type OsvEntry, zipEntries } from './osv-entries.js';
 import { checkOsvRecord } from './osv-record.js';
@@ -218,12 +218,15 @@ export async function importOsvSources(db: AdvisoryDb, sources: readonly string[
   const outcomes: SourceOutcome[] = [];
   for (const source of sources) {
     options.signal?.throwIfAborted();
+    const attemptedAt = (options.now ?? Date.now)();
     try {
       outcomes.push({ source, ok: true, report: await importOsvSource(db, source, options) });
+      await saveAttempt(db, source, attemptedAt, null);
     } catch (error) {
       if (!(error instanceof OsvSourceError)) throw error;
       options.log?.warn({ source: displaySource(source), error: error.message, retryable: error.retryable }, 'osv source failed');
       outcomes.push({ source, ok: false, error: error.message, retryable: error.retryable });
+      await saveAttempt(db, source, attemptedAt, error.message);
     }
   }
   return outcomes;
