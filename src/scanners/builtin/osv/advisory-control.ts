@@ -33,7 +33,7 @@ export function createAdvisoryControl(options: AdvisoryControlOptions): Advisory
     importNow() {
       if (sources.length === 0) return null;
       // An API-only process imports itself; the scheduler processes re-match from the recorded changes.
-      return options.refreshNow?.() ?? importOsvSources(db, sources, { dataDir: options.dataDir, log: options.log });
+      return options.refreshNow?.() ?? importOsvSources(db, sources, { dataDir: options.dataDir, log: options.log, now: () => clock.now().getTime() });
     },
   };
 }
