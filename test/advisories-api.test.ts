@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { execute } from '../src/cli/cli.js';
 import { buildApp } from '../src/http/app.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -122,6 +123,31 @@ describe('advisories API', () => {
         const ready = await app.inject({ method: 'GET', url: '/readyz' });
         assert.equal(ready.statusCode, 503);
         assert.match(ready.json().detail, /advisory data is stale/);
+      });
+
+      it('imports a source straight into the database from the command line', async () => {
+        const url = await dialect.createDatabase();
+        const env = { DATABASE_URL: url };
+        const first = await execute(['advisories', 'import', records], env);
+        assert.deepEqual(first, { code: 0, stdout: `${records}: 3 imported (0 withdrawn), 0 unchanged, 0 invalid\n`, stderr: '' });
+        const again = await execute(['advisories', 'import', records, '--json'], env);
+        assert.equal(again.code, 0);
+        assert.deepEqual(JSON.parse(again.stdout), { sources: [{ source: records, ok: true, imported: 0, unchanged: 3, withdrawn: 0, invalid: 0, notModified: false }] });
+        const { store, db } = await openDatabase(url);
+        try {
+          const changes = await db.selectFrom('advisory_changes').select(['advisories', 'done_at']).execute();
+          assert.equal(changes.length, 1, 'one batch, queued for the services to re-match');
+          const recorded = JSON.parse(changes[0]?.advisories ?? '') as { added: string[]; changed: string[]; withdrawn: string[] };
+          assert.deepEqual({ ...recorded, added: recorded.added.sort() }, { added: ['DEBIAN-CVE-2026-1', 'DEBIAN-CVE-2026-2', 'GHSA-aaaa-bbbb-cccc'], changed: [], withdrawn: [] });
+          assert.equal(changes[0]?.done_at, null);
+        } finally {
+          await store.close();
+        }
+        const missing = await execute(['advisories', 'import', join(dir, 'no-such-dir')], env);
+        assert.equal(missing.code, 1);
+        assert.match(missing.stderr, /^ecrscan: import of .*no-such-dir failed: .*cannot be read.*\n$/);
+        const usage = await execute(['advisories', 'import', records, records], env);
+        assert.equal(usage.code, 2);
       });
 
       it('refuses an import without configured sources, and stays ready unless told otherwise', async (t) => {
