@@ -17,12 +17,12 @@ export interface ImageInventoriesTable {
   used_at: number;
 }
 
-/** (ecosystem, package) → image digests whose stored inventory holds it (migration 2026-12-08-advisory-rematch). */
+/** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-08-advisory-rematch). */
 export interface InventoryPackagesTable {
-  /** As the matcher looks packages up: `Debian:12`, and `Debian` for records valid for every release. */
-  ecosystem: string;
   /** The name advisories use: the source package where the ecosystem's records name sources. */
   package: string;
+  /** The package's ecosystem with its release, as inventories spell it: `Debian:12`, `npm`. */
+  ecosystem: string;
   digest: string;
 }
 

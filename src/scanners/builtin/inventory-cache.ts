@@ -4,6 +4,7 @@ import { Compile } from 'typebox/compile';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../store/tables.js';
 import type { Inventory } from './inventory.js';
+import { packageKey } from './osv/advisory-lookup.js';
 import { indexSubjects } from './osv/match-groups.js';
 
 /**
@@ -136,13 +137,19 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
 const INDEX_CHUNK = 1000;
 
 /**
- * Adds the digest under every (ecosystem, name) the matcher looks its packages up by, so
- * that an advisory change finds the inventories it concerns (see the re-match). Rows of
- * another platform or analyser version of the digest stay: the index may name a digest
- * for a package it no longer holds, never miss one.
+ * Adds the digest under the name advisories use for each of its packages, in the package's
+ * ecosystem (a record naming the ecosystem without release finds it by prefix), so that an
+ * advisory change finds the inventories it concerns (see the re-match). Rows of another
+ * platform or analyser version of the digest stay: the index may name a digest for a
+ * package it no longer holds, never miss one.
  */
 export async function indexPackages(db: Kysely<Database> | Transaction<Database>, digest: string, inventory: Inventory): Promise<void> {
-  const rows = indexSubjects(inventory).keys.map((key) => ({ ecosystem: key.ecosystem, package: key.name, digest }));
+  const rows: Array<{ package: string; ecosystem: string; digest: string }> = [];
+  for (const [key, subjects] of indexSubjects(inventory).byKey) {
+    const subject = subjects[0];
+    // Each subject is listed under its own ecosystem and its base; the own one is enough here.
+    if (subject && key === packageKey(subject.ecosystem, subject.name)) rows.push({ package: subject.name, ecosystem: subject.ecosystem, digest });
+  }
   for (let start = 0; start < rows.length; start += INDEX_CHUNK) {
     await db
       .insertInto('inventory_packages')

@@ -4,16 +4,18 @@ import { type Kysely, PostgresAdapter, sql } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  // Which stored inventories hold a package, under every (ecosystem, name) the matcher looks
-  // it up by: an advisory change finds the image digests it concerns without reading every
-  // inventory. The digest alone is kept: platforms and analyser versions of one digest are
-  // re-matched together, and three short columns keep the write beside an inventory cheap.
+  // Which stored inventories hold a package, by the name advisories use and the package's
+  // ecosystem with its release: an advisory change finds the image digests it concerns
+  // without reading every inventory. Name first, so that a record naming an ecosystem
+  // without release (`Debian`) finds every release's rows by the same index. The digest
+  // alone is kept: platforms and analyser versions of one digest are re-matched together,
+  // and three short columns keep the write beside an inventory cheap.
   let index = db.schema
     .createTable('inventory_packages')
-    .addColumn('ecosystem', 'text', (c) => c.notNull())
     .addColumn('package', 'text', (c) => c.notNull())
+    .addColumn('ecosystem', 'text', (c) => c.notNull())
     .addColumn('digest', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('inventory_packages_pk', ['ecosystem', 'package', 'digest']);
+    .addPrimaryKeyConstraint('inventory_packages_pk', ['package', 'ecosystem', 'digest']);
   // SQLite: the primary key is the table, rather than a second b-tree beside a rowid table.
   if (!postgres) index = index.modifyEnd(sql`without rowid`);
   await index.execute();

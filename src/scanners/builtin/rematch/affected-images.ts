@@ -10,19 +10,24 @@ export interface AffectedImage {
   digest: string;
 }
 
-/** Image digests whose stored inventory holds one of these packages, from the index alone. */
+/**
+ * Image digests whose stored inventory holds one of these packages, from the index alone.
+ * A record naming an ecosystem without release (`Debian`) concerns every release of it
+ * (`Debian:12`), as in matching. (A wildcard in the prefix, or SQLite's case-blind LIKE,
+ * can only add digests, which re-match to what they had.)
+ */
 export async function affectedDigests(db: Kysely<Database>, packages: readonly PackageKey[]): Promise<Set<string>> {
   const byEcosystem = new Map<string, string[]>();
   for (const key of packages) byEcosystem.set(key.ecosystem, [...(byEcosystem.get(key.ecosystem) ?? []), key.name]);
   const digests = new Set<string>();
   for (const [ecosystem, names] of byEcosystem) {
+    const anyRelease = !ecosystem.includes(':');
     for (let start = 0; start < names.length; start += CHUNK) {
       const rows = await db
         .selectFrom('inventory_packages')
-        .select('digest')
-        .distinct()
-        .where('ecosystem', '=', ecosystem)
+        .select(['digest', 'ecosystem'])
         .where('package', 'in', names.slice(start, start + CHUNK))
+        .where((eb) => (anyRelease ? eb.or([eb('ecosystem', '=', ecosystem), eb('ecosystem', 'like', `${ecosystem}:%`)]) : eb('ecosystem', '=', ecosystem)))
         .execute();
       for (const row of rows) digests.add(row.digest);
     }
