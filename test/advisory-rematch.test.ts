@@ -276,6 +276,34 @@ describe('re-match after advisory changes', { skip: !installed && 'docker-regist
         assert.deepEqual(await rematcher.runPending(), { changes: 1, configurations: 1, images: 1, busy: 0 });
       });
 
+      it('waits for a scan that began before the change, then re-matches what it committed', async (t) => {
+        const fixture = await openFixture(await dialect.createDatabase(), proxy, dir);
+        t.after(() => fixture.close());
+        await scanOnce(fixture, proxy, dir);
+        const { withoutZlib } = fixture.configs;
+        // A scan of a configuration the change does not concern is under way.
+        await fixture.store.requestScan(withoutZlib, new Date());
+        const [scan] = await fixture.store.claimDueScans('a-scheduler', new Date(), 60_000, 1);
+        assert.equal(scan?.config.id, withoutZlib);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        await fixture.importRecord(zlibRecord(1, { fixed: '1:1.3.dfsg-1', vector: CRITICAL_VECTOR }));
+        const rematcher = fixture.rematcher();
+        const first = await rematcher.runPending();
+        assert.equal(first.configurations, 1, 'what is not being scanned is re-matched at once');
+        assert.equal(first.busy, 1);
+        assert.equal(await pendingChanges(fixture.db), 1, 'the change is not finished while that scan runs');
+        const finishedAt = new Date();
+        assert.equal(
+          await fixture.store.commitScan({ configId: withoutZlib, runId: scan?.runId ?? '', owner: 'a-scheduler', finishedAt, images: null, status: 'FAILED', error: 'listing failed', nextScanAt: finishedAt }),
+          true,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const second = await rematcher.runPending();
+        assert.equal(second.busy, 0);
+        assert.equal(second.changes, 1);
+        assert.equal(await pendingChanges(fixture.db), 0);
+      });
+
       if (dialect.name === 'postgres') {
         it('two processes importing and re-matching at once reach the end state of one', async (t) => {
           const url = await dialect.createDatabase();

@@ -8,7 +8,6 @@ import type { Database } from '../store/tables.js';
 import { createAdvisoryReadiness } from './builtin/advisory-readiness.js';
 import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
-import { indexUnindexedInventories } from './builtin/inventory-cache.js';
 import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
 import type { SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
@@ -115,12 +114,6 @@ function startRematch(deps: ScannerDeps): Rematcher {
     concurrency: deps.config.concurrency,
     leaseMs: deps.config.leaseSeconds * 1000,
   });
-  // Inventories stored before the package index existed are indexed once, then re-matched like any.
-  void indexUnindexedInventories(db)
-    .then((indexed) => {
-      if (indexed > 0) deps.logger.info({ indexed }, 'stored inventories indexed for re-matching');
-    })
-    .catch((err: unknown) => deps.logger.error({ err }, 'indexing stored inventories failed'))
-    .finally(() => rematcher.start());
+  rematcher.start();
   return rematcher;
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row types of the built-in scanner's inventory table (migration 2026-11-29-inventories).
  * Times are Unix milliseconds.
@@ -15,6 +17,8 @@ export interface ImageInventoriesTable {
   inventory: string;
   created_at: number;
   used_at: number;
+  /** 1 once the package index holds this inventory (migration 2026-12-08-advisory-rematch). */
+  indexed: Generated<number>;
 }
 
 /** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-08-advisory-rematch). */

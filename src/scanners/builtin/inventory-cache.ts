@@ -112,22 +112,20 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
     async put(key, manifestDigest, inventory) {
       const now = options.clock.now().getTime();
       const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
-      await db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('image_inventories')
-          .values(row)
-          // Two processes (or two configurations) may take the same inventory at once; the content is the same.
-          .onConflict((conflict) =>
-            conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
-              manifest_digest: row.manifest_digest,
-              inventory: row.inventory,
-              created_at: row.created_at,
-              used_at: row.used_at,
-            }),
-          )
-          .execute();
-        await indexPackages(trx, key.digest, inventory);
-      });
+      await db
+        .insertInto('image_inventories')
+        .values({ ...row, indexed: 0 })
+        // Two processes (or two configurations) may take the same inventory at once; the content is the same.
+        .onConflict((conflict) =>
+          conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
+            manifest_digest: row.manifest_digest,
+            inventory: row.inventory,
+            created_at: row.created_at,
+            used_at: row.used_at,
+            indexed: 0,
+          }),
+        )
+        .execute();
       await pruneIdle(db, now - maxIdleMs);
     },
   };
@@ -159,24 +157,44 @@ export async function indexPackages(db: Kysely<Database> | Transaction<Database>
   }
 }
 
+// Inventories indexed per transaction: their rows share the index's pages, so that a batch
+// costs far less than its inventories one by one.
+const INDEX_BATCH = 200;
+
 /**
- * Indexes inventories stored before the index existed (or by a version that did not keep
- * it): digests with an inventory and no index row. Cheap once done: one anti-join.
+ * Indexes every inventory stored since the last call (and those stored before the index
+ * existed), a batch per transaction; returns how many. The re-match calls it before it
+ * looks for affected digests, so that no stored inventory is missed.
  */
-export async function indexUnindexedInventories(db: Kysely<Database>): Promise<number> {
-  const rows = await db
-    .selectFrom('image_inventories')
-    .select(['digest', 'inventory'])
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('inventory_packages').select('digest').whereRef('inventory_packages.digest', '=', 'image_inventories.digest'))))
-    .execute();
+export async function indexPendingInventories(db: Kysely<Database>): Promise<number> {
   let indexed = 0;
-  for (const row of rows) {
-    const inventory = parseInventory(row.inventory);
-    if (!inventory || inventory.packages.length === 0) continue;
-    await indexPackages(db, row.digest, inventory);
-    indexed++;
+  for (;;) {
+    const rows = await db
+      .selectFrom('image_inventories')
+      .select(['digest', 'platform', 'analysers', 'inventory', 'created_at'])
+      .where('indexed', '=', 0)
+      .orderBy('created_at')
+      .limit(INDEX_BATCH)
+      .execute();
+    if (rows.length === 0) return indexed;
+    await db.transaction().execute(async (trx) => {
+      for (const row of rows) {
+        // One this version cannot read has nothing to index; the next scan stores it again.
+        const inventory = parseInventory(row.inventory);
+        if (inventory) await indexPackages(trx, row.digest, inventory);
+        await trx
+          .updateTable('image_inventories')
+          .set({ indexed: 1 })
+          .where('digest', '=', row.digest)
+          .where('platform', '=', row.platform)
+          .where('analysers', '=', row.analysers)
+          // Stored again meanwhile: that content is indexed by a later call.
+          .where('created_at', '=', row.created_at)
+          .execute();
+      }
+    });
+    indexed += rows.length;
   }
-  return indexed;
 }
 
 async function pruneIdle(db: Kysely<Database>, before: number): Promise<void> {

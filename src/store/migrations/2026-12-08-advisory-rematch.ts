@@ -21,6 +21,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await index.execute();
   // Pruning an inventory removes its digest's rows.
   await db.schema.createIndex('inventory_packages_digest').on('inventory_packages').columns(['digest']).execute();
+  // Inventories are indexed after they are stored, many in one transaction (the re-match
+  // does it before it looks for affected digests): an inventory's 500 rows land in 500
+  // places of the index, which written one inventory per transaction cost a cold scan's
+  // inventory write several times over. Existing inventories start unindexed.
+  await db.schema.alterTable('image_inventories').addColumn('indexed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.createIndex('image_inventories_unindexed').on('image_inventories').columns(['created_at']).where(sql.ref('indexed'), '=', 0).execute();
 
   // From the affected digests to the images (and so configurations) showing them.
   await db.schema.createIndex('images_digest').on('images').columns(['digest']).execute();
@@ -56,5 +62,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('osv_source_attempts').execute();
   await db.schema.dropTable('advisory_changes').execute();
   await db.schema.dropIndex('images_digest').execute();
+  await db.schema.dropIndex('image_inventories_unindexed').execute();
+  await db.schema.alterTable('image_inventories').dropColumn('indexed').execute();
   await db.schema.dropTable('inventory_packages').execute();
 }

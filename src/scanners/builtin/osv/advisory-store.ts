@@ -70,36 +70,49 @@ export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Adviso
     const known = latest.get(advisory.id);
     if (!known || known.modified < advisory.modified) latest.set(advisory.id, advisory);
   }
-  const records = [...latest.values()].map((advisory) => ({ advisory, summary: summaryOf(advisory) }));
+  // Sorted, so that imports writing overlapping records at once lock them in one order.
+  const sorted = [...latest.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await db.transaction().execute(async (trx) => {
-    const before = await storedState(trx, [...latest.keys()]);
-    for (const chunk of chunks([...latest.keys()])) {
-      await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
-      await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
-    }
-    for (const chunk of chunks(records.map(({ advisory, summary }) => advisoryRow(advisory, summary, source)))) {
-      await trx
+    const known = await storedIds(trx, sorted.map((advisory) => advisory.id));
+    // The advisory rows first: on PostgreSQL this locks them, so that another import writing
+    // the same records waits here until this one commits. A stored copy newer than this one
+    // (written meanwhile) is kept, and its entries with it.
+    const applied = new Set<string>();
+    for (const chunk of chunks(sorted.map((advisory) => advisoryRow(advisory, summaryOf(advisory), source)))) {
+      const rows = await trx
         .insertInto('osv_advisories')
         .values(chunk)
         .onConflict((conflict) =>
-          conflict.column('id').doUpdateSet((eb) => ({
-            modified: eb.ref('excluded.modified'),
-            published: eb.ref('excluded.published'),
-            withdrawn: eb.ref('excluded.withdrawn'),
-            source: eb.ref('excluded.source'),
-            summary: eb.ref('excluded.summary'),
-          })),
+          conflict
+            .column('id')
+            .doUpdateSet((eb) => ({
+              modified: eb.ref('excluded.modified'),
+              published: eb.ref('excluded.published'),
+              withdrawn: eb.ref('excluded.withdrawn'),
+              source: eb.ref('excluded.source'),
+              summary: eb.ref('excluded.summary'),
+            }))
+            .where((eb) => eb('osv_advisories.modified', '<=', eb.ref('excluded.modified'))),
         )
+        .returning('id')
         .execute();
+      for (const row of rows) applied.add(row.id);
     }
-    const live = records.filter(({ advisory }) => advisory.withdrawn === null);
-    const affected = live.flatMap(({ advisory }) =>
+    const written = sorted.filter((advisory) => applied.has(advisory.id));
+    const ids = written.map((advisory) => advisory.id);
+    const before = await storedPackages(trx, ids);
+    for (const chunk of chunks(ids)) {
+      await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
+      await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
+    }
+    const live = written.filter((advisory) => advisory.withdrawn === null);
+    const affected = live.flatMap((advisory) =>
       advisory.affected.map((entry, position) => ({ ecosystem: entry.ecosystem, package: entry.package, advisory_id: advisory.id, position, spec: specOf(entry) })),
     );
     for (const chunk of chunks(affected)) await trx.insertInto('osv_affected').values(chunk).execute();
-    const names = live.flatMap(({ advisory }) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
+    const names = live.flatMap((advisory) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
     for (const chunk of chunks(names)) await trx.insertInto('osv_aliases').values(chunk).execute();
-    await recordChange(trx, { source, now, advisories: [...latest.values()], before, after: affected });
+    if (written.length > 0) await recordChange(trx, { source, now, advisories: written, before: { known, packages: before }, after: affected });
   });
 }
 
@@ -110,15 +123,22 @@ interface StoredState {
   packages: Array<[string, string]>;
 }
 
-async function storedState(trx: Transaction<Database>, ids: readonly string[]): Promise<StoredState> {
+async function storedIds(trx: Transaction<Database>, ids: readonly string[]): Promise<Set<string>> {
   const known = new Set<string>();
-  const packages: Array<[string, string]> = [];
   for (const chunk of chunks(ids)) {
     for (const row of await trx.selectFrom('osv_advisories').select('id').where('id', 'in', chunk).execute()) known.add(row.id);
+  }
+  return known;
+}
+
+/** `[ecosystem, package]` of the affected entries stored for these advisories. */
+async function storedPackages(trx: Transaction<Database>, ids: readonly string[]): Promise<Array<[string, string]>> {
+  const packages: Array<[string, string]> = [];
+  for (const chunk of chunks(ids)) {
     const rows = await trx.selectFrom('osv_affected').select(['ecosystem', 'package']).where('advisory_id', 'in', chunk).execute();
     for (const row of rows) packages.push([row.ecosystem, row.package]);
   }
-  return { known, packages };
+  return packages;
 }
 
 interface ChangeRecord {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createFakeClock } from '../../../../test/support/fake-clock.js';
 import { databases } from '../../../../test/support/databases.js';
 import { openDatabase } from '../../../store/open-store.js';
-import { createInventoryCache, indexUnindexedInventories } from '../inventory-cache.js';
+import { createInventoryCache, indexPendingInventories } from '../inventory-cache.js';
 import type { Inventory } from '../inventory.js';
 import { affectedDigests } from './affected-images.js';
 
@@ -34,6 +34,8 @@ for (const dialect of dialects) {
       const key = (digest: string) => ({ digest, platform: 'linux/amd64', analysers: { dpkg: '1' } });
       await cache.put(key(DEBIAN), DEBIAN, inventory([['Debian:12', 'libssl3', 'openssl'], ['Debian:12', 'zlib1g', 'zlib']]));
       await cache.put(key(NODE), NODE, inventory([['npm', 'left-pad', null], ['Debian:11', 'zlib1g', 'zlib']]));
+      assert.deepEqual([...(await affectedDigests(db, [{ ecosystem: 'npm', name: 'left-pad' }]))], [], 'indexed after they are stored');
+      assert.equal(await indexPendingInventories(db), 2);
 
       const found = async (ecosystem: string, name: string) => [...(await affectedDigests(db, [{ ecosystem, name }]))].sort();
       assert.deepEqual(await found('Debian:12', 'openssl'), [DEBIAN], 'Debian records name source packages');
@@ -46,19 +48,24 @@ for (const dialect of dialects) {
       // An inventory pruned as idle takes its rows with it.
       clock.advance(100 * DAY_MS);
       await cache.put(key(NODE), NODE, inventory([['npm', 'left-pad', null]]));
+      assert.equal(await indexPendingInventories(db), 1);
       assert.deepEqual(await found('Debian', 'zlib'), [NODE], 'rows an earlier inventory of a kept digest wrote stay');
       assert.deepEqual(await found('Debian:12', 'openssl'), []);
     });
 
-    it('indexes inventories stored before the index, once', async (t) => {
+    it('indexes each stored inventory once, and again when it is stored anew', async (t) => {
       const { store, db } = await openDatabase(await dialect.createDatabase());
       t.after(() => store.close());
-      const cache = createInventoryCache(db, { clock: createFakeClock() });
-      await cache.put({ digest: DEBIAN, platform: 'linux/amd64', analysers: { dpkg: '1' } }, DEBIAN, inventory([['Debian:12', 'zlib1g', 'zlib']]));
-      await db.deleteFrom('inventory_packages').execute();
-      assert.equal(await indexUnindexedInventories(db), 1);
-      assert.deepEqual([...(await affectedDigests(db, [{ ecosystem: 'Debian:12', name: 'zlib' }]))], [DEBIAN]);
-      assert.equal(await indexUnindexedInventories(db), 0);
+      const clock = createFakeClock();
+      const cache = createInventoryCache(db, { clock });
+      const key = { digest: DEBIAN, platform: 'linux/amd64', analysers: { dpkg: '1' } };
+      await cache.put(key, DEBIAN, inventory([['Debian:12', 'zlib1g', 'zlib']]));
+      assert.equal(await indexPendingInventories(db), 1);
+      assert.equal(await indexPendingInventories(db), 0);
+      clock.advance(1000);
+      await cache.put(key, DEBIAN, inventory([['Debian:12', 'libssl3', 'openssl']]));
+      assert.equal(await indexPendingInventories(db), 1);
+      assert.deepEqual([...(await affectedDigests(db, [{ ecosystem: 'Debian:12', name: 'openssl' }]))], [DEBIAN]);
     });
   });
 }

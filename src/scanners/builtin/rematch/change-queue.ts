@@ -11,6 +11,8 @@ import type { PackageKey } from '../osv/advisory-lookup.js';
 
 export interface ClaimedChanges {
   ids: number[];
+  /** When the latest of them was recorded (Unix ms). */
+  recordedAt: number;
   /** Every (ecosystem, package) the claimed changes name, once each. */
   packages: PackageKey[];
   /** Advisories the claimed changes withdrew. */
@@ -32,7 +34,7 @@ export async function claimChanges(db: Kysely<Database>, owner: string, now: num
   return db.transaction().execute(async (trx) => {
     let pending = trx
       .selectFrom('advisory_changes')
-      .select(['id', 'packages', 'advisories'])
+      .select(['id', 'packages', 'advisories', 'created_at'])
       .where('done_at', 'is', null)
       .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', now)]))
       .orderBy('id')
@@ -40,7 +42,7 @@ export async function claimChanges(db: Kysely<Database>, owner: string, now: num
     // PostgreSQL: processes claiming at once pass over each other's rows instead of waiting.
     if (isPostgres(db)) pending = pending.forUpdate().skipLocked();
     const rows = await pending.execute();
-    if (rows.length === 0) return { ids: [], packages: [], withdrawn: [] };
+    if (rows.length === 0) return { ids: [], recordedAt: 0, packages: [], withdrawn: [] };
     const ids = rows.map((row) => Number(row.id));
     await trx.updateTable('advisory_changes').set({ lease_owner: owner, lease_expires_at: now + leaseMs }).where('id', 'in', ids).execute();
     const packages = new Map<string, PackageKey>();
@@ -50,7 +52,8 @@ export async function claimChanges(db: Kysely<Database>, owner: string, now: num
       for (const [ecosystem, name] of JSON.parse(row.packages) as Array<[string, string]>) packages.set(`${ecosystem}\u0000${name}`, { ecosystem, name });
       for (const id of (JSON.parse(row.advisories) as StoredAdvisories).withdrawn ?? []) withdrawn.add(id);
     }
-    return { ids, packages: [...packages.values()], withdrawn: [...withdrawn] };
+    const recordedAt = Math.max(...rows.map((row) => Number(row.created_at)));
+    return { ids, recordedAt, packages: [...packages.values()], withdrawn: [...withdrawn] };
   });
 }
 
@@ -84,4 +87,23 @@ export async function pendingChanges(db: Kysely<Database>): Promise<number> {
     .where('done_at', 'is', null)
     .executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/**
+ * Whether a scan of a configuration of this scanner that started before `before` is still
+ * running. Such a scan may have matched its images against the advisories as they were,
+ * and its images may not show the digests the re-match looks for until it commits: the
+ * changes wait for it, and are re-matched once it has committed.
+ */
+export async function scanRunningSince(db: Kysely<Database>, scanner: string, before: number): Promise<boolean> {
+  const running = await db
+    .selectFrom('scan_runs')
+    .innerJoin('configs', 'configs.id', 'scan_runs.config_id')
+    .select('scan_runs.id')
+    .where('configs.scanner', '=', scanner)
+    .where('scan_runs.outcome', '=', 'RUNNING')
+    .where('scan_runs.started_at', '<=', before)
+    .limit(1)
+    .executeTakeFirst();
+  return running !== undefined;
 }

@@ -6,7 +6,8 @@ import { createLimiter } from '../../../scheduler/limiter.js';
 import type { ImageResult, Store } from '../../../store/store.js';
 import type { Database } from '../../../store/tables.js';
 import { type AffectedImage, affectedDigests, affectedImages } from './affected-images.js';
-import { claimChanges, finishChanges, postponeChanges } from './change-queue.js';
+import { indexPendingInventories } from '../inventory-cache.js';
+import { claimChanges, finishChanges, postponeChanges, scanRunningSince } from './change-queue.js';
 import type { StoredMatch } from './stored-match.js';
 
 /**
@@ -15,8 +16,12 @@ import type { StoredMatch } from './stored-match.js';
  * commits each affected configuration's images, and only those, through the scan commit
  * (firstSeen kept, vanished findings closed, events written). Each configuration is done
  * under its scan lease, so a re-match and a scan of it never overlap: one whose lease is
- * held waits, and the changes are claimed again shortly after.
+ * held waits, and the changes are claimed again shortly after. Changes are finished only
+ * once no scan that began before them still runs: such a scan may commit what it matched
+ * against the older data, or digests the index did not yet lead to.
  */
+
+const CLOCK_SKEW_MS = 5_000;
 
 export interface RematcherOptions {
   store: Pick<Store, 'getConfig' | 'leaseConfig' | 'releaseLease' | 'commitScan'>;
@@ -46,7 +51,7 @@ export interface RematchReport {
   configurations: number;
   /** Images re-matched. */
   images: number;
-  /** Configurations left for a later attempt because a scan held them. */
+  /** Configurations left for a later attempt because a scan held them (or a scan that began before the change still runs). */
   busy: number;
 }
 
@@ -78,6 +83,8 @@ export function createRematcher(options: RematcherOptions): Rematcher {
     const now = options.clock.now().getTime();
     const claimed = await claimChanges(options.db, owner, now, options.leaseMs, batch);
     if (claimed.ids.length === 0) return false;
+    // Inventories stored since the last look are indexed first, so that none is missed.
+    await indexPendingInventories(options.db);
     const digests = await affectedDigests(options.db, claimed.packages);
     const byConfig = await affectedImages(options.db, options.scanner, digests);
     const withdrawn = claimed.withdrawn;
@@ -90,6 +97,9 @@ export function createRematcher(options: RematcherOptions): Rematcher {
         report.images += outcome;
       }
     }
+    // Clocks of processes differ a little: a scan that started shortly after the change was
+    // recorded is waited for as well.
+    if (busy === 0 && (await scanRunningSince(options.db, options.scanner, claimed.recordedAt + CLOCK_SKEW_MS))) busy++;
     report.busy += busy;
     if (busy > 0) await postponeChanges(options.db, claimed.ids, owner, options.clock.now().getTime() + retryMs);
     else {
