@@ -6,7 +6,7 @@ import type { Kysely } from 'kysely';
 import { systemClock } from '../src/clock.js';
 import { analyserVersions, PACKAGE_ANALYSERS } from '../src/scanners/builtin/analysers/registry.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION } from '../src/scanners/builtin/builtin-scanner.js';
-import { createInventoryCache, indexPackages, type InventoryKey } from '../src/scanners/builtin/inventory-cache.js';
+import { createInventoryCache, indexPendingInventories, type InventoryKey } from '../src/scanners/builtin/inventory-cache.js';
 import type { Inventory } from '../src/scanners/builtin/inventory.js';
 import type { Advisory } from '../src/scanners/builtin/osv/advisory.js';
 import { createAdvisoryLookup, saveAdvisories } from '../src/scanners/builtin/osv/advisory-store.js';
@@ -24,15 +24,17 @@ import type { BenchRow } from './support/table.js';
  * configuration committed ≤ 10 s; work proportional to the affected images; the package
  * index adds ≤ 15 % to a cold scan's inventory write).
  *
- * Seeded through the real paths: every inventory stored by the inventory cache (which
- * writes the index), 1,000 configurations × 10 tags committed by the store. Three sets of
+ * Seeded through the real paths: every inventory stored by the inventory cache and indexed
+ * as the re-match indexes them (in batches), 1,000 configurations × 10 tags committed by
+ * the store. Three sets of
  * 50 packages are held by 0.2 %, 2 % and 20 % of the inventories; each update is 50 new
  * advisories, one per package of a set, saved by the importer's writer (which records the
  * change), then re-matched with the service's concurrency (4). No registry client exists
  * in this process: every figure is from stored inventories alone.
  */
 
-const INVENTORIES = 10_000;
+// BENCH_REMATCH_INVENTORIES: fewer for a quick look (a multiple of 500); the targets are for 10,000.
+const INVENTORIES = Number(process.env.BENCH_REMATCH_INVENTORIES ?? 10_000);
 const TAGS_PER_CONFIG = 10;
 const PACKAGES = 500;
 const POOL = 2_000;
@@ -98,6 +100,9 @@ async function seed(store: Store, db: Kysely<Database>): Promise<void> {
     await cache.put(key, digestOf(i), inventoryOf(i));
     if (i % 1000 === 999) process.stderr.write(`  ${i + 1} inventories stored\n`);
   }
+  const indexing = performance.now();
+  await indexPendingInventories(db);
+  process.stderr.write(`  indexed in ${Math.round(performance.now() - indexing)} ms\n`);
   for (let c = 0; c < INVENTORIES / TAGS_PER_CONFIG; c++) {
     const config = await store.createConfig({ region: null, registry: 'registry.example', repository: `bench/app-${c}`, tags: null, schedule: null, scanner: 'builtin', platform: null }, DUE);
     const [claim] = await store.claimDueScans('seed', DUE, 600_000, 1);
@@ -110,22 +115,26 @@ async function seed(store: Store, db: Kysely<Database>): Promise<void> {
   }
 }
 
-/** Median time to store one 500-package inventory, and the index's share of it, over fresh digests. */
+/**
+ * Median time to store one 500-package inventory (a cold scan's inventory write, which
+ * now only flags it unindexed), and the time its indexing takes afterwards, as the
+ * re-match does it: 200 fresh inventories stored, then indexed in batches; per inventory.
+ */
 async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; indexMs: number }> {
   const cache = createInventoryCache(db, { clock: systemClock });
   const versions = analyserVersions(PACKAGE_ANALYSERS);
   const puts: number[] = [];
   const indexes: number[] = [];
-  for (let run = 0; run < 41; run++) {
-    const i = INVENTORIES + 100 + run;
-    const inventory = inventoryOf(i);
-    let started = performance.now();
-    await cache.put({ digest: digestOf(i), platform: 'linux/amd64', analysers: versions }, digestOf(i), inventory);
-    puts.push(performance.now() - started);
-    // The same rows again under another digest, in a transaction of their own: the index's part.
-    started = performance.now();
-    await db.transaction().execute((trx) => indexPackages(trx, digestOf(i + 1_000_000), inventory));
-    indexes.push(performance.now() - started);
+  for (let round = 0; round < 3; round++) {
+    for (let run = 0; run < 200; run++) {
+      const i = INVENTORIES + 1000 * (round + 1) + run;
+      const started = performance.now();
+      await cache.put({ digest: digestOf(i), platform: 'linux/amd64', analysers: versions }, digestOf(i), inventoryOf(i));
+      puts.push(performance.now() - started);
+    }
+    const started = performance.now();
+    const indexed = await indexPendingInventories(db);
+    indexes.push((performance.now() - started) / Math.max(1, indexed));
   }
   return { putMs: median(puts), indexMs: median(indexes) };
 }
@@ -169,10 +178,10 @@ export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
       });
     }
     const { putMs, indexMs } = await indexCost(db);
-    const share = indexMs / Math.max(0.001, putMs - indexMs);
-    rows.push({ name: 'inventory write of 500 packages, with its index', ms: Number(putMs.toFixed(2)), target: '', result: '' });
-    rows.push({ name: 'its index rows alone', ms: Number(indexMs.toFixed(2)), target: '', result: '' });
-    rows.push({ name: `index ÷ inventory write without it (${indexRows.toLocaleString('en')} index rows stored)`, ms: Number(share.toFixed(2)), target: '≤ 0.15', result: share <= 0.15 ? 'pass' : 'FAIL' });
+    const share = indexMs / Math.max(0.001, putMs);
+    rows.push({ name: 'inventory write of 500 packages (a cold scan\'s), median', ms: Number(putMs.toFixed(2)), target: '', result: '' });
+    rows.push({ name: 'its indexing afterwards, per inventory, in batches of 200', ms: Number(indexMs.toFixed(2)), target: '', result: '' });
+    rows.push({ name: `indexing ÷ inventory write (${indexRows.toLocaleString('en')} index rows stored)`, ms: Number(share.toFixed(2)), target: '≤ 0.15', result: share <= 0.15 ? 'pass' : 'FAIL' });
     return rows;
   } finally {
     await store.close();
