@@ -77,6 +77,10 @@ describe('advisories API', () => {
           [[missing, null, true], [records, null, true]],
         );
         assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'never imported is stale');
+        assert.deepEqual((await app.inject({ method: 'GET', url: '/summary' })).json().warnings, [
+          `advisory source ${missing} has never been imported: built-in scan results may miss vulnerabilities`,
+          `advisory source ${records} has never been imported: built-in scan results may miss vulnerabilities`,
+        ]);
 
         const imported = await app.inject({ method: 'POST', url: '/advisories/import' });
         assert.equal(imported.statusCode, 200);
@@ -115,11 +119,19 @@ describe('advisories API', () => {
         assert.equal(status.pendingChanges, 1, 'the import is queued for re-matching');
         assert.equal(status.maxAgeSeconds, 48 * 3600);
 
-        clock.advance(49 * 3_600_000);
+        clock.advance(61_000);
+        const fresh = await app.inject({ method: 'GET', url: '/summary' });
+        assert.deepEqual(fresh.json().warnings, [`advisory source ${missing} has never been imported: built-in scan results may miss vulnerabilities`]);
+        clock.advance(49 * 3_600_000 - 61_000);
         const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
         assert.match(metrics, new RegExp(`ecrscan_advisory_data_age_seconds\\{source="${records.replaceAll('/', '\\/')}"\\} ${49 * 3600}`));
         const later = (await app.inject({ method: 'GET', url: '/advisories' })).json();
         assert.equal(later.sources.find((source: { source: string }) => source.source === records).stale, true);
+        const summary = await app.inject({ method: 'GET', url: '/summary', headers: { 'if-none-match': fresh.headers.etag as string } });
+        assert.equal(summary.statusCode, 200, 'a new warning is a new representation');
+        assert.ok(summary.json().warnings.includes(`advisory data of ${records} is 49 h old (ECRSCAN_ADVISORY_MAX_AGE): built-in scan results may miss recent vulnerabilities`));
+        const text = (await app.inject({ method: 'GET', url: '/summary?format=text' })).body;
+        assert.match(text, new RegExp(`^WARNING: advisory source ${missing} has never been imported`, 'm'));
         const ready = await app.inject({ method: 'GET', url: '/readyz' });
         assert.equal(ready.statusCode, 503);
         assert.match(ready.json().detail, /advisory data is stale/);
@@ -157,6 +169,7 @@ describe('advisories API', () => {
         assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8');
         assert.equal(refused.json().type, 'urn:ecrscan:problem:no-advisory-sources');
         assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
+        assert.equal((await app.inject({ method: 'GET', url: '/summary' })).json().warnings, undefined, 'no sources, no advisory warning');
       });
     });
   }
