@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
 import type { ScanEvent } from '../src/domain/event.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
@@ -13,6 +14,7 @@ import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } fro
 import { createAdvisoryLookup } from '../src/scanners/builtin/osv/advisory-store.js';
 import { importOsvSource } from '../src/scanners/builtin/osv/osv-importer.js';
 import { createRegistryClient } from '../src/scanners/builtin/registry/registry-client.js';
+import { createScanners } from '../src/scanners/create-scanners.js';
 import { claimChanges, pendingChanges } from '../src/scanners/builtin/rematch/change-queue.js';
 import { createRematcher, type Rematcher } from '../src/scanners/builtin/rematch/rematcher.js';
 import { createStoredMatch } from '../src/scanners/builtin/rematch/stored-match.js';
@@ -302,6 +304,26 @@ describe('re-match after advisory changes', { skip: !installed && 'docker-regist
         assert.equal(second.busy, 0);
         assert.equal(second.changes, 1);
         assert.equal(await pendingChanges(fixture.db), 0);
+      });
+
+      it('runs in the service: the periodic import wakes the re-match', async (t) => {
+        const url = await dialect.createDatabase();
+        const fixture = await openFixture(url, proxy, dir);
+        t.after(() => fixture.close());
+        await scanOnce(fixture, proxy, dir);
+        const source = join(await mkdtemp(join(dir, 'service-')), `${RECORD_ID}.json`);
+        await writeFile(source, zlibRecord(1, { fixed: '1:1.3.dfsg-1', vector: CRITICAL_VECTOR }));
+        const config = loadConfig({ DATABASE_URL: url, ECRSCAN_OSV_SOURCES: source, ECRSCAN_INSECURE_REGISTRIES: proxy.host });
+        const scanners = createScanners({ store: { ...fixture.store, database: fixture.db }, config, logger: createLogger('silent') });
+        const stop = scanners.startRefresh();
+        t.after(stop);
+        const deadline = Date.now() + 20_000;
+        let found: ScanEvent[] = [];
+        while (found.length === 0 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          found = (await eventsOf(fixture.store, fixture.configs.withZlib)).filter((event) => event.type === 'finding.new' && event.detail.finding?.name === CVE);
+        }
+        assert.equal(found.length, 1, 'the new advisory reached the stored inventory without a scan');
       });
 
       if (dialect.name === 'postgres') {

@@ -61,7 +61,7 @@ export interface Rematcher {
   stop(): Promise<void>;
   /** Looks for changes now (an import just committed). */
   wake(): void;
-  /** Claims and re-matches pending changes until none is left for this process; for tests, benchmarks and the CLI. */
+  /** Claims and re-matches pending changes until none is left for this process now; for tests and benchmarks. */
   runPending(): Promise<RematchReport>;
   readonly owner: string;
 }
@@ -74,8 +74,6 @@ export function createRematcher(options: RematcherOptions): Rematcher {
   const batch = options.batch ?? 20;
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
-  // Once stopped, a late start (after start-up work) must not poll a closed database.
-  let ended = false;
   let running: Promise<unknown> | null = null;
 
   /** One claim: every change claimed is finished, or postponed when a configuration was busy. */
@@ -176,13 +174,11 @@ export function createRematcher(options: RematcherOptions): Rematcher {
   return {
     owner,
     start() {
-      if (ended) return;
       stopped = false;
       schedule(0);
     },
     async stop() {
       stopped = true;
-      ended = true;
       clearTimeout(timer);
       await running;
     },
