@@ -141,13 +141,31 @@ const INDEX_CHUNK = 1000;
  * platform or analyser version of the digest stay: the index may name a digest for a
  * package it no longer holds, never miss one.
  */
-export async function indexPackages(db: Kysely<Database> | Transaction<Database>, digest: string, inventory: Inventory): Promise<void> {
-  const rows: Array<{ package: string; ecosystem: string; digest: string }> = [];
+function indexRows(digest: string, inventory: Inventory): IndexRow[] {
+  const rows: IndexRow[] = [];
   for (const [key, subjects] of indexSubjects(inventory).byKey) {
     const subject = subjects[0];
     // Each subject is listed under its own ecosystem and its base; the own one is enough here.
     if (subject && key === packageKey(subject.ecosystem, subject.name)) rows.push({ package: subject.name, ecosystem: subject.ecosystem, digest });
   }
+  return rows;
+}
+
+interface IndexRow {
+  package: string;
+  ecosystem: string;
+  digest: string;
+}
+
+function compareIndexRows(a: IndexRow, b: IndexRow): number {
+  return byText(a.package, b.package) || byText(a.ecosystem, b.ecosystem) || byText(a.digest, b.digest);
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function insertIndexRows(db: Kysely<Database> | Transaction<Database>, rows: readonly IndexRow[]): Promise<void> {
   for (let start = 0; start < rows.length; start += INDEX_CHUNK) {
     await db
       .insertInto('inventory_packages')
@@ -177,11 +195,18 @@ export async function indexPendingInventories(db: Kysely<Database>): Promise<num
       .limit(INDEX_BATCH)
       .execute();
     if (rows.length === 0) return indexed;
+    const entries: IndexRow[] = [];
+    for (const row of rows) {
+      // One this version cannot read has nothing to index; the next scan stores it again.
+      const inventory = parseInventory(row.inventory);
+      if (inventory) entries.push(...indexRows(row.digest, inventory));
+    }
+    // In key order: each package's part of the index is then written once per batch, not
+    // once per inventory.
+    entries.sort(compareIndexRows);
     await db.transaction().execute(async (trx) => {
+      await insertIndexRows(trx, entries);
       for (const row of rows) {
-        // One this version cannot read has nothing to index; the next scan stores it again.
-        const inventory = parseInventory(row.inventory);
-        if (inventory) await indexPackages(trx, row.digest, inventory);
         await trx
           .updateTable('image_inventories')
           .set({ indexed: 1 })
