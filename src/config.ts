@@ -341,7 +341,7 @@ export const OPTIONS = [
     env: 'ECRSCAN_ADVISORY_MAX_AGE',
     flag: null,
     default: '48h',
-    doc: 'Advisory data last imported longer ago than this (a duration, at least `1h`) is stale: `GET /advisories` and the log say so, and `/readyz` fails when `ECRSCAN_READYZ_ADVISORIES` is set.',
+    doc: 'Advisory data last imported longer ago than this (a duration, at least `1h`) is stale: `GET /advisories` and the summary say so, and `/readyz` fails when `ECRSCAN_READYZ_ADVISORIES` is set.',
     parse: (raw, name) => {
       const ms = parseDuration(raw.trim());
       if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "48h", got "${raw}"`);
