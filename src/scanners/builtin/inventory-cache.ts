@@ -135,7 +135,7 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
 const INDEX_CHUNK = 1000;
 
 /**
- * Adds the digest under the name advisories use for each of its packages, in the package's
+ * An inventory's index rows: its digest under the name advisories use for each of its packages, in the package's
  * ecosystem (a record naming the ecosystem without release finds it by prefix), so that an
  * advisory change finds the inventories it concerns (see the re-match). Rows of another
  * platform or analyser version of the digest stay: the index may name a digest for a
