@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { execute } from '../src/cli/cli.js';
 import { buildApp } from '../src/http/app.js';
+import { sha256Of } from '../src/http/tokens.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createAdvisoryControl } from '../src/scanners/builtin/osv/advisory-control.js';
@@ -77,7 +78,7 @@ describe('advisories API', () => {
           [[missing, null, true], [records, null, true]],
         );
         assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'never imported is stale');
-        assert.deepEqual((await app.inject({ method: 'GET', url: '/summary' })).json().warnings, [
+        assert.deepEqual((await app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json' } })).json().warnings, [
           `advisory source ${missing} has never been imported: built-in scan results may miss vulnerabilities`,
           `advisory source ${records} has never been imported: built-in scan results may miss vulnerabilities`,
         ]);
@@ -120,14 +121,14 @@ describe('advisories API', () => {
         assert.equal(status.maxAgeSeconds, 48 * 3600);
 
         clock.advance(61_000);
-        const fresh = await app.inject({ method: 'GET', url: '/summary' });
+        const fresh = await app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json' } });
         assert.deepEqual(fresh.json().warnings, [`advisory source ${missing} has never been imported: built-in scan results may miss vulnerabilities`]);
         clock.advance(49 * 3_600_000 - 61_000);
         const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
         assert.match(metrics, new RegExp(`ecrscan_advisory_data_age_seconds\\{source="${records.replaceAll('/', '\\/')}"\\} ${49 * 3600}`));
         const later = (await app.inject({ method: 'GET', url: '/advisories' })).json();
         assert.equal(later.sources.find((source: { source: string }) => source.source === records).stale, true);
-        const summary = await app.inject({ method: 'GET', url: '/summary', headers: { 'if-none-match': fresh.headers.etag as string } });
+        const summary = await app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json', 'if-none-match': fresh.headers.etag as string } });
         assert.equal(summary.statusCode, 200, 'a new warning is a new representation');
         assert.ok(summary.json().warnings.includes(`advisory data of ${records} is 49 h old (ECRSCAN_ADVISORY_MAX_AGE): built-in scan results may miss recent vulnerabilities`));
         const text = (await app.inject({ method: 'GET', url: '/summary?format=text' })).body;
@@ -162,6 +163,31 @@ describe('advisories API', () => {
         assert.equal(usage.code, 2);
       });
 
+      it('imports on request of an administrator only', async (t) => {
+        const { store, db } = await openDatabase(await dialect.createDatabase());
+        t.after(() => store.close());
+        const clock = createFakeClock(new Date('2026-12-01T00:00:00Z'));
+        const advisories = createAdvisoryControl({ db, sources: [records], maxAgeMs: 48 * 3_600_000, clock, dataDir: dir });
+        const token = (name: string, role: 'read' | 'write' | 'admin') => ({ name, role, sha256: sha256Of(`${name}-token-0123456789`) });
+        const app = await buildApp({
+          store,
+          config: { schedule: '24h', apiToken: null },
+          tokens: [token('writer', 'write'), token('admin', 'admin')],
+          logger: createLogger('silent'),
+          metrics: createMetrics(),
+          clock,
+          advisories,
+        });
+        t.after(() => app.close());
+        const asWriter = await app.inject({ method: 'POST', url: '/advisories/import', headers: { authorization: 'Bearer writer-token-0123456789' } });
+        assert.equal(asWriter.statusCode, 403);
+        assert.equal((await app.inject({ method: 'GET', url: '/advisories', headers: { authorization: 'Bearer writer-token-0123456789' } })).statusCode, 200);
+        assert.equal((await db.selectFrom('osv_advisories').select('id').execute()).length, 0, 'a refused import changes nothing');
+        const asAdmin = await app.inject({ method: 'POST', url: '/advisories/import', headers: { authorization: 'Bearer admin-token-0123456789' } });
+        assert.equal(asAdmin.statusCode, 200);
+        assert.equal((await db.selectFrom('osv_advisories').select('id').execute()).length, 3);
+      });
+
       it('refuses an import without configured sources, and stays ready unless told otherwise', async (t) => {
         const { app } = await harness(t, []);
         const refused = await app.inject({ method: 'POST', url: '/advisories/import' });
@@ -169,7 +195,7 @@ describe('advisories API', () => {
         assert.equal(refused.headers['content-type'], 'application/problem+json; charset=utf-8');
         assert.equal(refused.json().type, 'urn:ecrscan:problem:no-advisory-sources');
         assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
-        assert.equal((await app.inject({ method: 'GET', url: '/summary' })).json().warnings, undefined, 'no sources, no advisory warning');
+        assert.equal((await app.inject({ method: 'GET', url: '/summary', headers: { accept: 'application/json' } })).json().warnings, undefined, 'no sources, no advisory warning');
       });
     });
   }

@@ -79,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const publicBase = createPublicBase({ publicUrl: deps.config.publicUrl ?? null, trustedProxies: deps.config.trustedProxies ?? [] });
   registerFindingsRoutes(app, deps, publicBase);
   registerEventRoutes(app, deps, publicBase);
-  if (deps.advisories) registerAdvisoryRoutes(app, deps, deps.advisories);
+  if (deps.advisories) registerAdvisoryRoutes(app, deps.advisories);
   registerOpsRoutes(app, deps, summaries);
   registerSubscriptionRoutes(app, deps);
   answerOtherMethods(app, routes);

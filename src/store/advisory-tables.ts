@@ -41,7 +41,7 @@ export interface OsvSourcesTable {
   records: number;
 }
 
-/** The last import attempt of a source (migration 2026-12-08-advisory-rematch). */
+/** The last import attempt of a source (migration 2026-12-09-advisory-rematch). */
 export interface OsvSourceAttemptsTable {
   source: string;
   attempted_at: number;
@@ -49,7 +49,7 @@ export interface OsvSourceAttemptsTable {
   error: string | null;
 }
 
-/** What one import batch added, changed or withdrew: the re-match queue (migration 2026-12-08-advisory-rematch). */
+/** What one import batch added, changed or withdrew: the re-match queue (migration 2026-12-09-advisory-rematch). */
 export interface AdvisoryChangesTable {
   id: Generated<number>;
   source: string;

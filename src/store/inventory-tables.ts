@@ -17,11 +17,11 @@ export interface ImageInventoriesTable {
   inventory: string;
   created_at: number;
   used_at: number;
-  /** 1 once the package index holds this inventory (migration 2026-12-08-advisory-rematch). */
+  /** 1 once the package index holds this inventory (migration 2026-12-09-advisory-rematch). */
   indexed: Generated<number>;
 }
 
-/** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-08-advisory-rematch). */
+/** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-09-advisory-rematch). */
 export interface InventoryPackagesTable {
   /** The name advisories use: the source package where the ecosystem's records name sources. */
   package: string;

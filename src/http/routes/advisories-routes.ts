@@ -4,47 +4,56 @@ import { AppError } from '../../errors.js';
 import type { AdvisoryControl } from '../../scanners/builtin/osv/advisory-control.js';
 import type { AdvisorySourceStatus } from '../../scanners/builtin/osv/advisory-status.js';
 import { displaySource, type SourceOutcome } from '../../scanners/builtin/osv/osv-importer.js';
-import type { AppDeps } from '../app.js';
-import { Problem } from '../schemas.js';
+import { NoQuery, Problem } from '../schemas.js';
 
 const Timestamp = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 
-const SourceStatus = Type.Object({
-  source: Type.String({ description: 'the source, a URL without credentials or query' }),
-  lastImport: Type.Union([Timestamp], { description: 'when the last import completed (records written, or the source found unchanged)' }),
-  lastAttempt: Timestamp,
-  lastError: Type.Union([Type.String(), Type.Null()], { description: 'why the last attempt failed; null when it succeeded' }),
-  ecosystems: Type.Record(Type.String(), Type.Integer(), { description: 'advisories not withdrawn, by ecosystem as records name it' }),
-  withdrawn: Type.Integer(),
-  newestModified: Timestamp,
-  ageSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'time since lastImport' }),
-  stale: Type.Boolean({ description: 'never imported, or older than ECRSCAN_ADVISORY_MAX_AGE' }),
-});
+const SourceStatus = Type.Object(
+  {
+    source: Type.String({ description: 'the source, a URL without credentials or query' }),
+    lastImport: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], { description: 'when the last import completed (records written, or the source found unchanged)' }),
+    lastAttempt: Timestamp,
+    lastError: Type.Union([Type.String(), Type.Null()], { description: 'why the last attempt failed; null when it succeeded' }),
+    ecosystems: Type.Record(Type.String(), Type.Integer(), { description: 'advisories not withdrawn, by ecosystem as records name it' }),
+    withdrawn: Type.Integer(),
+    newestModified: Timestamp,
+    ageSeconds: Type.Union([Type.Integer(), Type.Null()], { description: 'time since lastImport' }),
+    stale: Type.Boolean({ description: 'never imported, or older than ECRSCAN_ADVISORY_MAX_AGE' }),
+  },
+  { additionalProperties: false, title: 'AdvisorySource' },
+);
 
-const AdvisoriesRepresentation = Type.Object({
-  sources: Type.Array(SourceStatus),
-  pendingChanges: Type.Integer({ description: 'advisory changes whose re-match of stored inventories has not finished' }),
-  maxAgeSeconds: Type.Integer(),
-});
+const AdvisoriesRepresentation = Type.Object(
+  {
+    sources: Type.Array(SourceStatus),
+    pendingChanges: Type.Integer({ minimum: 0, description: 'advisory changes whose re-match of stored inventories has not finished' }),
+    maxAgeSeconds: Type.Integer({ minimum: 0 }),
+  },
+  { additionalProperties: false, title: 'Advisories' },
+);
 type AdvisoriesRepresentation = Static<typeof AdvisoriesRepresentation>;
 
-const ImportOutcome = Type.Object({
-  source: Type.String(),
-  ok: Type.Boolean(),
-  read: Type.Optional(Type.Integer()),
-  imported: Type.Optional(Type.Integer({ description: 'records written: new, changed or withdrawn' })),
-  unchanged: Type.Optional(Type.Integer()),
-  withdrawn: Type.Optional(Type.Integer()),
-  invalid: Type.Optional(Type.Integer()),
-  notModified: Type.Optional(Type.Boolean({ description: 'the whole source was unchanged and not read' })),
-  error: Type.Optional(Type.String()),
-});
-const ImportRepresentation = Type.Object({ sources: Type.Array(ImportOutcome) });
+const ImportOutcome = Type.Object(
+  {
+    source: Type.String(),
+    ok: Type.Boolean(),
+    read: Type.Optional(Type.Integer()),
+    imported: Type.Optional(Type.Integer({ description: 'records written: new, changed or withdrawn' })),
+    unchanged: Type.Optional(Type.Integer()),
+    withdrawn: Type.Optional(Type.Integer()),
+    invalid: Type.Optional(Type.Integer()),
+    notModified: Type.Optional(Type.Boolean({ description: 'the whole source was unchanged and not read' })),
+    error: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false, title: 'AdvisoryImportOutcome' },
+);
+const ImportRepresentation = Type.Object({ sources: Type.Array(ImportOutcome) }, { additionalProperties: false, title: 'AdvisoryImport' });
 type ImportRepresentation = Static<typeof ImportRepresentation>;
 
-export function registerAdvisoryRoutes(app: FastifyInstance, deps: AppDeps, advisories: AdvisoryControl): void {
+export function registerAdvisoryRoutes(app: FastifyInstance, advisories: AdvisoryControl): void {
   app.get('/advisories', {
     schema: {
+      querystring: NoQuery,
       operationId: 'getAdvisories',
       tags: ['advisories'],
       summary: 'The advisory data of the built-in scanner, per source',
@@ -58,7 +67,10 @@ export function registerAdvisoryRoutes(app: FastifyInstance, deps: AppDeps, advi
   });
 
   app.post('/advisories/import', {
+    // Imports change what every built-in scan reports: an administrator's call.
+    config: { access: 'admin' },
     schema: {
+      querystring: NoQuery,
       operationId: 'importAdvisories',
       tags: ['advisories'],
       summary: 'Import the configured advisory sources now',
