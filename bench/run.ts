@@ -1,4 +1,5 @@
 import { benchAdvisoryMatch } from './advisory-match.bench.js';
+import { benchAdvisoryRematch } from './advisory-rematch.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
@@ -21,6 +22,7 @@ import { type BenchRow, renderTables } from './support/table.js';
 const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   api: benchApi,
   'advisory-match': benchAdvisoryMatch,
+  'advisory-rematch': benchAdvisoryRematch,
   'image-scan': async () =>
     (await benchImagePull()).map(({ name, ms, target, ratio, peakRssMiB, baselineRssMiB, compressedMiB }) => ({
       name,

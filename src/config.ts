@@ -34,6 +34,9 @@ export interface Config {
   registryTimeoutSeconds: number;
   blobTimeoutMinutes: number;
   registryMinRate: number;
+  advisoryRematch: boolean;
+  advisoryMaxAgeMs: number;
+  readyRequiresFreshAdvisories: boolean;
 }
 
 export class ConfigError extends Error {
@@ -333,6 +336,34 @@ export const OPTIONS = [
     default: '10000',
     doc: 'How long a webhook receiver has to answer, in milliseconds, before the attempt counts as failed.',
     parse: integer(100, 120_000),
+  }),
+  option({
+    key: 'advisoryRematch',
+    env: 'ECRSCAN_ADVISORY_REMATCH',
+    flag: null,
+    default: 'true',
+    doc: 'Re-match the built-in scanner\'s stored inventories as soon as an advisory import changes what they match, rather than at the next scheduled scan only.',
+    parse: boolean,
+  }),
+  option({
+    key: 'advisoryMaxAgeMs',
+    env: 'ECRSCAN_ADVISORY_MAX_AGE',
+    flag: null,
+    default: '48h',
+    doc: 'Advisory data last imported longer ago than this (a duration, at least `1h`) is stale: `GET /advisories` and the summary say so, and `/readyz` fails when `ECRSCAN_READYZ_ADVISORIES` is set.',
+    parse: (raw, name) => {
+      const ms = parseDuration(raw.trim());
+      if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "48h", got "${raw}"`);
+      return ms;
+    },
+  }),
+  option({
+    key: 'readyRequiresFreshAdvisories',
+    env: 'ECRSCAN_READYZ_ADVISORIES',
+    flag: null,
+    default: 'false',
+    doc: 'Make `/readyz` fail while a configured advisory source is stale (see `ECRSCAN_ADVISORY_MAX_AGE`).',
+    parse: boolean,
   }),
 ] as const;
 

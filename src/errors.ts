@@ -12,6 +12,7 @@ export const ERROR_CODES = {
   CONFIG_NOT_FOUND: { status: 404, title: 'Scan configuration not found' },
   SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'Subscription not found' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
+  NO_ADVISORY_SOURCES: { status: 409, title: 'No advisory sources configured' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },
   REQUEST_TIMEOUT: { status: 408, title: 'Request took too long to arrive' },
   PAYLOAD_TOO_LARGE: { status: 413, title: 'Request body too large' },

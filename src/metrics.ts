@@ -10,6 +10,7 @@ export interface Metrics {
   scanDuration: Histogram<'scanner'>;
   findings: Gauge<'severity'>;
   scansInFlight: Gauge;
+  advisoryAge: Gauge<'source'>;
 }
 
 export function createMetrics(): Metrics {
@@ -56,5 +57,11 @@ export function createMetrics(): Metrics {
       registers: [registry],
     }),
     scansInFlight: new Gauge({ name: 'ecrscan_scans_in_flight', help: 'Images being scanned now.', registers: [registry] }),
+    advisoryAge: new Gauge({
+      name: 'ecrscan_advisory_data_age_seconds',
+      help: 'Time since each advisory source was last imported (or found unchanged), for sources imported at least once.',
+      labelNames: ['source'],
+      registers: [registry],
+    }),
   };
 }

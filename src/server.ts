@@ -9,7 +9,8 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
 import { createNotifyMetrics } from './notify/notify-metrics.js';
-import type { ScannerSet, ScannerStore } from './scanners/create-scanners.js';
+import { createAdvisoryControl } from './scanners/builtin/osv/advisory-control.js';
+import { osvDataDir, type ScannerSet, type ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -66,10 +67,12 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     const publicUrl = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
     let scheduler: Scheduler | null = null;
     let notifier: Notifier | null = null;
+    let scanners: ScannerSet | null = null;
     if (config.mode !== 'api') {
-      const scanners = deps.scanners({ ...store, database: db });
-      releasers.push(() => scanners.close());
-      releasers.push(scanners.startRefresh());
+      scanners = deps.scanners({ ...store, database: db });
+      const started = scanners;
+      releasers.push(() => started.close());
+      releasers.push(started.startRefresh());
       scheduler = createScheduler({
         store,
         scanners: scanners.scanners,
@@ -84,8 +87,8 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
         scanTimeoutMs: config.scanTimeoutMinutes * 60_000,
       });
       scheduler.start();
-      const started = scheduler;
-      releasers.push(() => started.stop());
+      const running = scheduler;
+      releasers.push(() => running.stop());
       releasers.push(
         startEventRetention({ store, clock, logger: deps.logger.child({ part: 'events' }), retentionMs: config.eventRetentionMs }),
       );
@@ -107,7 +110,17 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, ...(scheduler ? { scans: scheduler } : {}) });
+      const withScanners = scanners;
+      const advisories = createAdvisoryControl({
+        db,
+        sources: config.osvSources,
+        maxAgeMs: config.advisoryMaxAgeMs,
+        clock,
+        dataDir: osvDataDir(config.databaseUrl),
+        refreshNow: () => withScanners?.importAdvisories?.() ?? null,
+        log: deps.logger.child({ part: 'osv' }),
+      });
+      app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, advisories, ...(scheduler ? { scans: scheduler } : {}) });
       const built = app;
       // Fastify's close drains in-flight requests before it resolves.
       releasers.push(() => built.close());

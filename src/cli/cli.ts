@@ -3,6 +3,7 @@ import { ConfigError } from '../config.js';
 import { VERSION } from '../version.js';
 import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
+import { ADVISORIES_HELP, advisoriesCommand } from './commands/advisories-command.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
 import { FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
@@ -23,6 +24,7 @@ Usage:
   ecrscan events [--follow]                what the scans changed: findings new
                                            and fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
+  ecrscan advisories [import [SOURCE]]  advisory data per source; import it now
 
 Client commands talk to the server at --url URL, else $ECRSCANAPI_URL, else
 http://127.0.0.1:8080, sending $ECRSCAN_API_TOKEN as a bearer token when set.
@@ -36,6 +38,7 @@ const HELPS: Record<string, string> = {
   scan: SCAN_HELP,
   events: EVENTS_HELP,
   subscriptions: SUBSCRIPTIONS_HELP,
+  advisories: ADVISORIES_HELP,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
@@ -109,6 +112,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         { json: values.json === true, format: values.format, timeoutMs: values.timeout === undefined ? 30_000 : parseTimeout(values.timeout) },
         out,
       );
+    case 'advisories':
+      return advisoriesCommand(client, args, values.json === true, env, out);
     default:
       throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
   }

@@ -39,8 +39,11 @@ export interface FindingChange {
 export interface EventDetail {
   finding?: EventFinding;
   previous?: FindingChange;
-  /** Why a finding closed: it was not found by a complete scan, or its image went away. */
-  reason?: 'not_found' | 'image_removed';
+  /**
+   * Why a finding closed: it was not found by a complete scan, its image went away, or the
+   * advisory it came from was withdrawn (the finding was never real, rather than fixed).
+   */
+  reason?: 'not_found' | 'image_removed' | 'withdrawn';
   previousDigest?: string | null;
   /** `scan.*`: whether the configuration as a whole or one image failed or recovered. */
   scope?: 'config' | 'image';

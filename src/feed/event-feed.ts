@@ -86,6 +86,7 @@ export function eventLines(event: ScanEvent): string[] {
     pushLine(lines, 'Previous fixed version', previous.fixedVersion);
   }
   if (event.detail.reason === 'image_removed') lines.push('Closed because the image was removed');
+  if (event.detail.reason === 'withdrawn') lines.push('Closed because its advisory was withdrawn');
   pushLine(lines, 'Previous digest', event.detail.previousDigest);
   if (event.detail.closedFindings !== undefined) lines.push(`Findings closed: ${event.detail.closedFindings}`);
   pushLine(lines, 'Error', event.detail.error);

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
+import type { AdvisoryControl } from '../scanners/builtin/osv/advisory-control.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
@@ -14,6 +15,7 @@ import { answerBelowFastify, FRAMEWORK_OPTIONS, parseJsonOrNothing, refuseBadHos
 import { openApiOptions } from './openapi.js';
 import { installErrorHandling, sendProblem } from './problem.js';
 import { createPublicBase } from './public-url.js';
+import { registerAdvisoryRoutes } from './routes/advisories-routes.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
@@ -31,7 +33,7 @@ export interface ScanControl {
 
 export interface AppDeps {
   store: Store;
-  config: Pick<Config, 'schedule' | 'apiToken'> & Partial<Pick<Config, 'corsOrigins' | 'publicUrl' | 'trustedProxies'>>;
+  config: Pick<Config, 'schedule' | 'apiToken'> & Partial<Pick<Config, 'corsOrigins' | 'publicUrl' | 'trustedProxies' | 'readyRequiresFreshAdvisories'>>;
   /** Every accepted token; by default `config.apiToken` alone, as an admin. */
   tokens?: readonly ApiToken[];
   logger: Logger;
@@ -40,6 +42,8 @@ export interface AppDeps {
   scans?: ScanControl;
   /** Webhook URL rules, links in messages, and a cue for this process's delivery worker. */
   notifications?: { allowPrivate: boolean; publicUrl: string; wake(): void };
+  /** The built-in scanner's advisory data: GET /advisories, POST /advisories/import, freshness. */
+  advisories?: AdvisoryControl;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -75,6 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const publicBase = createPublicBase({ publicUrl: deps.config.publicUrl ?? null, trustedProxies: deps.config.trustedProxies ?? [] });
   registerFindingsRoutes(app, deps, publicBase);
   registerEventRoutes(app, deps, publicBase);
+  if (deps.advisories) registerAdvisoryRoutes(app, deps.advisories);
   registerOpsRoutes(app, deps, summaries);
   registerSubscriptionRoutes(app, deps);
   answerOtherMethods(app, routes);

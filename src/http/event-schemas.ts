@@ -62,7 +62,7 @@ export const EventRepresentation = Type.Object({
   severity: Nullable(Severity),
   finding: Type.Optional(EventFinding),
   previous: Type.Optional(Type.Object({ severity: Severity, fixedVersion: Nullable(Type.String()), cvss: Cvss })),
-  reason: Type.Optional(Type.Union([Type.Literal('not_found'), Type.Literal('image_removed')])),
+  reason: Type.Optional(Type.Union([Type.Literal('not_found'), Type.Literal('image_removed'), Type.Literal('withdrawn')])),
   previousDigest: Type.Optional(Nullable(Type.String())),
   scope: Type.Optional(Type.Union([Type.Literal('config'), Type.Literal('image')])),
   status: Type.Optional(Type.Union([...IMAGE_STATUSES.map((status) => Type.Literal(status))])),

@@ -131,6 +131,9 @@ export type SummaryQuery = Static<typeof SummaryQuery>;
 export const SummaryRepresentation = Type.Object(
   {
     generatedAt: Type.String({ format: 'date-time' }),
+    warnings: Type.Optional(
+      Type.Array(Type.String(), { description: 'what makes these figures less than current, such as advisory data older than ECRSCAN_ADVISORY_MAX_AGE' }),
+    ),
     totals: Counts,
     configs: Type.Array(
       Type.Object(

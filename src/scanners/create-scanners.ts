@@ -1,13 +1,19 @@
 import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
+import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Store } from '../store/store.js';
 import type { Database } from '../store/tables.js';
 import { createAdvisoryReadiness } from './builtin/advisory-readiness.js';
+import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { createAnalysisPool } from './builtin/analysis/analysis-pool.js';
-import { createBuiltinScanner } from './builtin/builtin-scanner.js';
+import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
+import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
+import type { SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
+import { createRematcher, type Rematcher } from './builtin/rematch/rematcher.js';
+import { createStoredMatch } from './builtin/rematch/stored-match.js';
 import { defaultCredentialSource, envRealmPins } from './builtin/registry/credentials.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
 import type { ScannerRegistry } from './registry.js';
@@ -30,6 +36,8 @@ export interface ScannerSet {
    * then on a schedule. Returns its stop. Failures are logged, never thrown.
    */
   startRefresh(): () => Promise<void>;
+  /** An advisory import now by the running refresh; null when none runs (not started, or no sources). */
+  importAdvisories?(): Promise<SourceOutcome[]> | null;
   /** Closes clients and caches the scanners hold. */
   close(): Promise<void>;
 }
@@ -74,20 +82,43 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
     scanners: { ecr, builtin },
     startRefresh() {
       const log = logger.child({ part: 'osv' });
+      const rematcher = config.advisoryRematch ? startRematch(deps) : null;
       if (config.osvSources.length === 0) {
         log.info('ECRSCAN_OSV_SOURCES is not set: the built-in scanner has no advisories and fails its images until it is');
-        return async () => undefined;
+        return async () => {
+          await rematcher?.stop();
+        };
       }
-      const started = startOsvRefresh(db, config.osvSources, { dataDir: osvDataDir(config.databaseUrl), log });
+      const started = startOsvRefresh(db, config.osvSources, { dataDir: osvDataDir(config.databaseUrl), log, onImported: () => rematcher?.wake() });
       refresher = started;
       return async () => {
         refresher = null;
         await started.stop();
+        await rematcher?.stop();
       };
     },
+    importAdvisories: () => refresher?.refreshNow() ?? null,
     async close() {
       ecr.close();
       await analysis.close();
     },
   };
+}
+
+/** The built-in scanner's re-match of stored inventories after advisory changes (ECRSCAN_ADVISORY_REMATCH). */
+function startRematch(deps: ScannerDeps): Rematcher {
+  const db = deps.store.database;
+  const rematcher = createRematcher({
+    store: deps.store,
+    db,
+    match: createStoredMatch(db, { analysers: PACKAGE_ANALYSERS, advisories: createAdvisoryLookup(db), clock: systemClock }),
+    scanner: BUILTIN_SCANNER_ID,
+    scannerLabel: `${BUILTIN_SCANNER_ID}@${BUILTIN_SCANNER_VERSION}`,
+    clock: systemClock,
+    logger: deps.logger.child({ part: 'rematch' }),
+    concurrency: deps.config.concurrency,
+    leaseMs: deps.config.leaseSeconds * 1000,
+  });
+  rematcher.start();
+  return rematcher;
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row types of the OSV advisory tables (migration 2026-11-28-advisories). JSON columns
  * are text on every dialect; times are Unix milliseconds.
@@ -39,9 +41,33 @@ export interface OsvSourcesTable {
   records: number;
 }
 
+/** The last import attempt of a source (migration 2026-12-09-advisory-rematch). */
+export interface OsvSourceAttemptsTable {
+  source: string;
+  attempted_at: number;
+  /** Why it failed; null when it succeeded. */
+  error: string | null;
+}
+
+/** What one import batch added, changed or withdrew: the re-match queue (migration 2026-12-09-advisory-rematch). */
+export interface AdvisoryChangesTable {
+  id: Generated<number>;
+  source: string;
+  created_at: number;
+  /** JSON of `{ added, changed, withdrawn }`, advisory ids each. */
+  advisories: string;
+  /** JSON of the `[ecosystem, package]` pairs those advisories name, before and after. */
+  packages: string;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+  done_at: number | null;
+}
+
 export interface AdvisoryTables {
   osv_advisories: OsvAdvisoriesTable;
   osv_affected: OsvAffectedTable;
   osv_aliases: OsvAliasesTable;
   osv_sources: OsvSourcesTable;
+  advisory_changes: AdvisoryChangesTable;
+  osv_source_attempts: OsvSourceAttemptsTable;
 }

@@ -1,3 +1,5 @@
+import type { Generated } from 'kysely';
+
 /**
  * Row types of the built-in scanner's inventory table (migration 2026-11-29-inventories).
  * Times are Unix milliseconds.
@@ -15,8 +17,20 @@ export interface ImageInventoriesTable {
   inventory: string;
   created_at: number;
   used_at: number;
+  /** 1 once the package index holds this inventory (migration 2026-12-09-advisory-rematch). */
+  indexed: Generated<number>;
+}
+
+/** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-09-advisory-rematch). */
+export interface InventoryPackagesTable {
+  /** The name advisories use: the source package where the ecosystem's records name sources. */
+  package: string;
+  /** The package's ecosystem with its release, as inventories spell it: `Debian:12`, `npm`. */
+  ecosystem: string;
+  digest: string;
 }
 
 export interface InventoryTables {
   image_inventories: ImageInventoriesTable;
+  inventory_packages: InventoryPackagesTable;
 }

@@ -4,7 +4,7 @@ import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { claimDue, dropLeases, earliestDue, extendLease, queueRun, selectRun } from './scans-repo.js';
+import { claimDue, dropLeases, earliestDue, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
   changeSubscription,
@@ -76,6 +76,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     claimDueScans: writing((owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit)),
     renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
     commitScan: writing((result) => writeScan(db, result)),
+    leaseConfig: (configId, owner, now, leaseMs) => takeLease(db, configId, owner, now, leaseMs),
+    releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
     releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
     nextDueAt: () => earliestDue(db),
     summary: () => selectSummary(db),

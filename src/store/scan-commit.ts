@@ -46,6 +46,10 @@ export async function writeScan(db: Kysely<Database>, result: ScanResult): Promi
       .executeTakeFirst();
     if (!held) return false;
     const context: CommitContext = { trx, configId: result.configId, runId: result.runId, now, events: [] };
+    if (result.partialImages) {
+      await writePartial(context, result.images ?? []);
+      return true;
+    }
     if (result.images) await writeImages(context, result.images);
     const failingSince = configFailure(context, result, held.failing_since === null ? null : Number(held.failing_since));
     const queuedMeanwhile = await trx
@@ -79,6 +83,58 @@ export async function writeScan(db: Kysely<Database>, result: ScanResult): Promi
 }
 
 /**
+ * Some images of a configuration, re-evaluated without a scan (a re-match after an advisory
+ * change): the others stay as they are, and so do the configuration's status, schedule and
+ * runs. Only the lease is given back; when no image changed, nothing else is written, no
+ * revision moves and no event is logged.
+ */
+async function writePartial(context: CommitContext, images: ImageResult[]): Promise<void> {
+  let changed = 0;
+  if (images.length > 0) {
+    const tags = images.map((image) => image.tag);
+    const known: ImageRow[] = [];
+    for (let start = 0; start < tags.length; start += ID_CHUNK) {
+      known.push(
+        ...(await context.trx
+          .selectFrom('images')
+          .select(['id', 'tag', 'digest', 'status', 'removed_at'])
+          .where('config_id', '=', context.configId)
+          .where('tag', 'in', tags.slice(start, start + ID_CHUNK))
+          .execute()),
+      );
+    }
+    const byTag = new Map(known.map((row) => [row.tag, row]));
+    for (const image of images) {
+      const before = byTag.get(image.tag);
+      // Only images already shown are re-evaluated; one that changes nothing is not written.
+      if (!before || before.removed_at !== null || image.findings === null) continue;
+      const previous = await previousFindings(context.trx, Number(before.id));
+      if (isUnchanged(previous, dedupeFindings(image.findings), image)) continue;
+      changed++;
+      await writeImage(context, image, before, previous);
+    }
+  }
+  if (changed === 0) {
+    await context.trx.updateTable('configs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', context.configId).execute();
+    return;
+  }
+  await context.trx
+    .updateTable('configs')
+    .set((eb) => ({ lease_owner: null, lease_expires_at: null, revision: eb('revision', '+', 1) }))
+    .where('id', '=', context.configId)
+    .execute();
+  await appendEvents(context.trx, context.events, context.now);
+}
+
+/** The same open findings, none reopened, changed or closed: nothing a reader could see differs. */
+function isUnchanged(previous: Map<string, PreviousFinding>, findings: Finding[], image: ImageResult): boolean {
+  for (const finding of findings) {
+    if (!previous.get(findingKey(finding.name, finding.package))?.open) return false;
+  }
+  return diffFindings(previous, findings, new Set(image.unsettledPaths ?? [])).length === 0;
+}
+
+/**
  * A configuration fails as a whole when its images cannot even be listed; each image's own
  * failures are its events. Returns the new `failing_since`, recording the transition.
  */
@@ -108,7 +164,7 @@ async function writeImages(context: CommitContext, images: ImageResult[]): Promi
   for (const row of vanished) await removeImage(context, row);
 }
 
-async function writeImage(context: CommitContext, image: ImageResult, before: ImageRow | undefined): Promise<void> {
+async function writeImage(context: CommitContext, image: ImageResult, before: ImageRow | undefined, known?: Map<string, PreviousFinding>): Promise<void> {
   imageEvents(context, image, before);
   const row = await context.trx
     .insertInto('images')
@@ -146,17 +202,30 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
   const digest = image.digest;
   const findings = dedupeFindings(image.findings);
   const unsettled = new Set(image.unsettledPaths ?? []);
+  const withdrawn = new Set(image.withdrawnAdvisories ?? []);
   // An image that was not there before has no findings yet: no need to read them.
-  const previous = before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>();
+  const previous = known ?? (before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>());
   await upsertFindings(context, imageId, findings);
   let lastKnownId = 0;
   for (const known of previous.values()) lastKnownId = Math.max(lastKnownId, known.id);
   context.events.push({ type: 'finding.new*', configId: context.configId, runId: context.runId, imageId, afterFindingId: lastKnownId, tag: image.tag, digest });
+  const withdrawnIds: number[] = [];
   for (const change of diffFindings(previous, findings, unsettled)) {
     const detail: EventDetail = { finding: change.finding };
     if (change.type === 'finding.changed') detail.previous = change.previous;
-    if (change.type === 'finding.fixed') detail.reason = 'not_found';
+    if (change.type === 'finding.fixed') {
+      detail.reason = isWithdrawn(change.finding, withdrawn) ? 'withdrawn' : 'not_found';
+      if (detail.reason === 'withdrawn') withdrawnIds.push(change.findingId);
+    }
     pushEvent(context, change.type, image.tag, digest, change.finding.severity, detail, change.findingId);
+  }
+  // Closed first with their own reason; the rest of the unseen close as not found.
+  for (let start = 0; start < withdrawnIds.length; start += ID_CHUNK) {
+    await context.trx
+      .updateTable('findings')
+      .set({ fixed_at: context.now, close_reason: 'withdrawn' })
+      .where('id', 'in', withdrawnIds.slice(start, start + ID_CHUNK))
+      .execute();
   }
   await closeUnseenFindings(context, imageId, unsettled);
   await refreshCounts(context.trx, imageId);
@@ -292,6 +361,12 @@ async function closeUnseenFindings(context: CommitContext, imageId: number, unse
   for (let start = 0; start < ids.length; start += ID_CHUNK) {
     await unseen.where('id', 'in', ids.slice(start, start + ID_CHUNK)).execute();
   }
+}
+
+/** Whether a finding came from a withdrawn advisory: by its name, or a record id among its aliases. */
+function isWithdrawn(finding: Pick<Finding, 'name' | 'aliases'>, withdrawn: ReadonlySet<string>): boolean {
+  if (withdrawn.size === 0) return false;
+  return withdrawn.has(finding.name) || finding.aliases.some((alias) => withdrawn.has(alias));
 }
 
 /** One finding per (name, package) per image: a second report of the same one would break the upsert. */

@@ -181,3 +181,19 @@ export async function earliestDue(db: Kysely<Database>): Promise<Date | null> {
     .executeTakeFirst();
   return row?.due === null || row?.due === undefined ? null : new Date(Number(row.due));
 }
+
+/** Takes a free or expired lease without starting a run: see `Store.leaseConfig`. */
+export async function takeLease(db: Kysely<Database>, configId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
+  const nowMs = now.getTime();
+  const result = await db
+    .updateTable('configs')
+    .set({ lease_owner: owner, lease_expires_at: nowMs + leaseMs })
+    .where('id', '=', configId)
+    .where((eb) => eb.or([eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<', nowMs), eb('lease_owner', '=', owner)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function giveBackLease(db: Kysely<Database>, configId: string, owner: string): Promise<void> {
+  await db.updateTable('configs').set({ lease_owner: null, lease_expires_at: null }).where('id', '=', configId).where('lease_owner', '=', owner).execute();
+}

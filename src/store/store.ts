@@ -36,6 +36,12 @@ export interface ImageResult {
   findings: Finding[] | null;
   /** Files whose open findings this result must not close (see `ImageScanOutcome.unsettledPaths`). */
   unsettledPaths?: string[];
+  /**
+   * Advisories withdrawn since the image's findings were stored: an open finding that is no
+   * longer found and goes by one of these ids (as its name or an alias) closes with reason
+   * `withdrawn` rather than as fixed.
+   */
+  withdrawnAdvisories?: string[];
 }
 
 export interface ScanResult {
@@ -45,6 +51,13 @@ export interface ScanResult {
   finishedAt: Date;
   /** null when the image list itself could not be read: the known images stay as they were. */
   images: ImageResult[] | null;
+  /**
+   * True when `images` are only some of the configuration's images (a re-match after an
+   * advisory change): the others are left as they are rather than treated as gone, and the
+   * configuration's scan state (status, error, schedule, failure, run) is not changed, so
+   * `status`, `error` and `nextScanAt` are ignored.
+   */
+  partialImages?: boolean;
   status: Exclude<ConfigStatus, 'NEW' | 'QUEUED' | 'SCANNING'>;
   error: string | null;
   nextScanAt: Date;
@@ -100,6 +113,14 @@ export interface Store extends SubscriptionStore {
   renewLease(configId: string, owner: string, until: Date): Promise<boolean>;
   /** Writes a whole scan in one transaction; false (and nothing written) when the lease was lost. */
   commitScan(result: ScanResult): Promise<boolean>;
+  /**
+   * Takes a configuration's lease, when free or expired, for work other than a scan (a
+   * re-match): no run starts and its status stays. The work ends with a `commitScan` of a
+   * partial result, or `releaseLease`. False when another owner holds it.
+   */
+  leaseConfig(configId: string, owner: string, now: Date, leaseMs: number): Promise<boolean>;
+  /** Gives back a lease taken with `leaseConfig` when there is nothing to commit. */
+  releaseLease(configId: string, owner: string): Promise<void>;
   /** Gives up this owner's leases so that another process may take the work at once. */
   releaseLeases(owner: string, now: Date): Promise<void>;
   /** When the next configuration falls due, for the scheduler's sleep. */

@@ -49,9 +49,10 @@ function renderTable(summary: Summary): string {
       rows.push([config.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
     }
   }
-  if (rows.length === 0) return 'no scan configurations yet';
+  const warnings = (summary.warnings ?? []).map((warning) => `\nWARNING: ${warning}`).join('');
+  if (rows.length === 0) return `no scan configurations yet${warnings}`;
   // Totals as the last row, under their columns: one line of six named counts would not fit 80 columns.
   rows.push(['TOTAL', '', '', '', ...SEVERITIES.map((severity) => String(summary.totals[severity] ?? 0))]);
   const header = ['REPOSITORY', 'TAG', 'WHERE', 'STATUS', ...SEVERITIES.map((severity) => SHORT[severity])];
-  return formatTable(header, rows, { width: terminalWidth(), shrink: [3, 2, 0, 1] });
+  return `${formatTable(header, rows, { width: terminalWidth(), shrink: [3, 2, 0, 1] })}${warnings}`;
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
+import type { SourceFreshness } from '../../scanners/builtin/osv/advisory-status.js';
 import type { AppDeps } from '../app.js';
 import type { SummaryCache } from '../summary-cache.js';
 import { withServer } from '../openapi.js';
@@ -28,8 +29,8 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
     schema: {
       operationId: 'getReadiness',
       tags: ['operations'],
-      summary: 'Readiness: the database answers',
-      description: '200 when the database answers within 2 seconds, else 503; needs no token.',
+      summary: 'Readiness: the database answers (and, with ECRSCAN_READYZ_ADVISORIES, advisory data is fresh)',
+      description: '200 when the database answers within 2 seconds, else 503; with ECRSCAN_READYZ_ADVISORIES, also 503 while a configured advisory source is stale. Needs no token.',
       security: [],
       querystring: NoQuery,
       response: { 200: Type.Object({ status: Type.Literal('ready') }, { additionalProperties: false, title: 'Readiness' }) },
@@ -39,6 +40,10 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
         await withTimeout(deps.store.ping(), READY_TIMEOUT_MS);
       } catch (err) {
         throw new AppError('NOT_READY', `the database does not answer: ${(err as Error).message}`);
+      }
+      if (deps.config.readyRequiresFreshAdvisories && deps.advisories) {
+        const stale = (await deps.advisories.freshness()).filter((source) => source.stale);
+        if (stale.length > 0) throw new AppError('NOT_READY', `advisory data is stale: ${stale.map(describeStale).join('; ')}`);
       }
       return { status: 'ready' as const };
     },
@@ -56,6 +61,12 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
     handler: async (_request, reply) => {
       // Open findings by severity come from the cached summary, which is current as of the last write.
       await summaries.current();
+      if (deps.advisories) {
+        deps.metrics.advisoryAge.reset();
+        for (const source of await deps.advisories.freshness()) {
+          if (source.ageSeconds !== null) deps.metrics.advisoryAge.set({ source: source.source }, source.ageSeconds);
+        }
+      }
       return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
     },
   });
@@ -71,6 +82,10 @@ export function registerOpsRoutes(app: FastifyInstance, deps: AppDeps, summaries
     },
     handler: async (request, reply) => reply.type('application/json; charset=utf-8').send(JSON.stringify(withServer(app.swagger(), request))),
   });
+}
+
+function describeStale(source: SourceFreshness): string {
+  return source.lastImport === null ? `${source.source} was never imported` : `${source.source} was last imported ${source.lastImport.toISOString()}`;
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

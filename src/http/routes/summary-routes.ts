@@ -23,7 +23,7 @@ export function registerSummaryRoutes(app: FastifyInstance, deps: AppDeps, summa
       // text/plain first: what accepts() picks for a missing Accept or */*, as the demo answered curl.
       const format = request.query.format ?? negotiate(request.accepts().type(['text/plain', 'application/json']));
       const summary = await summaries.current();
-      const etag = `"summary-${summary.revision}-${format}"`;
+      const etag = `"summary-${summary.revision}-${format}${summary.warningsKey === '' ? '' : `-${summary.warningsKey}`}"`;
       reply.header('etag', etag).header('vary', 'accept').header('cache-control', 'no-cache');
       if (request.headers['if-none-match'] === etag) return reply.code(304).send();
       if (format === 'text') return reply.type('text/plain; charset=utf-8').send(summary.text);

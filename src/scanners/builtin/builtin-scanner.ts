@@ -92,12 +92,21 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
       if (inventory.unsupported.length > 0) {
         log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, notes: inventory.unsupported }, 'image partly analysed');
       }
-      const findings = await matchInventory(inventory, advisories);
-      const uncovered = await filesWithoutAdvisoryData(inventory, advisories);
-      if (uncovered.length > 0) log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, files: uncovered.slice(0, 20) }, 'no advisory data for some ecosystems');
-      return outcomeOf({ ...inventory, unsettled: [...new Set([...inventory.unsettled, ...uncovered])].sort() }, findings);
+      const outcome = await matchOutcome(inventory, advisories);
+      if (outcome.unsettledPaths?.length) log?.info({ repository: config.repository, tag: image.tag, digest: image.digest, files: outcome.unsettledPaths.slice(0, 20) }, 'some files not settled');
+      return outcome;
     },
   };
+}
+
+/**
+ * What an image's inventory yields against the advisories now: a scan's outcome, and a
+ * re-match's. Files of ecosystems without advisory data join the unsettled ones.
+ */
+export async function matchOutcome(inventory: Inventory, advisories: AdvisoryLookup): Promise<ImageScanOutcome> {
+  const findings = await matchInventory(inventory, advisories);
+  const uncovered = await filesWithoutAdvisoryData(inventory, advisories);
+  return outcomeOf({ ...inventory, unsettled: [...new Set([...inventory.unsettled, ...uncovered])].sort() }, findings);
 }
 
 /**

@@ -8,6 +8,7 @@ import * as tagCollation from './2026-12-02-tag-collation.js';
 import * as events from './2026-12-07-events.js';
 import * as subscriptions from './2026-12-07-subscriptions.js';
 import * as configCreatedBy from './2026-12-08-config-created-by.js';
+import * as advisoryRematch from './2026-12-09-advisory-rematch.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-events': events,
   '2026-12-07-subscriptions': subscriptions,
   '2026-12-08-config-created-by': configCreatedBy,
+  '2026-12-09-advisory-rematch': advisoryRematch,
 };

@@ -1,7 +1,7 @@
-import type { Kysely, Selectable } from 'kysely';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { OsvAdvisoriesTable, OsvSourcesTable } from '../../../store/advisory-tables.js';
 import type { Database } from '../../../store/tables.js';
-import type { AdvisoryLookup, AffectedRow, NamedAdvisory, PackageKey } from './advisory-lookup.js';
+import { type AdvisoryLookup, type AffectedRow, type NamedAdvisory, type PackageKey, packageKey } from './advisory-lookup.js';
 import { type Advisory, type AdvisorySummary, type AffectedSpec, namesOf, summaryOf } from './advisory.js';
 
 /**
@@ -59,43 +59,126 @@ function specOf(entry: AffectedSpec): string {
 
 const NONE: never[] = [];
 
-/** Inserts or replaces these advisories, their affected entries and names, in one transaction. */
-export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Advisory[], source: string): Promise<void> {
+/**
+ * Inserts or replaces these advisories, their affected entries and names, in one
+ * transaction, with a record of what it changed (see `recordChange`).
+ */
+export async function saveAdvisories(db: AdvisoryDb, advisories: readonly Advisory[], source: string, now: number = Date.now()): Promise<void> {
   if (advisories.length === 0) return;
   const latest = new Map<string, Advisory>();
   for (const advisory of advisories) {
     const known = latest.get(advisory.id);
     if (!known || known.modified < advisory.modified) latest.set(advisory.id, advisory);
   }
-  const records = [...latest.values()].map((advisory) => ({ advisory, summary: summaryOf(advisory) }));
+  // Sorted, so that imports writing overlapping records at once lock them in one order.
+  const sorted = [...latest.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await db.transaction().execute(async (trx) => {
-    for (const chunk of chunks([...latest.keys()])) {
-      await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
-      await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
-    }
-    for (const chunk of chunks(records.map(({ advisory, summary }) => advisoryRow(advisory, summary, source)))) {
-      await trx
+    const known = await storedIds(trx, sorted.map((advisory) => advisory.id));
+    // The advisory rows first: on PostgreSQL this locks them, so that another import writing
+    // the same records waits here until this one commits. A stored copy newer than this one
+    // (written meanwhile) is kept, and its entries with it.
+    const applied = new Set<string>();
+    for (const chunk of chunks(sorted.map((advisory) => advisoryRow(advisory, summaryOf(advisory), source)))) {
+      const rows = await trx
         .insertInto('osv_advisories')
         .values(chunk)
         .onConflict((conflict) =>
-          conflict.column('id').doUpdateSet((eb) => ({
-            modified: eb.ref('excluded.modified'),
-            published: eb.ref('excluded.published'),
-            withdrawn: eb.ref('excluded.withdrawn'),
-            source: eb.ref('excluded.source'),
-            summary: eb.ref('excluded.summary'),
-          })),
+          conflict
+            .column('id')
+            .doUpdateSet((eb) => ({
+              modified: eb.ref('excluded.modified'),
+              published: eb.ref('excluded.published'),
+              withdrawn: eb.ref('excluded.withdrawn'),
+              source: eb.ref('excluded.source'),
+              summary: eb.ref('excluded.summary'),
+            }))
+            .where((eb) => eb('osv_advisories.modified', '<=', eb.ref('excluded.modified'))),
         )
+        .returning('id')
         .execute();
+      for (const row of rows) applied.add(row.id);
     }
-    const live = records.filter(({ advisory }) => advisory.withdrawn === null);
-    const affected = live.flatMap(({ advisory }) =>
+    const written = sorted.filter((advisory) => applied.has(advisory.id));
+    const ids = written.map((advisory) => advisory.id);
+    const before = await storedPackages(trx, ids);
+    for (const chunk of chunks(ids)) {
+      await trx.deleteFrom('osv_affected').where('advisory_id', 'in', chunk).execute();
+      await trx.deleteFrom('osv_aliases').where('advisory_id', 'in', chunk).execute();
+    }
+    const live = written.filter((advisory) => advisory.withdrawn === null);
+    const affected = live.flatMap((advisory) =>
       advisory.affected.map((entry, position) => ({ ecosystem: entry.ecosystem, package: entry.package, advisory_id: advisory.id, position, spec: specOf(entry) })),
     );
     for (const chunk of chunks(affected)) await trx.insertInto('osv_affected').values(chunk).execute();
-    const names = live.flatMap(({ advisory }) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
+    const names = live.flatMap((advisory) => namesOf(advisory).map((alias) => ({ alias, advisory_id: advisory.id })));
     for (const chunk of chunks(names)) await trx.insertInto('osv_aliases').values(chunk).execute();
+    if (written.length > 0) await recordChange(trx, { source, now, advisories: written, before: { known, packages: before }, after: affected });
   });
+}
+
+interface StoredState {
+  /** Ids already stored, withdrawn or not. */
+  known: Set<string>;
+  /** `[ecosystem, package]` of the affected entries the stored copies had. */
+  packages: Array<[string, string]>;
+}
+
+async function storedIds(trx: Transaction<Database>, ids: readonly string[]): Promise<Set<string>> {
+  const known = new Set<string>();
+  for (const chunk of chunks(ids)) {
+    for (const row of await trx.selectFrom('osv_advisories').select('id').where('id', 'in', chunk).execute()) known.add(row.id);
+  }
+  return known;
+}
+
+/** `[ecosystem, package]` of the affected entries stored for these advisories. */
+async function storedPackages(trx: Transaction<Database>, ids: readonly string[]): Promise<Array<[string, string]>> {
+  const packages: Array<[string, string]> = [];
+  for (const chunk of chunks(ids)) {
+    const rows = await trx.selectFrom('osv_affected').select(['ecosystem', 'package']).where('advisory_id', 'in', chunk).execute();
+    for (const row of rows) packages.push([row.ecosystem, row.package]);
+  }
+  return packages;
+}
+
+interface ChangeRecord {
+  source: string;
+  now: number;
+  advisories: readonly Advisory[];
+  before: StoredState;
+  after: ReadonlyArray<{ ecosystem: string; package: string }>;
+}
+
+/**
+ * Records which advisories the batch added, changed or withdrew and every package they
+ * named before or after, in the batch's transaction: the queue the re-match claims from
+ * (src/scanners/builtin/rematch). A batch that names no package needs no re-match and is
+ * recorded as done.
+ */
+async function recordChange(trx: Transaction<Database>, change: ChangeRecord): Promise<void> {
+  const added: string[] = [];
+  const changed: string[] = [];
+  const withdrawn: string[] = [];
+  for (const advisory of change.advisories) {
+    if (advisory.withdrawn !== null) withdrawn.push(advisory.id);
+    else if (change.before.known.has(advisory.id)) changed.push(advisory.id);
+    else added.push(advisory.id);
+  }
+  const pairs = new Map<string, [string, string]>();
+  for (const [ecosystem, name] of change.before.packages) pairs.set(packageKey(ecosystem, name), [ecosystem, name]);
+  for (const row of change.after) pairs.set(packageKey(row.ecosystem, row.package), [row.ecosystem, row.package]);
+  await trx
+    .insertInto('advisory_changes')
+    .values({
+      source: change.source,
+      created_at: change.now,
+      advisories: JSON.stringify({ added, changed, withdrawn }),
+      packages: JSON.stringify([...pairs.values()]),
+      lease_owner: null,
+      lease_expires_at: null,
+      done_at: pairs.size === 0 ? change.now : null,
+    })
+    .execute();
 }
 
 export type ImportSourceRow = Selectable<OsvSourcesTable>;
@@ -118,6 +201,15 @@ export async function saveImportSource(db: AdvisoryDb, row: OsvSourcesTable): Pr
         records: eb.ref('excluded.records'),
       })),
     )
+    .execute();
+}
+
+/** Records a source's import attempt and its error (null on success), for GET /advisories. */
+export async function saveAttempt(db: AdvisoryDb, source: string, attemptedAt: number, error: string | null): Promise<void> {
+  await db
+    .insertInto('osv_source_attempts')
+    .values({ source, attempted_at: attemptedAt, error })
+    .onConflict((conflict) => conflict.column('source').doUpdateSet({ attempted_at: attemptedAt, error }))
     .execute();
 }
 

@@ -2,7 +2,7 @@ import { rm, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { type Advisory, toAdvisory } from './advisory.js';
-import { type AdvisoryDb, readImportSource, saveAdvisories, saveImportSource, storedModifiedTimes } from './advisory-store.js';
+import { type AdvisoryDb, readImportSource, saveAdvisories, saveAttempt, saveImportSource, storedModifiedTimes } from './advisory-store.js';
 import { downloadZip } from './osv-download.js';
 import { directoryEntries, fileEntries, localSourceKind, type OsvEntry, zipEntries } from './osv-entries.js';
 import { checkOsvRecord } from './osv-record.js';
@@ -88,7 +88,7 @@ function parseEntry(entry: OsvEntry): { advisory: Advisory } | { reason: string 
 }
 
 /** Writes the records of a batch that are newer than what is stored; the latest copy of an id within the batch wins. */
-async function flush(db: AdvisoryDb, batch: Map<string, Advisory>, source: string, report: ImportReport): Promise<void> {
+async function flush(db: AdvisoryDb, batch: Map<string, Advisory>, source: string, report: ImportReport, now: number): Promise<void> {
   if (batch.size === 0) return;
   const stored = await storedModifiedTimes(db, [...batch.keys()]);
   const newer = [...batch.values()].filter((advisory) => {
@@ -98,7 +98,7 @@ async function flush(db: AdvisoryDb, batch: Map<string, Advisory>, source: strin
   report.unchanged += batch.size - newer.length;
   report.imported += newer.length;
   report.withdrawn += newer.filter((advisory) => advisory.withdrawn !== null).length;
-  await saveAdvisories(db, newer, source);
+  await saveAdvisories(db, newer, source, now);
   batch.clear();
 }
 
@@ -112,7 +112,7 @@ async function* readerOf(source: string, entries: AsyncIterable<OsvEntry>, signa
   }
 }
 
-async function importEntries(db: AdvisoryDb, entries: AsyncIterable<OsvEntry>, report: ImportReport, signal?: AbortSignal): Promise<void> {
+async function importEntries(db: AdvisoryDb, entries: AsyncIterable<OsvEntry>, report: ImportReport, now: number, signal?: AbortSignal): Promise<void> {
   const batch = new Map<string, Advisory>();
   let batchBytes = 0;
   for await (const entry of readerOf(report.source, entries, signal)) {
@@ -132,11 +132,11 @@ async function importEntries(db: AdvisoryDb, entries: AsyncIterable<OsvEntry>, r
     batch.set(parsed.advisory.id, parsed.advisory);
     batchBytes += 'text' in entry ? entry.text.length : 0;
     if (batch.size >= BATCH_RECORDS || batchBytes >= BATCH_BYTES) {
-      await flush(db, batch, report.source, report);
+      await flush(db, batch, report.source, report, now);
       batchBytes = 0;
     }
   }
-  await flush(db, batch, report.source, report);
+  await flush(db, batch, report.source, report, now);
 }
 
 function isUrl(source: string): boolean {
@@ -167,7 +167,7 @@ async function importUrl(db: AdvisoryDb, source: string, options: ImportOptions,
     return;
   }
   try {
-    await importEntries(db, zipEntries(download.path, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES), report, options.signal);
+    await importEntries(db, zipEntries(download.path, options.maxRecordBytes ?? DEFAULT_MAX_RECORD_BYTES), report, now, options.signal);
   } finally {
     await rm(download.path, { force: true });
   }
@@ -195,7 +195,7 @@ async function importLocal(db: AdvisoryDb, source: string, options: ImportOption
     }
   }
   const entries = kind === 'directory' ? directoryEntries(source, maxBytes) : kind === 'zip' ? zipEntries(source, maxBytes) : fileEntries(source, maxBytes);
-  await importEntries(db, entries, report, options.signal);
+  await importEntries(db, entries, report, now, options.signal);
   await saveImportSource(db, { source, etag: null, last_modified: null, signature, imported_at: now, records: report.read });
 }
 
@@ -218,12 +218,15 @@ export async function importOsvSources(db: AdvisoryDb, sources: readonly string[
   const outcomes: SourceOutcome[] = [];
   for (const source of sources) {
     options.signal?.throwIfAborted();
+    const attemptedAt = (options.now ?? Date.now)();
     try {
       outcomes.push({ source, ok: true, report: await importOsvSource(db, source, options) });
+      await saveAttempt(db, source, attemptedAt, null);
     } catch (error) {
       if (!(error instanceof OsvSourceError)) throw error;
       options.log?.warn({ source: displaySource(source), error: error.message, retryable: error.retryable }, 'osv source failed');
       outcomes.push({ source, ok: false, error: error.message, retryable: error.retryable });
+      await saveAttempt(db, source, attemptedAt, error.message);
     }
   }
   return outcomes;

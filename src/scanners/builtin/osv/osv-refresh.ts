@@ -17,6 +17,8 @@ export interface RefreshOptions extends Omit<ImportOptions, 'signal' | 'log'> {
   intervalMs?: number;
   retryMs?: number;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** Told after every import, once its records are committed (the re-match wakes on it). */
+  onImported?: (outcomes: SourceOutcome[]) => void;
 }
 
 export interface OsvRefresher {
@@ -48,6 +50,7 @@ export function startOsvRefresh(db: AdvisoryDb, sources: readonly string[], opti
     if (timer) clearTimeout(timer);
     try {
       const outcomes = await importOsvSources(db, sources, { ...options, signal: abort.signal, log: options.log });
+      options.onImported?.(outcomes);
       schedule(outcomes.some((outcome) => !outcome.ok && outcome.retryable) ? retryMs : intervalMs);
       return outcomes;
     } catch (error) {
