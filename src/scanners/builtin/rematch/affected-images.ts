@@ -35,9 +35,14 @@ export async function affectedDigests(db: Kysely<Database>, packages: readonly P
   return digests;
 }
 
+// Statuses of images whose findings come from matching their inventory (a distribution
+// without advisories still has its language packages matched); a failed scan's findings
+// belong to an earlier state.
+const MATCHED_STATUSES = ['COMPLETE', 'NO_ADVISORY_SOURCE'];
+
 /**
  * The built-in scanner's images at these digests, per configuration: those whose last scan
- * completed (a failed one's findings belong to an earlier state) and whose tag is still there.
+ * matched their inventory and whose tag is still there.
  */
 export async function affectedImages(db: Kysely<Database>, scanner: string, digests: ReadonlySet<string>): Promise<Map<string, AffectedImage[]>> {
   const byConfig = new Map<string, AffectedImage[]>();
@@ -49,7 +54,7 @@ export async function affectedImages(db: Kysely<Database>, scanner: string, dige
       .select(['images.config_id', 'images.tag', 'images.digest'])
       .where('configs.scanner', '=', scanner)
       .where('images.digest', 'in', list.slice(start, start + CHUNK))
-      .where('images.status', '=', 'COMPLETE')
+      .where('images.status', 'in', MATCHED_STATUSES)
       .where('images.removed_at', 'is', null)
       .execute();
     for (const row of rows) {
