@@ -2,10 +2,10 @@ import { type Static, Type } from 'typebox';
 import { EVENT_TYPES } from '../domain/event.js';
 import { IMAGE_STATUSES } from '../domain/image.js';
 import { SEVERITIES } from '../domain/severity.js';
+import { Nullable } from './schemas.js';
 
 // Schemas of the event log's routes: they validate requests and generate /openapi.json.
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Severity = Type.Union(SEVERITIES.map((severity) => Type.Literal(severity)));
 const Cvss = Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) }));
 

@@ -16,7 +16,8 @@ import { SEVERITIES } from '../domain/severity.js';
 // schema with a `title` becomes a named component of the OpenAPI document (openapi.ts),
 // so that generated clients get a type per title.
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/** The schema, or null: one definition for every schema module of the API. */
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** A string enum that validators and OpenAPI tools both read as one (`type` and `enum`). */
 function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {

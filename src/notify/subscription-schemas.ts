@@ -2,11 +2,11 @@ import { type Static, Type } from 'typebox';
 import { EVENT_TYPES } from '../domain/event.js';
 import { SEVERITIES } from '../domain/severity.js';
 import { DELIVERY_STATUSES, DIGEST_MODES, SUBSCRIPTION_FORMATS } from '../domain/subscription.js';
+import { Nullable } from '../http/schemas.js';
 import { MAX_URL_LENGTH } from './webhook-target.js';
 
 // These schemas validate requests and generate /openapi.json, as the rest of the API's do.
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const literals = <T extends string>(values: readonly T[]) => Type.Union(values.map((value) => Type.Literal(value)));
 
 /** Repository names (SPEC §1) with `*` anywhere; matched in linear time, never as a regular expression. */
