@@ -8,6 +8,14 @@ export type ScannerId = (typeof SCANNER_IDS)[number];
 export const REPOSITORY_PATTERN = '^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$';
 /** A tag, or a glob over tags where `*` may stand anywhere. */
 export const TAG_PATTERN = '^[A-Za-z0-9_*][A-Za-z0-9._*-]{0,127}$';
+/**
+ * A repository name, or a glob over names: `*` stands for any run of characters within
+ * one path component, a whole `**` component for any number of components (`**` alone:
+ * every repository the credentials can list).
+ */
+export const REPOSITORY_GLOB_PATTERN = '^[a-z0-9*]+(?:[._-][a-z0-9*]+)*(?:/[a-z0-9*]+(?:[._-][a-z0-9*]+)*)*$';
+/** Most tags `newest` may ask for per repository: past it, name tags or use `pushedWithin`. */
+export const MAX_NEWEST = 1000;
 export const REGION_PATTERN = '^[a-z]{2}(?:-[a-z]+)+-[0-9]{1,2}$';
 /** A 12-digit account id, or `host[:port]` made of DNS labels. */
 export const REGISTRY_PATTERN =
@@ -24,7 +32,9 @@ export const DEFAULT_PLATFORM = 'linux/amd64';
 export const PATTERN_RULES: Readonly<Record<string, string>> = {
   registry: 'must be a 12-digit AWS account id or a registry host name[:port] (port 1 to 65535)',
   region: 'must be an AWS region name such as us-west-2',
-  repository: 'must be lower-case path components [a-z0-9]+([._-][a-z0-9]+)* joined by /',
+  repository:
+    'must be lower-case path components [a-z0-9]+([._-][a-z0-9]+)* joined by /, or a glob over them with * (within a component) and ** (any number of components)',
+  exclude: 'must be a tag or a glob, as in tags',
   tags:
     'must be a tag or a glob: 1 to 128 characters from A-Z a-z 0-9 . _ - and *, not starting with . or -; ' +
     '* stands for any run of characters (none included), every other character for itself',
@@ -42,6 +52,9 @@ export interface ScanConfigInput {
   schedule?: string | null;
   scanner?: ScannerId | null;
   platform?: string | null;
+  newest?: number | null;
+  pushedWithin?: string | null;
+  exclude?: string[] | null;
 }
 
 export interface ScanConfig {
@@ -54,6 +67,19 @@ export interface ScanConfig {
   schedule: string | null;
   scanner: ScannerId;
   platform: string | null;
+  // Optional so that configurations built before these existed read the same: absent is null.
+  /** The N most recently pushed of the selected tags, per repository; null: no such limit. */
+  newest?: number | null;
+  /** Only tags pushed within this duration (`30d`); null: no such limit. */
+  pushedWithin?: string | null;
+  /** Tags or globs left out of the selection; null: none. */
+  exclude?: string[] | null;
+}
+
+/** How far a scan of a large selection has got: images (digests) scanned of those selected. */
+export interface ScanProgress {
+  done: number;
+  total: number;
 }
 
 export const CONFIG_STATUSES = ['NEW', 'QUEUED', 'SCANNING', 'COMPLETE', 'PARTIAL', 'FAILED'] as const;
@@ -66,6 +92,8 @@ export interface ConfigState extends ScanConfig {
   lastScan: Date | null;
   nextScan: Date | null;
   lastError: string | null;
+  /** While it is `SCANNING`: images done of the run's total, once its images are listed; else null. */
+  progress: ScanProgress | null;
   /** Bumped by every change to the configuration's findings; feeds derive their ETag from it. */
   revision: number;
   images: ConfigImageStatus[];
@@ -126,6 +154,14 @@ export function normaliseConfigInput(input: ScanConfigInput): Omit<ScanConfig, '
   if (tags && new Set(tags).size !== tags.length) {
     throw new ConfigRuleError('tags', 'tags must not repeat an entry');
   }
+  const exclude = input.exclude ?? null;
+  if (exclude && new Set(exclude).size !== exclude.length) {
+    throw new ConfigRuleError('exclude', 'exclude must not repeat an entry');
+  }
+  const pushedWithin = input.pushedWithin ?? null;
+  if (pushedWithin !== null && !(parseDuration(pushedWithin) ?? 0)) {
+    throw new ConfigRuleError('pushedWithin', 'pushedWithin must be a duration such as "30d", "12h" or "1d12h"');
+  }
   const schedule = input.schedule ?? null;
   if (schedule !== null) checkSchedule(schedule);
   const ecr = ecrRegistryOf({ registry, region });
@@ -133,7 +169,18 @@ export function normaliseConfigInput(input: ScanConfigInput): Omit<ScanConfig, '
   if (scanner === 'ecr' && !ecr) {
     throw new ConfigRuleError('scanner', 'scanner "ecr" needs an ECR registry (an account id with a region, or an ECR host)');
   }
-  return { region, registry, repository: input.repository, tags, schedule, scanner, platform: input.platform ?? null };
+  return {
+    region,
+    registry,
+    repository: input.repository,
+    tags,
+    schedule,
+    scanner,
+    platform: input.platform ?? null,
+    newest: input.newest ?? null,
+    pushedWithin,
+    exclude,
+  };
 }
 
 const DURATION = /^(?:([0-9]+)d)?(?:([0-9]+)h)?(?:([0-9]+)m)?$/;
@@ -221,4 +268,49 @@ export function tagMatches(pattern: string, tag: string): boolean {
 
 export function isTagGlob(entry: string): boolean {
   return entry.includes('*');
+}
+
+export function isRepositoryGlob(repository: string): boolean {
+  return repository.includes('*');
+}
+
+/**
+ * Matches a repository name against a glob: component by component, `*` within one
+ * component as in `tagMatches`, a `**` component for any number of components (none
+ * included). Memoised over (glob component, name component), so the work is bounded by
+ * their product whatever the number of `**`.
+ */
+export function repositoryMatches(glob: string, name: string): boolean {
+  if (!isRepositoryGlob(glob)) return glob === name;
+  const pattern = glob.split('/');
+  const parts = name.split('/');
+  const memo = new Map<number, boolean>();
+  function from(p: number, n: number): boolean {
+    const key = p * (parts.length + 1) + n;
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (p === pattern.length) result = n === parts.length;
+    else if (pattern[p] === '**') result = from(p + 1, n) || (n < parts.length && from(p, n + 1));
+    else result = n < parts.length && tagMatches(pattern[p] ?? '', parts[n] ?? '') && from(p + 1, n + 1);
+    memo.set(key, result);
+    return result;
+  }
+  return from(0, 0);
+}
+
+/**
+ * How a configuration names one image among its own: the tag alone when it names one
+ * repository (as the demo did), `repository:tag` when its repository is a glob. Neither a
+ * repository nor a tag may hold a `:`, so the key always splits back.
+ */
+export function imageKeyOf(config: Pick<ScanConfig, 'repository'>, repository: string, tag: string): string {
+  return isRepositoryGlob(config.repository) ? `${repository}:${tag}` : tag;
+}
+
+/** The repository and tag an image key names (see `imageKeyOf`). */
+export function splitImageKey(config: Pick<ScanConfig, 'repository'>, key: string): { repository: string; tag: string } {
+  const at = key.lastIndexOf(':');
+  if (!isRepositoryGlob(config.repository) || at < 0) return { repository: config.repository, tag: key };
+  return { repository: key.slice(0, at), tag: key.slice(at + 1) };
 }

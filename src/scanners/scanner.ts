@@ -6,12 +6,16 @@ import type { ScanConfig } from '../domain/scan-config.js';
 export interface ImageRef {
   tag: string;
   digest: string;
+  /** The repository the tag belongs to, when the configuration's repository is a glob; else the configuration's. */
+  repository?: string;
 }
 
 export interface ListedImages {
   images: ImageRef[];
-  /** Configured tags (not globs) that the repository does not have. */
+  /** Configured tags (not globs) that the repository does not have (one repository only). */
   missingTags: string[];
+  /** Repositories a glob matched, when the configuration's repository is one. */
+  repositories?: string[];
   /** Tags beyond the configuration's image cap, not resolved nor scanned; absent when none were. */
   leftOut?: LeftOut;
 }

@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import { carriesFindings, type ImageStatus } from '../domain/image.js';
-import type { ScanConfig } from '../domain/scan-config.js';
+import { imageKeyOf, type ScanConfig, type ScanProgress } from '../domain/scan-config.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { type ImageRef, type ImageScanOutcome, type LeftOut, type ListedImages, type Scanner, ScanError } from '../scanners/scanner.js';
@@ -16,6 +16,9 @@ export interface ScanJobDeps {
   maxImages: number;
 }
 
+/** Told how far the scan has got: once its images are listed, then after each digest. */
+export type ProgressListener = (progress: ScanProgress) => void;
+
 type ScanOutcome = Pick<ScanResult, 'images' | 'status' | 'error'>;
 
 /**
@@ -23,7 +26,13 @@ type ScanOutcome = Pick<ScanResult, 'images' | 'status' | 'error'>;
  * many tags share it) within the shared concurrency bound, and returns what to commit.
  * One image's failure becomes that image's status; it never stops the others.
  */
-export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, config: ScanConfig, signal: AbortSignal): Promise<ScanOutcome> {
+export async function scanConfiguration(
+  deps: ScanJobDeps,
+  scanner: Scanner,
+  config: ScanConfig,
+  signal: AbortSignal,
+  onProgress: ProgressListener = () => undefined,
+): Promise<ScanOutcome> {
   const label = `${scanner.id}@${scanner.version}`;
   // Slots are shared per registry, so that one slow registry cannot hold them all.
   const registry = config.registry.toLowerCase();
@@ -34,12 +43,24 @@ export async function scanConfiguration(deps: ScanJobDeps, scanner: Scanner, con
     signal.throwIfAborted();
     return { images: null, status: 'FAILED', error: describeFailure(deps.logger, err, config) };
   }
-  const byDigest = groupByDigest(listed.images);
+  const groups = groupByDigest(listed.images);
+  const progress: ScanProgress = { done: 0, total: groups.length };
+  onProgress({ ...progress });
   const outcomes = await Promise.all(
-    [...byDigest.entries()].map(async ([digest, tags]) => {
-      const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, { tag: tags[0] ?? '', digest }, signal), signal, registry);
+    groups.map(async ({ first, tags }) => {
+      const outcome = await deps.limiter.run(() => scanDigest(deps, scanner, config, first, signal), signal, registry);
       deps.metrics.imageScans.inc({ scanner: scanner.id, status: outcome.status });
-      return tags.map((tag): ImageResult => ({ tag, digest, scanner: label, ...outcome, findings: carriesFindings(outcome.status) ? outcome.findings : null }));
+      progress.done += 1;
+      onProgress({ ...progress });
+      return tags.map(
+        (tag): ImageResult => ({
+          tag: imageKeyOf(config, first.repository ?? config.repository, tag),
+          digest: first.digest,
+          scanner: label,
+          ...outcome,
+          findings: carriesFindings(outcome.status) ? outcome.findings : null,
+        }),
+      );
     }),
   );
   const missing = listed.missingTags.map(
@@ -84,14 +105,20 @@ function describeFailure(logger: Logger, err: unknown, config: ScanConfig, image
   return `internal scanner error: ${err instanceof Error ? err.message : String(err)}`;
 }
 
-function groupByDigest(images: ImageRef[]): Map<string, string[]> {
-  const byDigest = new Map<string, string[]>();
+/**
+ * The images by digest within their repository: a digest several tags share is scanned
+ * once. The same digest in two repositories is pulled from each (a registry grants pulls
+ * per repository); the built-in scanner's inventory cache still reads its layers once.
+ */
+function groupByDigest(images: ImageRef[]): { first: ImageRef; tags: string[] }[] {
+  const groups = new Map<string, { first: ImageRef; tags: string[] }>();
   for (const image of images) {
-    const tags = byDigest.get(image.digest) ?? [];
-    if (!tags.includes(image.tag)) tags.push(image.tag);
-    byDigest.set(image.digest, tags);
+    const key = `${image.repository ?? ''}@${image.digest}`;
+    const group = groups.get(key) ?? { first: image, tags: [] };
+    if (!group.tags.includes(image.tag)) group.tags.push(image.tag);
+    groups.set(key, group);
   }
-  return byDigest;
+  return [...groups.values()];
 }
 
 /**

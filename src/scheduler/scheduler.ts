@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics.js';
 import type { ScannerRegistry } from '../scanners/registry.js';
 import type { ClaimedScan, ScanResult, Store } from '../store/store.js';
 import { createLimiter } from './limiter.js';
+import { progressWriter } from './progress-writer.js';
 import { scanConfiguration } from './scan-job.js';
 
 export interface SchedulerOptions {
@@ -102,7 +103,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     try {
       let outcome: Pick<ScanResult, 'images' | 'status' | 'error'>;
       try {
-        outcome = await scanConfiguration({ clock, logger, metrics, limiter, maxImages }, scanner, config, signal);
+        const onProgress = progressWriter(store, config.id, owner, logger);
+        outcome = await scanConfiguration({ clock, logger, metrics, limiter, maxImages }, scanner, config, signal, onProgress);
       } catch (err) {
         if (controller.signal.aborted || !deadline.aborted) throw err;
         const limit = scanTimeoutMs >= 60_000 ? `${Math.round(scanTimeoutMs / 60_000)} minutes` : `${scanTimeoutMs} ms`;

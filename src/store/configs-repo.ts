@@ -80,6 +80,9 @@ function configRow(config: Omit<ScanConfig, 'id' | 'created'>, now: Date, create
     schedule: config.schedule,
     scanner: config.scanner,
     platform: config.platform,
+    newest: config.newest ?? null,
+    pushed_within: config.pushedWithin ?? null,
+    exclude: config.exclude ? JSON.stringify(config.exclude) : null,
     status: 'NEW',
     last_scan_at: null,
     // A new configuration is due at once (SPEC §3).
@@ -146,7 +149,7 @@ export async function removeConfig(db: Kysely<Database>, id: string): Promise<bo
 }
 
 /** What PATCH may change: never the registry, region or repository that identify the images. */
-export type ConfigChanges = Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform'>;
+export type ConfigChanges = Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform' | 'newest' | 'pushedWithin' | 'exclude'>;
 
 /**
  * Changes a configuration in place, so its id, images, findings (with their first-seen
@@ -161,6 +164,9 @@ export async function changeConfig(db: Kysely<Database>, id: string, changes: Co
         schedule: changes.schedule,
         scanner: changes.scanner,
         platform: changes.platform,
+        newest: changes.newest ?? null,
+        pushed_within: changes.pushedWithin ?? null,
+        exclude: changes.exclude ? JSON.stringify(changes.exclude) : null,
         next_scan_at: nextScanAt.getTime(),
       })
       .where('id', '=', id)
@@ -170,4 +176,17 @@ export async function changeConfig(db: Kysely<Database>, id: string, changes: Co
     return found;
   });
   return updated ? selectConfig(db, id) : undefined;
+}
+
+/**
+ * Records how far a running scan has got, while this owner holds its lease. Not a change
+ * of what the feeds and the summary show, so the store revision does not move.
+ */
+export async function writeProgress(db: Kysely<Database>, configId: string, owner: string, progress: { done: number; total: number }): Promise<void> {
+  await db
+    .updateTable('configs')
+    .set({ progress_done: progress.done, progress_total: progress.total })
+    .where('id', '=', configId)
+    .where('lease_owner', '=', owner)
+    .execute();
 }

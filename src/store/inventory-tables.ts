@@ -30,7 +30,16 @@ export interface InventoryPackagesTable {
   digest: string;
 }
 
+/** When an image was built, from its configuration's `created` (migration 2026-12-10-repository-selection). */
+export interface ImageCreatedTable {
+  digest: string;
+  platform: string;
+  /** Unix milliseconds; null when the configuration does not say. */
+  created_at: number | null;
+}
+
 export interface InventoryTables {
+  image_created: ImageCreatedTable;
   image_inventories: ImageInventoriesTable;
   inventory_packages: InventoryPackagesTable;
 }

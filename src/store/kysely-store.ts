@@ -1,5 +1,5 @@
 import { type Kysely, Migrator, sql } from 'kysely';
-import { changeConfig, insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader } from './configs-repo.js';
+import { changeConfig, insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader, writeProgress } from './configs-repo.js';
 import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
@@ -69,6 +69,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     createConfig: writing((config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null)),
     listConfigs: () => selectConfigs(db),
     getConfig: (id) => selectConfig(db, id),
+    reportProgress: (configId, owner, progress) => writeProgress(db, configId, owner, progress),
     updateConfig: writing((id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt)),
     deleteConfig: writing((id) => removeConfig(db, id)),
     requestScan: writing((configId, now) => queueRun(db, configId, now)),

@@ -20,6 +20,9 @@ export function toScanConfig(row: Selectable<ConfigsTable>): ScanConfig {
     schedule: row.schedule,
     scanner: row.scanner as ScannerId,
     platform: row.platform,
+    newest: row.newest === null ? null : Number(row.newest),
+    pushedWithin: row.pushed_within,
+    exclude: row.exclude === null ? null : (JSON.parse(row.exclude) as string[]),
   };
 }
 
@@ -31,6 +34,10 @@ export function toConfigState(row: Selectable<ConfigsTable>, images: ConfigImage
     lastScan: toDate(row.last_scan_at),
     nextScan: toDate(row.next_scan_at),
     lastError: row.last_error,
+    progress:
+      row.status === 'SCANNING' && row.progress_total !== null
+        ? { done: Number(row.progress_done ?? 0), total: Number(row.progress_total) }
+        : null,
     revision: Number(row.revision),
     images,
   };

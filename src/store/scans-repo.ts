@@ -86,7 +86,7 @@ export async function claimDue(
     if (ids.length === 0) return [];
     const rows = await trx
       .updateTable('configs')
-      .set({ lease_owner: owner, lease_expires_at: until, status: 'SCANNING' })
+      .set({ lease_owner: owner, lease_expires_at: until, status: 'SCANNING', progress_done: null, progress_total: null })
       .where('id', 'in', ids)
       .returningAll()
       .execute();

@@ -1,7 +1,7 @@
 import type { EventPage, EventQuery } from '../domain/event.js';
 import type { Finding, StoredFinding, FindingStatus } from '../domain/finding.js';
 import type { ImageState, ImageStatus } from '../domain/image.js';
-import type { ConfigState, ConfigStatus, ScanConfig } from '../domain/scan-config.js';
+import type { ConfigState, ConfigStatus, ScanConfig, ScanProgress } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
 import type { SubscriptionStore } from './subscription-store.js';
 
@@ -100,7 +100,11 @@ export interface Store extends SubscriptionStore {
    * Changes tags, schedule, scanner and platform in place (id, images, findings and runs
    * stay) and sets when it is next due; undefined when the configuration is unknown.
    */
-  updateConfig(id: string, changes: Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform'>, nextScanAt: Date): Promise<ConfigState | undefined>;
+  updateConfig(
+    id: string,
+    changes: Pick<ScanConfig, 'tags' | 'schedule' | 'scanner' | 'platform' | 'newest' | 'pushedWithin' | 'exclude'>,
+    nextScanAt: Date,
+  ): Promise<ConfigState | undefined>;
   /** Removes the configuration with its images, findings and runs; false when unknown. */
   deleteConfig(id: string): Promise<boolean>;
 
@@ -111,6 +115,8 @@ export interface Store extends SubscriptionStore {
   claimDueScans(owner: string, now: Date, leaseMs: number, limit: number): Promise<ClaimedScan[]>;
   /** False when the lease is no longer this owner's (taken over, or the configuration deleted). */
   renewLease(configId: string, owner: string, until: Date): Promise<boolean>;
+  /** Records a running scan's progress (images done of total) while `owner` holds its lease. */
+  reportProgress(configId: string, owner: string, progress: ScanProgress): Promise<void>;
   /** Writes a whole scan in one transaction; false (and nothing written) when the lease was lost. */
   commitScan(result: ScanResult): Promise<boolean>;
   /**

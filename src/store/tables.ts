@@ -27,6 +27,13 @@ export interface ConfigsTable {
   revision: number;
   failing_since: number | null;
   created_by: string | null;
+  newest: number | null;
+  pushed_within: string | null;
+  /** JSON array of tags or globs, or null. */
+  exclude: string | null;
+  /** A running scan's images done and total (migration 2026-12-10-repository-selection). */
+  progress_done: number | null;
+  progress_total: number | null;
 }
 
 export interface ImagesTable {

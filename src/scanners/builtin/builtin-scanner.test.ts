@@ -33,6 +33,14 @@ const OTHER_DIGEST = `sha256:${'2'.repeat(64)}`;
 function recordingClient(tags: Record<string, string>) {
   const calls: string[] = [];
   const client: RegistryClient = {
+    async listRepositories(registry) {
+      calls.push(`listRepositories ${registry}`);
+      throw new RegistryError('unsupported', 'this registry lists no repositories');
+    },
+    async imageCreated(_repo, digest) {
+      calls.push(`imageCreated ${digest}`);
+      throw new RegistryError('unavailable', 'this registry serves no image configurations');
+    },
     async listTags(repo: RepositoryRef) {
       calls.push(`listTags ${repo.registry}/${repo.repository}`);
       return Object.keys(tags);

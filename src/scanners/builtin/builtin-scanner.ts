@@ -2,14 +2,17 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../clock.js';
 import type { Finding } from '../../domain/finding.js';
-import type { ScanConfig } from '../../domain/scan-config.js';
+import { isRepositoryGlob, repositoryMatches, type ScanConfig } from '../../domain/scan-config.js';
 import type { Database } from '../../store/tables.js';
 import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
+import type { RepositoryRef } from './registry/registry-client.js';
 import { type AdvisoryReadiness, createAdvisoryReadiness } from './advisory-readiness.js';
 import { registryBlobs } from './analysers/analyse-image.js';
 import { type AnalysisPool, createAnalysisPool, DEFAULT_IMAGE_MEMORY_MB } from './analysis/analysis-pool.js';
 import { PACKAGE_ANALYSERS, analyserVersions } from './analysers/registry.js';
-import { listConfiguredImages, repositoryOf } from './image-list.js';
+import { listByPushTime, listConfiguredImages, repositoryOf } from './image-list.js';
+import { createPushTimes } from './push-times.js';
+import { needsPushTimes } from '../tag-selection.js';
 import { createInventoryCache, type InventoryCache, type InventoryKey } from './inventory-cache.js';
 import type { Inventory } from './inventory.js';
 import type { LayerLimits } from './layers/layer-reader.js';
@@ -55,8 +58,20 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
   const readiness = options.readiness ?? createAdvisoryReadiness(options.db, { sources: [], importNow: () => null });
   const versions = analyserVersions(PACKAGE_ANALYSERS);
   const analysis = options.analysis ?? createAnalysisPool({ size: 4, memoryMb: DEFAULT_IMAGE_MEMORY_MB });
-  const inventories: InventoryCache = createInventoryCache(options.db, { clock: options.clock ?? systemClock });
+  const clock = options.clock ?? systemClock;
+  const inventories: InventoryCache = createInventoryCache(options.db, { clock });
+  const pushTimes = createPushTimes(options.db, client);
   const log = options.logger;
+
+  function platformOf(config: ScanConfig): Platform {
+    return config.platform ? parsePlatform(config.platform) : DEFAULT_PLATFORM;
+  }
+
+  async function listRepository(config: ScanConfig, repo: RepositoryRef, signal: AbortSignal, maxImages?: number): Promise<ListedImages> {
+    if (!needsPushTimes(config)) return listConfiguredImages(client, repo, config, signal, maxImages);
+    const platform = platformOf(config);
+    return listByPushTime(client, repo, config, (digests) => pushTimes.of(repo, digests, platform, signal), clock.now(), signal);
+  }
 
   async function inventoryOf(config: ScanConfig, image: ImageRef, platform: Platform, signal: AbortSignal): Promise<Inventory> {
     const key: InventoryKey = { digest: image.digest, platform: formatPlatform(platform), analysers: versions };
@@ -65,7 +80,7 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
       log?.debug({ repository: config.repository, digest: image.digest, platform: key.platform }, 'inventory from cache');
       return cached;
     }
-    const repository = repositoryOf(config);
+    const repository = { ...repositoryOf(config), ...(image.repository ? { repository: image.repository } : {}) };
     const resolved = await client.resolveImage(repository, image.digest, platform, signal);
     const inventory = await analysis.analyse(
       { blobs: registryBlobs(client, repository), layers: resolved.layers, limits: options.layerLimits, concurrency: options.layerConcurrency },
@@ -80,11 +95,25 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
     version: BUILTIN_SCANNER_VERSION,
 
     async listImages(config: ScanConfig, signal: AbortSignal, maxImages?: number): Promise<ListedImages> {
-      return listConfiguredImages(client, repositoryOf(config), config.tags, signal, maxImages);
+      const base = repositoryOf(config);
+      if (!isRepositoryGlob(config.repository)) return listRepository(config, base, signal, maxImages);
+      const repositories = (await client.listRepositories(base.registry, signal)).filter((name) => repositoryMatches(config.repository, name));
+      const images: ImageRef[] = [];
+      for (const repository of repositories) {
+        try {
+          const listed = await listRepository(config, { ...base, repository }, signal, maxImages === undefined ? undefined : Math.max(0, maxImages - images.length));
+          images.push(...listed.images.map((image) => ({ ...image, repository })));
+        } catch (err) {
+          // Deleted between the catalogue and its tag list: gone, as the next listing will say.
+          if (err instanceof ScanError && err.status === 'NOT_FOUND') continue;
+          throw err;
+        }
+      }
+      return { images, missingTags: [], repositories };
     },
 
     async scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {
-      const platform = config.platform ? parsePlatform(config.platform) : DEFAULT_PLATFORM;
+      const platform = platformOf(config);
       // Before any download: without advisories there is nothing a scan could report.
       await readiness.ready(signal);
       const inventory = await inventoryOf(config, image, platform, signal);

@@ -1,5 +1,7 @@
-import { isAccountId, isTagGlob, type ScanConfig, tagMatches } from '../../domain/scan-config.js';
+import { isAccountId, isTagGlob, type ScanConfig } from '../../domain/scan-config.js';
 import type { ImageRef, LeftOut, ListedImages } from '../scanner.js';
+import { missingExactTags, selectTags, type TagCandidate, type TagRule, tagSelected } from '../tag-selection.js';
+import { mapBounded } from './map-bounded.js';
 import type { RegistryClient, RepositoryRef } from './registry/registry-client.js';
 import { RegistryError } from './registry/registry-error.js';
 
@@ -22,20 +24,22 @@ export function repositoryOf(config: Pick<ScanConfig, 'registry' | 'region' | 'r
 
 /**
  * The configuration's images: every tag when `tags` is null, else each exact tag and
- * every tag a glob matches, each with the digest it points at now. Tags sharing a digest
- * are listed each (the scheduler scans the digest once); exact tags the repository lacks
- * are reported as missing. The tag list is read only when it is needed, once. Past
- * `maxImages` tags (exact ones first, then listed ones in the registry's order) nothing is
- * resolved: a repository of 100,000 tags costs one listing, not 100,000 requests.
+ * every tag a glob matches, less those `exclude` names, each with the digest it points at
+ * now. Tags sharing a digest are listed each (the scheduler scans the digest once); exact
+ * tags the repository lacks are reported as missing. The tag list is read only when it is
+ * needed, once. Past `maxImages` tags (exact ones first, then listed ones in the
+ * registry's order) nothing is resolved: a repository of 100,000 tags costs one listing,
+ * not 100,000 requests. With `newest` or `pushedWithin`, see `listByPushTime`.
  */
 export async function listConfiguredImages(
   client: RegistryClient,
   repo: RepositoryRef,
-  tags: readonly string[] | null,
+  rule: TagRule,
   signal: AbortSignal,
   maxImages = Number.POSITIVE_INFINITY,
 ): Promise<ListedImages> {
-  const exact = tags === null ? [] : tags.filter((entry) => !isTagGlob(entry));
+  const tags = rule.tags ?? null;
+  const exact = tags === null ? [] : tags.filter((entry) => !isTagGlob(entry) && tagSelected(rule, entry));
   const globs = tags === null ? [] : tags.filter(isTagGlob);
   const listed = tags === null || globs.length > 0 ? await client.listTags(repo, signal) : [];
   // One pass over the listing, keeping no more than the cap: a listing can hold 100,000 tags.
@@ -44,7 +48,7 @@ export async function listConfiguredImages(
   let leftOutCount = exact.length - wanted.length;
   const examples = exact.slice(wanted.length, wanted.length + LEFT_OUT_EXAMPLES);
   for (const tag of listed) {
-    if (chosen.has(tag) || (tags !== null && !globs.some((glob) => tagMatches(glob, tag)))) continue;
+    if (chosen.has(tag) || !tagSelected(rule, tag)) continue;
     chosen.add(tag);
     if (wanted.length < maxImages) {
       wanted.push(tag);
@@ -56,14 +60,7 @@ export async function listConfiguredImages(
   const leftOut: LeftOut | null = leftOutCount > 0 ? { count: leftOutCount, examples } : null;
   const exactSet = new Set(exact);
 
-  const digests = await mapBounded(wanted, RESOLVE_CONCURRENCY, async (tag) => {
-    try {
-      return await client.resolveDigest(repo, tag, signal);
-    } catch (err) {
-      if (err instanceof RegistryError && err.kind === 'not-found') return null;
-      throw err;
-    }
-  });
+  const digests = await resolveAll(client, repo, wanted, signal);
   const images: ImageRef[] = [];
   const missingTags: string[] = [];
   wanted.forEach((tag, i) => {
@@ -76,22 +73,38 @@ export async function listConfiguredImages(
   return leftOut ? { images, missingTags, leftOut } : { images, missingTags };
 }
 
-/** `fn` over every item, at most `limit` at once, results in item order; the first failure rejects. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  let failed = false;
-  async function worker(): Promise<void> {
-    while (!failed && next < items.length) {
-      const index = next++;
-      try {
-        results[index] = await fn(items[index] as T);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
+/**
+ * `newest` and `pushedWithin` over an OCI registry, which lists tags without push times:
+ * every selected tag is resolved to its digest (a HEAD each), and each digest's push time
+ * is its image configuration's `created`, read from the registry once and then kept
+ * (`PushTimes`). The cap applies to what the rule chose.
+ */
+export async function listByPushTime(
+  client: RegistryClient,
+  repo: RepositoryRef,
+  rule: TagRule,
+  pushTimes: (digests: string[]) => Promise<Map<string, Date | null>>,
+  now: Date,
+  signal: AbortSignal,
+): Promise<ListedImages> {
+  const listed = await client.listTags(repo, signal);
+  const candidatesTags = listed.filter((tag) => tagSelected(rule, tag));
+  const digests = await resolveAll(client, repo, candidatesTags, signal);
+  const resolved = candidatesTags.flatMap((tag, i) => (digests[i] ? [{ tag, digest: digests[i] }] : []));
+  const times = await pushTimes(resolved.map((image) => image.digest));
+  const candidates: TagCandidate[] = resolved.map((image) => ({ ...image, pushedAt: times.get(image.digest) ?? null }));
+  const images = selectTags(candidates, rule, now).map(({ tag, digest }) => ({ tag, digest }));
+  return { images, missingTags: missingExactTags(rule, new Set(resolved.map((image) => image.tag))) };
+}
+
+/** The digest of each tag (null for a tag deleted since it was listed), a few requests at once. */
+function resolveAll(client: RegistryClient, repo: RepositoryRef, tags: readonly string[], signal: AbortSignal): Promise<(string | null)[]> {
+  return mapBounded(tags, RESOLVE_CONCURRENCY, async (tag) => {
+    try {
+      return await client.resolveDigest(repo, tag, signal);
+    } catch (err) {
+      if (err instanceof RegistryError && err.kind === 'not-found') return null;
+      throw err;
     }
-  }
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+  });
 }

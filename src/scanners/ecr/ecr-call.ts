@@ -11,7 +11,8 @@ export interface EcrTarget {
   input: { registryId: string; repositoryName: string };
 }
 
-export function ecrTargetOf(config: ScanConfig): EcrTarget {
+/** `repository`: one of the repositories a glob configuration matched; the configuration's own by default. */
+export function ecrTargetOf(config: ScanConfig, repository = config.repository): EcrTarget {
   const registry = ecrRegistryOf(config);
   if (!registry || !registry.region) {
     throw new ScanError('FAILED', `"${config.registry}" is not an ECR registry with a region; the ecr scanner cannot read it`);
@@ -19,8 +20,8 @@ export function ecrTargetOf(config: ScanConfig): EcrTarget {
   return {
     region: registry.region,
     registryId: registry.accountId,
-    repository: config.repository,
-    input: { registryId: registry.accountId, repositoryName: config.repository },
+    repository,
+    input: { registryId: registry.accountId, repositoryName: repository },
   };
 }
 

@@ -1,4 +1,6 @@
-import { ListImagesCommand, type ImageIdentifier } from '@aws-sdk/client-ecr';
+import { DescribeImagesCommand, DescribeRepositoriesCommand, ListImagesCommand, type ImageIdentifier } from '@aws-sdk/client-ecr';
+import { repositoryMatches } from '../../domain/scan-config.js';
+import type { TagCandidate } from '../tag-selection.js';
 import { isTagGlob, tagMatches } from '../../domain/scan-config.js';
 import { type ImageRef, type ListedImages, ScanError } from '../scanner.js';
 import type { EcrCall } from './ecr-call.js';
@@ -29,6 +31,55 @@ export async function listTaggedImages(call: EcrCall): Promise<{ images: ImageRe
     seenTokens.add(nextToken);
   }
   throw new ScanError('FAILED', 'ECR ListImages kept answering with more pages (a repeated or endless nextToken)', true);
+}
+
+/**
+ * Every tagged image of the repository with its push time (`imagePushedAt`), over all
+ * DescribeImages pages: what `newest` and `pushedWithin` choose by. One page of 1,000
+ * images answers for all their tags, so a repository of 10,000 tags costs at most 10 calls.
+ */
+export async function describeTaggedImages(call: EcrCall): Promise<{ candidates: TagCandidate[]; rejected: number }> {
+  const candidates: TagCandidate[] = [];
+  let rejected = 0;
+  const seenTokens = new Set<string>();
+  let nextToken: string | undefined;
+  for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
+    const input = { ...call.target.input, filter: { tagStatus: 'TAGGED' as const }, maxResults: 1000, nextToken };
+    const response = await call.send('DescribeImages', (options) => call.client.send(new DescribeImagesCommand(input), options));
+    for (const detail of response.imageDetails ?? []) {
+      const pushedAt = detail.imagePushedAt instanceof Date && !Number.isNaN(detail.imagePushedAt.getTime()) ? detail.imagePushedAt : null;
+      for (const tag of detail.imageTags ?? []) {
+        const image = imageRefOf({ imageDigest: detail.imageDigest, imageTag: tag });
+        if (image) candidates.push({ ...image, pushedAt });
+        else rejected += 1;
+      }
+    }
+    nextToken = response.nextToken;
+    if (!nextToken) return { candidates, rejected };
+    if (seenTokens.has(nextToken)) break;
+    seenTokens.add(nextToken);
+  }
+  throw new ScanError('FAILED', 'ECR DescribeImages kept answering with more pages (a repeated or endless nextToken)', true);
+}
+
+/** The registry's repositories whose names match `glob`, over all DescribeRepositories pages, in name order. */
+export async function matchingRepositories(call: EcrCall, glob: string): Promise<string[]> {
+  const names: string[] = [];
+  const seenTokens = new Set<string>();
+  let nextToken: string | undefined;
+  for (let pageNo = 0; pageNo < MAX_PAGES; pageNo++) {
+    const input = { registryId: call.target.registryId, maxResults: 1000, nextToken };
+    const response = await call.send('DescribeRepositories', (options) => call.client.send(new DescribeRepositoriesCommand(input), options));
+    for (const repository of response.repositories ?? []) {
+      const name = repository.repositoryName;
+      if (typeof name === 'string' && repositoryMatches(glob, name)) names.push(name);
+    }
+    nextToken = response.nextToken;
+    if (!nextToken) return names.sort(compareText);
+    if (seenTokens.has(nextToken)) break;
+    seenTokens.add(nextToken);
+  }
+  throw new ScanError('FAILED', 'ECR DescribeRepositories kept answering with more pages (a repeated or endless nextToken)', true);
 }
 
 function imageRefOf(id: ImageIdentifier): ImageRef | null {

@@ -1,10 +1,12 @@
 import type { Logger } from 'pino';
-import type { ScanConfig } from '../../domain/scan-config.js';
-import type { ImageRef, ImageScanOutcome, ListedImages, Scanner } from '../scanner.js';
+import { type Clock, systemClock } from '../../clock.js';
+import { isRepositoryGlob, type ScanConfig } from '../../domain/scan-config.js';
+import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
+import { missingExactTags, needsPushTimes, selectTags } from '../tag-selection.js';
 import { ecrCall, ecrTargetOf, type EcrCall } from './ecr-call.js';
 import { clientPerRegion, createEcrClient, DEFAULT_REQUEST_TIMEOUT_MS, type EcrClientOptions, type EcrSend } from './ecr-client.js';
 import { awaitFindings, type PollPolicy, type ReadReason, startScan } from './ecr-image-scan.js';
-import { listTaggedImages, selectImages } from './ecr-images.js';
+import { describeTaggedImages, listTaggedImages, matchingRepositories, selectImages } from './ecr-images.js';
 import { ScanModeCache } from './ecr-scan-mode.js';
 
 export const ECR_SCANNER_ID = 'ecr';
@@ -26,6 +28,8 @@ export interface EcrScannerOptions {
   /** How long a registry's scanning mode (basic or enhanced) is trusted. */
   scanModeTtlMs?: number;
   logger?: Pick<Logger, 'debug' | 'info' | 'warn'>;
+  /** What `pushedWithin` counts back from. */
+  clock?: Clock;
 }
 
 export interface EcrScanner extends Scanner {
@@ -54,20 +58,51 @@ export function createEcrScanner(options: EcrScannerOptions = {}): EcrScanner {
   };
   const log = options.logger;
 
-  function callFor(config: ScanConfig, signal: AbortSignal): EcrCall {
-    const target = ecrTargetOf(config);
+  const clock = options.clock ?? systemClock;
+
+  function callFor(config: ScanConfig, signal: AbortSignal, repository?: string): EcrCall {
+    const target = ecrTargetOf(config, repository);
     return ecrCall(clients.clientFor(target.region), target, signal, requestTimeoutMs);
   }
 
+  /**
+   * One repository's selection. Push times cost nothing extra in ECR (DescribeImages
+   * answers them with the tags), but ListImages pages are lighter, so they are read only
+   * when `newest` or `pushedWithin` asks for them.
+   */
+  async function listRepository(call: EcrCall, config: ScanConfig): Promise<ListedImages> {
+    if (!needsPushTimes(config) && !config.exclude) {
+      const { images, rejected } = await listTaggedImages(call);
+      if (rejected > 0) log?.warn({ repository: call.target.repository, rejected }, 'ecr listed image ids that are not valid tags or digests');
+      return selectImages(images, config.tags);
+    }
+    const { candidates, rejected } = needsPushTimes(config)
+      ? await describeTaggedImages(call)
+      : await listTaggedImages(call).then(({ images, rejected }) => ({ candidates: images.map((image) => ({ ...image, pushedAt: null })), rejected }));
+    if (rejected > 0) log?.warn({ repository: call.target.repository, rejected }, 'ecr listed image ids that are not valid tags or digests');
+    const images = selectTags(candidates, config, clock.now()).map(({ tag, digest }) => ({ tag, digest }));
+    return { images, missingTags: missingExactTags(config, new Set(candidates.map((candidate) => candidate.tag))) };
+  }
+
   async function listImages(config: ScanConfig, signal: AbortSignal): Promise<ListedImages> {
-    const call = callFor(config, signal);
-    const { images, rejected } = await listTaggedImages(call);
-    if (rejected > 0) log?.warn({ repository: config.repository, rejected }, 'ecr listed image ids that are not valid tags or digests');
-    return selectImages(images, config.tags);
+    if (!isRepositoryGlob(config.repository)) return listRepository(callFor(config, signal), config);
+    const repositories = await matchingRepositories(callFor(config, signal), config.repository);
+    const images: ImageRef[] = [];
+    for (const repository of repositories) {
+      try {
+        const listed = await listRepository(callFor(config, signal, repository), config);
+        images.push(...listed.images.map((image) => ({ ...image, repository })));
+      } catch (err) {
+        // Deleted between the two listings: gone, as it would be from the next run's listing.
+        if (err instanceof ScanError && err.status === 'NOT_FOUND') continue;
+        throw err;
+      }
+    }
+    return { images, missingTags: [], repositories };
   }
 
   async function scanImage(config: ScanConfig, image: ImageRef, signal: AbortSignal): Promise<ImageScanOutcome> {
-    const call = callFor(config, signal);
+    const call = callFor(config, signal, image.repository);
     let reason: ReadReason = 'enhanced';
     if ((await modes.modeOf(call)) !== 'ENHANCED') {
       reason = await startScan(call, image.digest);

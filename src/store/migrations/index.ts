@@ -9,6 +9,7 @@ import * as events from './2026-12-07-events.js';
 import * as subscriptions from './2026-12-07-subscriptions.js';
 import * as configCreatedBy from './2026-12-08-config-created-by.js';
 import * as advisoryRematch from './2026-12-09-advisory-rematch.js';
+import * as repositorySelection from './2026-12-10-repository-selection.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-07-subscriptions': subscriptions,
   '2026-12-08-config-created-by': configCreatedBy,
   '2026-12-09-advisory-rematch': advisoryRematch,
+  '2026-12-10-repository-selection': repositorySelection,
 };

@@ -27,7 +27,7 @@ import {
 } from './media-types.js';
 import { DEFAULT_PLATFORM, selectPlatformEntry, type Platform } from './platform.js';
 import { RegistryError } from './registry-error.js';
-import { ImageIndex, ImageManifest, ManifestHead, TagList, jsonParser, type Descriptor } from './schemas.js';
+import { Catalog, ImageConfigCreated, ImageIndex, ImageManifest, ManifestHead, TagList, jsonParser, type Descriptor } from './schemas.js';
 import { DEFAULT_TIMEOUTS, sendRegistryRequest, type RegistryTimeouts, type TransportOptions } from './transport.js';
 
 /** A repository of a registry: `{ registry: 'ghcr.io', repository: 'org/app' }`. */
@@ -76,6 +76,14 @@ export interface RegistryClientOptions {
 }
 
 export interface RegistryClient {
+  /**
+   * Every repository of a registry (`/v2/_catalog`), following `Link` pagination. A
+   * registry that does not offer its catalogue (Docker Hub, GHCR) fails with a
+   * `RegistryError` of kind `unsupported` that says so.
+   */
+  listRepositories(registry: string, signal?: AbortSignal): Promise<string[]>;
+  /** When the image was built, from its configuration's `created`; null when it does not say. */
+  imageCreated(repo: RepositoryRef, digest: string, platform?: Platform, signal?: AbortSignal): Promise<Date | null>;
   /** Every tag of a repository, following `Link` pagination. */
   listTags(repo: RepositoryRef, signal?: AbortSignal): Promise<string[]>;
   /** The digest a tag points at now (a HEAD request; a GET when the registry does not say). */
@@ -97,6 +105,12 @@ const manifestHead = jsonParser(ManifestHead);
 const imageManifest = jsonParser(ImageManifest);
 const imageIndex = jsonParser(ImageIndex);
 const tagList = jsonParser(TagList);
+const catalog = jsonParser(Catalog);
+const imageConfigCreated = jsonParser(ImageConfigCreated);
+/** Image configurations are small (a few KiB); a bound keeps a hostile one from being buffered whole. */
+const MAX_IMAGE_CONFIG_BYTES = 1024 * 1024;
+/** Statuses with which registries refuse `_catalog` (Docker Hub 401 even with a token, GHCR 404, others 403). */
+const CATALOG_REFUSED = new Set([401, 403, 404, 405]);
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const insecure = new Set((options.insecureHosts ?? []).map((host) => host.toLowerCase()));
@@ -158,7 +172,54 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return { bytes, digest, ...kindOfManifest(bytes, response.header('content-type'), what), what };
   }
 
-  return {
+  async function readImageConfig(repo: RepositoryRef, descriptor: LayerDescriptor, signal: AbortSignal | undefined): Promise<Buffer> {
+    if (descriptor.size > MAX_IMAGE_CONFIG_BYTES) throw new RegistryError('too-large', `image configuration ${descriptor.digest} is ${descriptor.size} bytes`);
+    const stream = await this_.openBlob(repo, descriptor.digest, signal, descriptor.size);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  }
+
+  const this_: RegistryClient = {
+    async listRepositories(registry, signal) {
+      const { host } = apiLocation({ registry, repository: 'x' });
+      let url: URL | null;
+      try {
+        url = new URL(`${isInsecure(host) ? 'http' : 'https'}://${host}/v2/_catalog?n=${pageSize}`);
+      } catch {
+        throw new RegistryError('configuration', `registry ${host.slice(0, 300)} is not a valid host[:port]`);
+      }
+      const names = new Set<string>();
+      const what = `repository catalogue (/v2/_catalog) of ${host}`;
+      for (let page = 1; url; page++) {
+        if (page > MAX_TAG_PAGES) throw new RegistryError('too-large', `the ${what} spans more than ${MAX_TAG_PAGES} pages`);
+        let document;
+        try {
+          document = await getDocument(url, 'registry:catalog:*', 'application/json', signal, what);
+        } catch (err) {
+          if (err instanceof RegistryError && err.httpStatus !== null && CATALOG_REFUSED.has(err.httpStatus)) {
+            throw new RegistryError(
+              'unsupported',
+              `${host} does not list its repositories (/v2/_catalog answered ${err.httpStatus}); name the repository instead of a pattern`,
+              err.httpStatus,
+            );
+          }
+          throw err;
+        }
+        for (const name of catalog.parse(document.bytes, what).repositories ?? []) names.add(name);
+        url = nextPage(document.response.header('link'), document.url, what);
+      }
+      return [...names].sort();
+    },
+
+    async imageCreated(repo, digest, platform = DEFAULT_PLATFORM, signal) {
+      const image = await this_.resolveImage(repo, digest, platform, signal);
+      const what = `image configuration ${image.config.digest} of ${repo.repository}`;
+      const created = imageConfigCreated.parse(await readImageConfig(repo, image.config, signal), what).created;
+      const time = created === undefined ? NaN : Date.parse(created);
+      return Number.isNaN(time) ? null : new Date(time);
+    },
+
     async listTags(repo, signal) {
       const { base, name, scope } = endpoint(repo);
       const tags = new Set<string>();
@@ -230,6 +291,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       });
     },
   };
+  return this_;
 }
 
 interface FetchedManifest {

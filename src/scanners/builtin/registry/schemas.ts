@@ -72,6 +72,16 @@ export const TagList = Type.Object({
 });
 export type TagList = Static<typeof TagList>;
 
+/** `GET /v2/_catalog`: the registry's repositories, one page of them. */
+export const Catalog = Type.Object({
+  repositories: Type.Union([Type.Array(Type.String({ maxLength: 256 })), Type.Null()]),
+});
+export type Catalog = Static<typeof Catalog>;
+
+/** The part of an image configuration (OCI image spec, `config.json`) that says when it was built. */
+export const ImageConfigCreated = Type.Object({ created: Type.Optional(Type.String({ maxLength: 64 })) });
+export type ImageConfigCreated = Static<typeof ImageConfigCreated>;
+
 /** A token server's answer (distribution's token spec; `access_token` is the OAuth2 spelling). */
 export const TokenResponse = Type.Object({
   token: Type.Optional(Type.String({ minLength: 1 })),
