@@ -147,7 +147,8 @@ export function normaliseConfigInput(input: ScanConfigInput): Omit<ScanConfig, '
   if (isAccountId(registry) && !region) {
     throw new ConfigRuleError('region', 'region is required when registry is an AWS account id');
   }
-  if (input.repository.length < 2 || input.repository.length > 256) {
+  const shortest = isRepositoryGlob(input.repository) ? 1 : 2;
+  if (input.repository.length < shortest || input.repository.length > 256) {
     throw new ConfigRuleError('repository', 'repository must be 2 to 256 characters long');
   }
   const tags = input.tags ?? null;

@@ -26,6 +26,8 @@ export interface AtomEntryInput {
   finding: StoredFinding;
   /** Repository name, for the entry title (the finding does not carry it). */
   repository: string;
+  /** The tag within that repository, when the finding's image key is more than the tag (a repository glob's `repository:tag`). */
+  tag?: string;
 }
 
 /**
@@ -47,7 +49,8 @@ export function renderAtomFeed(input: AtomFeedInput): string {
   return out.join('');
 }
 
-function entryElement({ finding, repository }: AtomEntryInput): string {
+function entryElement({ finding, repository, tag = finding.tag }: AtomEntryInput): string {
+  const image = `${repository}:${tag}`;
   const published = rfc3339(finding.firstSeen, 'firstSeen');
   const advisory =
     finding.uri !== null && WEB_LINK.test(finding.uri) ? linkElement('    ', 'alternate', finding.uri, null) : '';
@@ -56,25 +59,25 @@ function entryElement({ finding, repository }: AtomEntryInput): string {
     : '';
   return `  <entry>
     <id>${entryId(finding.configId, finding.tag, finding.name, finding.package)}</id>
-    <title>${escapeXmlText(entryTitle(finding, repository))}</title>
+    <title>${escapeXmlText(entryTitle(finding, image))}</title>
     <updated>${published}</updated>
     <published>${published}</published>
 ${advisory}\
     <category term="${escapeXmlAttribute(finding.severity)}"/>
 ${summary}\
-    <content type="text">${escapeXmlText(contentLines(finding, repository).join('\n'))}</content>
+    <content type="text">${escapeXmlText(contentLines(finding, image).join('\n'))}</content>
   </entry>
 `;
 }
 
 /** The demo's entry title, kept so that its users' filters and mail rules keep matching. */
-function entryTitle(finding: StoredFinding, repository: string): string {
-  return `[${finding.severity}] in image ${repository}:${finding.tag} found ${finding.name}`;
+function entryTitle(finding: StoredFinding, image: string): string {
+  return `[${finding.severity}] in image ${image} found ${finding.name}`;
 }
 
 /** Readable "Label: value" lines; absent values are left out rather than shown empty. */
-function contentLines(finding: StoredFinding, repository: string): string[] {
-  const lines = [`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`, `Image: ${repository}:${finding.tag}`];
+function contentLines(finding: StoredFinding, image: string): string[] {
+  const lines = [`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`, `Image: ${image}`];
   pushLine(lines, 'Digest', finding.digest);
   pushFindingLines(lines, finding);
   if (finding.status === 'FIXED' && finding.fixedAt !== null) {

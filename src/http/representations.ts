@@ -1,5 +1,5 @@
 import type { StoredFinding } from '../domain/finding.js';
-import { type ConfigState, DEFAULT_PLATFORM } from '../domain/scan-config.js';
+import { type ConfigState, DEFAULT_PLATFORM, type ScanConfig, splitImageKey } from '../domain/scan-config.js';
 import { SEVERITIES, type Severity, type SeverityCounts, compactCounts, zeroCounts } from '../domain/severity.js';
 import type { SummaryConfig } from '../store/store.js';
 
@@ -20,17 +20,24 @@ export function configJson(config: ConfigState, defaultSchedule: string) {
     scanner: config.scanner,
     // The effective platform, so that users see what is scanned rather than null.
     platform: config.platform ?? DEFAULT_PLATFORM,
+    newest: config.newest ?? null,
+    pushedWithin: config.pushedWithin ?? null,
+    exclude: config.exclude ?? null,
     status: config.status,
     lastScan: iso(config.lastScan),
     nextScan: iso(config.nextScan),
     lastError: config.lastError,
+    progress: config.progress,
     createdBy: config.createdBy,
-    images: config.images,
+    images: config.images.map((image) => ({ ...splitImageKey(config, image.tag), digest: image.digest, status: image.status, error: image.error })),
   };
 }
 
-export function findingJson(finding: StoredFinding) {
+/** `repository` and `tag` of a finding's image, whose stored key is `repository:tag` for a repository glob. */
+export function findingJson(finding: StoredFinding, config: Pick<ScanConfig, 'repository'>) {
+  const { repository, tag } = splitImageKey(config, finding.tag);
   return {
+    repository,
     name: finding.name,
     severity: finding.severity,
     package: finding.package,
@@ -41,7 +48,7 @@ export function findingJson(finding: StoredFinding) {
     cvss: finding.cvss,
     aliases: finding.aliases,
     path: finding.path,
-    tag: finding.tag,
+    tag,
     digest: finding.digest,
     firstSeen: finding.firstSeen.toISOString(),
     lastSeen: finding.lastSeen.toISOString(),
@@ -69,7 +76,7 @@ export function summaryJson(configs: SummaryConfig[], generatedAt: Date) {
       lastScan: iso(config.lastScan),
       lastError: config.lastError,
       images: config.images.map((image) => ({
-        tag: image.tag,
+        ...splitImageKey(config, image.tag),
         digest: image.digest,
         status: image.status,
         scannedAt: iso(image.scannedAt),
@@ -98,7 +105,8 @@ export function summaryText(configs: SummaryConfig[]): string {
       continue;
     }
     for (const image of config.images) {
-      blocks.push(`Results for ${config.repository}:${image.tag} in ${locationOf(config)}:\n${imageLines(image)}`);
+      const { repository, tag } = splitImageKey(config, image.tag);
+      blocks.push(`Results for ${repository}:${tag} in ${locationOf(config)}:\n${imageLines(image)}`);
     }
   }
   return blocks.join('\n');

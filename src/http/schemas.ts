@@ -2,10 +2,12 @@ import { type Static, type TSchema, Type } from 'typebox';
 import { IMAGE_STATUSES } from '../domain/image.js';
 import {
   CONFIG_STATUSES,
+  MAX_NEWEST,
   MAX_TAGS,
   PLATFORM_PATTERN,
   REGION_PATTERN,
   REGISTRY_PATTERN,
+  REPOSITORY_GLOB_PATTERN,
   REPOSITORY_PATTERN,
   SCANNER_IDS,
   TAG_PATTERN,
@@ -28,13 +30,34 @@ const Scanner = StringEnum(SCANNER_IDS, { description: '`ecr` (default for an ac
 const Severity = StringEnum(SEVERITIES);
 const Region = Type.String({ pattern: REGION_PATTERN, maxLength: 32, description: 'AWS region; required for an account-id registry' });
 const Registry = Type.String({ pattern: REGISTRY_PATTERN, maxLength: 261, description: '12-digit AWS account id or registry host[:port]' });
-const Repository = Type.String({ pattern: REPOSITORY_PATTERN, minLength: 2, maxLength: 256, description: 'lower-case path components joined by /' });
+const Repository = Type.String({
+  pattern: REPOSITORY_GLOB_PATTERN,
+  minLength: 1,
+  maxLength: 256,
+  description:
+    'lower-case path components joined by /, or a glob over repository names: `*` within a component (`team/*`, `*/api`), `**` for any number of components (`**` alone: every repository the credentials can list)',
+});
+const RepositoryName = Type.String({ pattern: REPOSITORY_PATTERN, description: 'the repository of the image' });
 const Tags = Type.Array(Type.String({ pattern: TAG_PATTERN, description: 'a tag or a glob with *' }), {
   maxItems: MAX_TAGS,
   description: 'tags or globs; absent or null means every tagged image',
 });
 const Schedule = Type.String({ minLength: 2, maxLength: 100, description: 'a duration ("6h", at least "5m") or a 5-field cron expression (UTC)' });
 const Platform = Type.String({ pattern: PLATFORM_PATTERN, maxLength: 64, description: 'os/arch[/variant] for multi-platform images (default linux/amd64)' });
+const Newest = Type.Integer({
+  minimum: 1,
+  maximum: MAX_NEWEST,
+  description: 'only the N most recently pushed of the selected tags, per repository (ECR: imagePushedAt; other registries: the image configuration\'s created)',
+});
+const PushedWithin = Type.String({ minLength: 2, maxLength: 20, description: 'only tags pushed within this duration, such as "30d" or "12h"' });
+const Exclude = Type.Array(Type.String({ pattern: TAG_PATTERN, description: 'a tag or a glob with *' }), {
+  maxItems: MAX_TAGS,
+  description: 'tags or globs left out of the selection',
+});
+const Progress = Type.Object(
+  { done: Type.Integer({ minimum: 0 }), total: Type.Integer({ minimum: 0 }) },
+  { additionalProperties: false, title: 'ScanProgress', description: 'images (digests) scanned of those the running scan selected' },
+);
 
 export const ScanConfigBody = Type.Object(
   {
@@ -45,6 +68,9 @@ export const ScanConfigBody = Type.Object(
     schedule: Type.Optional(Nullable(Schedule)),
     scanner: Type.Optional(Nullable(Scanner)),
     platform: Type.Optional(Nullable(Platform)),
+    newest: Type.Optional(Nullable(Newest)),
+    pushedWithin: Type.Optional(Nullable(PushedWithin)),
+    exclude: Type.Optional(Nullable(Exclude)),
   },
   { additionalProperties: false, title: 'ScanConfigInput', description: 'A scan configuration to register (the original demo\'s body, accepted as is).' },
 );
@@ -56,6 +82,9 @@ export const ScanConfigPatch = Type.Object(
     schedule: Type.Optional(Nullable({ ...Schedule, description: 'null returns to the server\'s default schedule' })),
     scanner: Type.Optional(Nullable(Scanner)),
     platform: Type.Optional(Nullable(Platform)),
+    newest: Type.Optional(Nullable(Newest)),
+    pushedWithin: Type.Optional(Nullable(PushedWithin)),
+    exclude: Type.Optional(Nullable(Exclude)),
     region: Type.Optional(Nullable({ ...Region, description: 'fixed: may only repeat the stored value' })),
     registry: Type.Optional({ ...Registry, description: 'fixed: may only repeat the stored value' }),
     repository: Type.Optional({ ...Repository, description: 'fixed: may only repeat the stored value' }),
@@ -95,14 +124,24 @@ export const ConfigRepresentation = Type.Object(
     schedule: Type.String(),
     scanner: Scanner,
     platform: Type.String({ description: 'the platform scanned in multi-platform images' }),
+    newest: Nullable(Newest),
+    pushedWithin: Nullable(PushedWithin),
+    exclude: Nullable(Exclude),
     status: ConfigStatus,
     lastScan: Timestamp,
     nextScan: Timestamp,
     lastError: Nullable(Type.String()),
+    progress: Nullable(Progress),
     createdBy: Nullable(Type.String({ description: 'the name of the token that registered it; null without tokens' })),
     images: Type.Array(
       Type.Object(
-        { tag: Type.String(), digest: Nullable(Type.String()), status: ImageStatus, error: Nullable(Type.String({ description: 'why the last scan did not complete' })) },
+        {
+          repository: RepositoryName,
+          tag: Type.String(),
+          digest: Nullable(Type.String()),
+          status: ImageStatus,
+          error: Nullable(Type.String({ description: 'why the last scan did not complete' })),
+        },
         { additionalProperties: false },
       ),
     ),
@@ -149,6 +188,7 @@ export const SummaryRepresentation = Type.Object(
           images: Type.Array(
             Type.Object(
               {
+                repository: RepositoryName,
                 tag: Type.String(),
                 digest: Nullable(Type.String()),
                 status: ImageStatus,
@@ -200,6 +240,7 @@ export const FindingRepresentation = Type.Object(
     cvss: Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) }, { additionalProperties: false })),
     aliases: Type.Array(Type.String()),
     path: Nullable(Type.String({ description: 'file inside the image the package was read from' })),
+    repository: RepositoryName,
     tag: Type.String(),
     digest: Nullable(Type.String()),
     firstSeen: Type.String({ format: 'date-time' }),

@@ -1,3 +1,4 @@
+import { splitImageKey } from '../domain/scan-config.js';
 import { type Insertable, type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import type { EventDetail, EventFinding, EventPage, EventQuery, EventType, ScanEvent } from '../domain/event.js';
 import type { Severity } from '../domain/severity.js';
@@ -183,9 +184,9 @@ function toEvent(row: EventRow, salt: number): ScanEvent {
     configId: row.config_id,
     runId: row.run_id,
     registry: row.registry,
-    repository: row.repository,
+    // A repository glob's images are keyed `repository:tag`: events name the image's own repository.
+    ...(row.tag === null ? { repository: row.repository, tag: null } : splitImageKey(row, row.tag)),
     region: row.region,
-    tag: row.tag,
     digest: row.digest,
     severity,
     detail,

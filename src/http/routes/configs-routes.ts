@@ -43,6 +43,9 @@ function patched(state: ConfigState, patch: ScanConfigPatch): ScanConfigInput {
     // An explicit null returns the scanner to its default for the registry.
     scanner: patch.scanner === undefined ? state.scanner : patch.scanner,
     platform: patch.platform === undefined ? state.platform : patch.platform,
+    newest: patch.newest === undefined ? (state.newest ?? null) : patch.newest,
+    pushedWithin: patch.pushedWithin === undefined ? (state.pushedWithin ?? null) : patch.pushedWithin,
+    exclude: patch.exclude === undefined ? (state.exclude ?? null) : patch.exclude,
   };
 }
 
@@ -99,9 +102,9 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
     schema: {
       operationId: 'updateConfig',
       tags: ['configs'],
-      summary: 'Change tags, schedule, scanner or platform',
+      summary: 'Change the tag selection, schedule, scanner or platform',
       description:
-        'Keeps the id, the images and their findings with their first-seen times. A change of tags, scanner or platform queues a scan at once; a new schedule moves the next scan.',
+        'Keeps the id, the images and their findings with their first-seen times. A change of tags, newest, pushedWithin, exclude, scanner or platform queues a scan at once; a new schedule moves the next scan.',
       params: ConfigIdParams,
       body: ScanConfigPatch,
       response: { 200: ConfigRepresentation },
@@ -111,7 +114,8 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
       if (!state) throw notFound(request.params.id);
       const next = normalised(patched(state, request.body));
       const now = clock.now();
-      const imagesChange = JSON.stringify([next.tags, next.scanner, next.platform]) !== JSON.stringify([state.tags, state.scanner, state.platform]);
+      const selection = (c: typeof next) => JSON.stringify([c.tags, c.scanner, c.platform, c.newest ?? null, c.pushedWithin ?? null, c.exclude ?? null]);
+      const imagesChange = selection(next) !== selection(state);
       const scheduleChanges = next.schedule !== state.schedule;
       // Different images or another scanner: scan now. Another schedule: due by it, from the last scan.
       const nextScanAt = imagesChange

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { FindingStatus } from '../../domain/finding.js';
-import { type ConfigState, ecrRegistryOf } from '../../domain/scan-config.js';
+import { type ConfigState, ecrRegistryOf, splitImageKey } from '../../domain/scan-config.js';
 import { type Severity, isSeverity } from '../../domain/severity.js';
 import { AppError } from '../../errors.js';
 import { renderAtomFeed } from '../../feed/atom-feed.js';
@@ -104,7 +104,7 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps, publ
       if (isNotModified(request, etag, updated)) return reply.code(304).send();
       const result = await deps.store.listFindings(config.id, page);
       if (page.format === 'json') {
-        return reply.type(`${JSON_TYPE}; charset=utf-8`).send({ findings: result.findings.map(findingJson), next: result.next });
+        return reply.type(`${JSON_TYPE}; charset=utf-8`).send({ findings: result.findings.map((finding) => findingJson(finding, config)), next: result.next });
       }
       const body = Buffer.from(renderFeed(base, config, page, result, updated));
       if (storeRevision !== null) feedPages.set(key, { storeRevision, etag, updated, body });
@@ -191,6 +191,6 @@ function renderFeed(base: string, config: ConfigState, page: PageRequest, result
     nextUrl: result.next ? pageUrl(base, config.id, page, result.next) : null,
     author: 'ecr-continuous-scan',
     generator: { name: 'ecr-continuous-scan', version: VERSION },
-    entries: result.findings.map((finding) => ({ finding, repository: config.repository })),
+    entries: result.findings.map((finding) => ({ finding, ...splitImageKey(config, finding.tag) })),
   });
 }
