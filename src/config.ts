@@ -34,6 +34,9 @@ export interface Config {
   registryTimeoutSeconds: number;
   blobTimeoutMinutes: number;
   registryMinRate: number;
+  registryRps: number;
+  registryConnections: number;
+  registryLimits: Readonly<Record<string, { rps: number; connections: number }>>;
   advisoryRematch: boolean;
   advisoryMaxAgeMs: number;
   readyRequiresFreshAdvisories: boolean;
@@ -75,6 +78,20 @@ function list(raw: string): string[] {
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
+}
+
+function registryLimits(raw: string, name: string): Readonly<Record<string, { rps: number; connections: number }>> {
+  const limits: Record<string, { rps: number; connections: number }> = {};
+  for (const entry of list(raw)) {
+    const match = /^([A-Za-z0-9.-]+(?::[0-9]{1,5})?)=([0-9]{1,5})\/([0-9]{1,4})$/.exec(entry);
+    const rps = Number(match?.[2]);
+    const connections = Number(match?.[3]);
+    if (!match?.[1] || rps < 1 || connections < 1) {
+      throw new ConfigError(`${name} entries must be host[:port]=RPS/CONNECTIONS with both at least 1, such as ghcr.io=10/4; got "${entry}"`);
+    }
+    limits[match[1].toLowerCase()] = { rps, connections };
+  }
+  return Object.freeze(limits);
 }
 
 function boolean(raw: string, name: string): boolean {
@@ -175,6 +192,30 @@ export const OPTIONS = [
     default: '16384',
     doc: 'Built-in scanner: the slowest a layer may arrive, in bytes per second of waiting for the registry, checked once `ECRSCAN_REGISTRY_TIMEOUT_SECONDS` of waiting has passed.',
     parse: integer(1, 1_000_000_000),
+  }),
+  option({
+    key: 'registryRps',
+    env: 'ECRSCAN_REGISTRY_RPS',
+    flag: null,
+    default: '50',
+    doc: "Requests per second the service sends one registry host (an ECR region's API counts as one), across all configurations; on PostgreSQL the processes scanning at once split it.",
+    parse: integer(1, 10_000),
+  }),
+  option({
+    key: 'registryConnections',
+    env: 'ECRSCAN_REGISTRY_CONNECTIONS',
+    flag: null,
+    default: '16',
+    doc: 'Requests one registry host has in flight at once from this process (a layer download holds one until it ends).',
+    parse: integer(1, 1000),
+  }),
+  option({
+    key: 'registryLimits',
+    env: 'ECRSCAN_REGISTRY_LIMITS',
+    flag: null,
+    default: '',
+    doc: 'Per-host exceptions to the two above, comma-separated `host[:port]=RPS/CONNECTIONS` (`ghcr.io=10/4,registry.local:5000=200/32`).',
+    parse: registryLimits,
   }),
   option({
     key: 'imageMemoryMb',

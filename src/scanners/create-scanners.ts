@@ -15,7 +15,9 @@ import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js
 import { createRematcher, type Rematcher } from './builtin/rematch/rematcher.js';
 import { createStoredMatch } from './builtin/rematch/stored-match.js';
 import { defaultCredentialSource, envRealmPins } from './builtin/registry/credentials.js';
+import { startBudgetShare } from './budget-share.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
+import { createRequestBudget, type HostLimits } from './request-budget.js';
 import type { ScannerRegistry } from './registry.js';
 
 /** The store, with the database it runs on: scanners keep tables of their own there (inventories, advisories). */
@@ -55,7 +57,11 @@ export function osvDataDir(databaseUrl: string): string {
 export function createScanners(deps: ScannerDeps): ScannerSet {
   const { config, logger } = deps;
   const db = deps.store.database;
-  const ecr = createEcrScanner({ logger: logger.child({ scanner: 'ecr' }) });
+  const share = startBudgetShare(() => deps.store.leaseHolders(new Date()), logger);
+  const defaults: HostLimits = { rps: config.registryRps, connections: config.registryConnections };
+  // One budget for both scanners and every configuration: a host's limits hold whoever asks.
+  const budget = createRequestBudget({ limitsFor: (host) => config.registryLimits[host.toLowerCase()] ?? defaults, share: share.current });
+  const ecr = createEcrScanner({ logger: logger.child({ scanner: 'ecr' }), budget });
   let refresher: OsvRefresher | null = null;
   const builtinLog = logger.child({ scanner: 'builtin' });
   // One worker per image scanned at once: the scheduler already bounds those to ECRSCAN_CONCURRENCY.
@@ -68,6 +74,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
       credentials: defaultCredentialSource(),
       allowedRealms: envRealmPins(process.env),
       log: builtinLog,
+      budget,
       timeouts: {
         requestMs: config.registryTimeoutSeconds * 1000,
         idleMs: config.registryTimeoutSeconds * 1000,
@@ -99,6 +106,7 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
     },
     importAdvisories: () => refresher?.refreshNow() ?? null,
     async close() {
+      share.stop();
       ecr.close();
       await analysis.close();
     },

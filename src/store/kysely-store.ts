@@ -4,7 +4,8 @@ import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { claimDue, dropLeases, earliestDue, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
+import { claimDue, dropLeases, earliestDue,
+  leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
   changeSubscription,
@@ -81,6 +82,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
     releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
     nextDueAt: () => earliestDue(db),
+    leaseHolders: (now) => leaseHolders(db, now),
     summary: () => selectSummary(db),
     listFindings: (configId, query) => selectFindings(db, configId, query),
     listEvents: (query) => selectEvents(db, query),

@@ -182,6 +182,16 @@ export async function earliestDue(db: Kysely<Database>): Promise<Date | null> {
   return row?.due === null || row?.due === undefined ? null : new Date(Number(row.due));
 }
 
+/** How many processes hold a live lease: those scanning (or re-matching) now, which share registry budgets. */
+export async function leaseHolders(db: Kysely<Database>, now: Date): Promise<number> {
+  const row = await db
+    .selectFrom('configs')
+    .select((eb) => eb.fn.count<number>('lease_owner').distinct().as('owners'))
+    .where('lease_expires_at', '>', now.getTime())
+    .executeTakeFirst();
+  return Number(row?.owners ?? 0);
+}
+
 /** Takes a free or expired lease without starting a run: see `Store.leaseConfig`. */
 export async function takeLease(db: Kysely<Database>, configId: string, owner: string, now: Date, leaseMs: number): Promise<boolean> {
   const nowMs = now.getTime();

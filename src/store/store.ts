@@ -129,6 +129,8 @@ export interface Store extends SubscriptionStore {
   releaseLease(configId: string, owner: string): Promise<void>;
   /** Gives up this owner's leases so that another process may take the work at once. */
   releaseLeases(owner: string, now: Date): Promise<void>;
+  /** How many processes hold a live lease now (scanning or re-matching): they split each registry's request budget. */
+  leaseHolders(now: Date): Promise<number>;
   /** When the next configuration falls due, for the scheduler's sleep. */
   nextDueAt(): Promise<Date | null>;
 

@@ -2,6 +2,7 @@ import { ecrRegistryOf, type ScanConfig } from '../../domain/scan-config.js';
 import { ScanError } from '../scanner.js';
 import type { EcrSend } from './ecr-client.js';
 import { toScanError } from './ecr-errors.js';
+import { type RequestBudget, UNLIMITED_BUDGET } from '../request-budget.js';
 
 /** The repository a configuration names, as ECR's requests spell it. */
 export interface EcrTarget {
@@ -40,17 +41,25 @@ export interface EcrCall {
   failure(err: unknown, operation: string, digest?: string): unknown;
 }
 
-export function ecrCall(client: EcrSend, target: EcrTarget, signal: AbortSignal, requestTimeoutMs?: number): EcrCall {
+/** The host an ECR region's budget is kept under (the API's own host; quotas are per account and region). */
+export function ecrBudgetHost(region: string): string {
+  return `api.ecr.${region}.amazonaws.com`;
+}
+
+export function ecrCall(client: EcrSend, target: EcrTarget, signal: AbortSignal, requestTimeoutMs?: number, budget: RequestBudget = UNLIMITED_BUDGET): EcrCall {
   const call: EcrCall = {
     client,
     target,
     signal,
     async send(operation, run, digest) {
       signal.throwIfAborted();
+      const release = await budget.acquire(ecrBudgetHost(target.region), signal);
       try {
         return await run({ abortSignal: signal });
       } catch (err) {
         throw call.failure(err, operation, digest);
+      } finally {
+        release();
       }
     },
     failure(err, operation, digest) {

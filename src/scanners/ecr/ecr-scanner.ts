@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../clock.js';
 import { isRepositoryGlob, type ScanConfig } from '../../domain/scan-config.js';
 import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
+import type { RequestBudget } from '../request-budget.js';
 import { missingExactTags, needsPushTimes, selectTags } from '../tag-selection.js';
 import { ecrCall, ecrTargetOf, type EcrCall } from './ecr-call.js';
 import { clientPerRegion, createEcrClient, DEFAULT_REQUEST_TIMEOUT_MS, type EcrClientOptions, type EcrSend } from './ecr-client.js';
@@ -30,6 +31,8 @@ export interface EcrScannerOptions {
   logger?: Pick<Logger, 'debug' | 'info' | 'warn'>;
   /** What `pushedWithin` counts back from. */
   clock?: Clock;
+  /** Calls per second and in flight per region, shared with the other scanners; none: unbounded. */
+  budget?: RequestBudget;
 }
 
 export interface EcrScanner extends Scanner {
@@ -62,7 +65,7 @@ export function createEcrScanner(options: EcrScannerOptions = {}): EcrScanner {
 
   function callFor(config: ScanConfig, signal: AbortSignal, repository?: string): EcrCall {
     const target = ecrTargetOf(config, repository);
-    return ecrCall(clients.clientFor(target.region), target, signal, requestTimeoutMs);
+    return ecrCall(clients.clientFor(target.region), target, signal, requestTimeoutMs, options.budget);
   }
 
   /**

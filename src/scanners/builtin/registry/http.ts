@@ -80,7 +80,8 @@ export function backoffDelay(policy: RetryPolicy, attempt: number, retryAfter: s
   return Math.round(exponential * (0.5 + Math.random() / 2));
 }
 
-function parseRetryAfter(value: string | null): number | null {
+/** A `Retry-After` header in milliseconds from now (seconds or an HTTP date); null when absent or unreadable. */
+export function parseRetryAfter(value: string | null): number | null {
   if (!value) return null;
   if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
   const date = Date.parse(value);

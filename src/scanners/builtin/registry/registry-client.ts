@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { VERSION } from '../../../version.js';
+import { type RequestBudget, UNLIMITED_BUDGET } from '../../request-budget.js';
 import { createAuthenticator } from './auth.js';
 import { BlobStream } from './blob-stream.js';
 import { anonymous, type CredentialSource } from './credentials.js';
@@ -72,6 +73,8 @@ export interface RegistryClientOptions {
   /** Asked of registries that paginate `tags/list`. */
   tagPageSize?: number;
   userAgent?: string;
+  /** Requests per second and in flight per host; the service shares one across its scanners. None: unbounded. */
+  budget?: RequestBudget;
   log?: Logger;
 }
 
@@ -131,7 +134,8 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     ...(options.log ? { log: options.log } : {}),
     ...(options.allowedRealms ? { allowedRealms: options.allowedRealms } : {}),
   });
-  const transport: TransportOptions = { http, auth, isInsecure, timeouts, retry, userAgent, log: options.log };
+  const budget = options.budget ?? UNLIMITED_BUDGET;
+  const transport: TransportOptions = { http, auth, isInsecure, timeouts, retry, userAgent, budget, log: options.log };
 
   function endpoint(repo: RepositoryRef): { base: URL; name: string; scope: string } {
     const { host, name } = apiLocation(repo);
@@ -174,13 +178,13 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
 
   async function readImageConfig(repo: RepositoryRef, descriptor: LayerDescriptor, signal: AbortSignal | undefined): Promise<Buffer> {
     if (descriptor.size > MAX_IMAGE_CONFIG_BYTES) throw new RegistryError('too-large', `image configuration ${descriptor.digest} is ${descriptor.size} bytes`);
-    const stream = await this_.openBlob(repo, descriptor.digest, signal, descriptor.size);
+    const stream = await client.openBlob(repo, descriptor.digest, signal, descriptor.size);
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   }
 
-  const this_: RegistryClient = {
+  const client: RegistryClient = {
     async listRepositories(registry, signal) {
       const { host } = apiLocation({ registry, repository: 'x' });
       let url: URL | null;
@@ -213,7 +217,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     },
 
     async imageCreated(repo, digest, platform = DEFAULT_PLATFORM, signal) {
-      const image = await this_.resolveImage(repo, digest, platform, signal);
+      const image = await client.resolveImage(repo, digest, platform, signal);
       const what = `image configuration ${image.config.digest} of ${repo.repository}`;
       const created = imageConfigCreated.parse(await readImageConfig(repo, image.config, signal), what).created;
       const time = created === undefined ? NaN : Date.parse(created);
@@ -291,7 +295,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       });
     },
   };
-  return this_;
+  return client;
 }
 
 interface FetchedManifest {

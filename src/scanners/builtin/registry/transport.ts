@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import type { Authenticator } from './auth.js';
+import type { RequestBudget } from '../../request-budget.js';
 import {
   backoffDelay,
+  parseRetryAfter,
   createDeadline,
   describeUrl,
   discardBody,
@@ -42,6 +44,8 @@ export interface TransportOptions {
   timeouts: RegistryTimeouts;
   retry: RetryPolicy;
   userAgent: string;
+  /** Requests per second and in flight per host, shared by every scan of the process. */
+  budget: RequestBudget;
   log?: Logger;
 }
 
@@ -78,7 +82,12 @@ export async function sendRegistryRequest(options: TransportOptions, request: Re
   const host = request.url.host;
   let challenged = false;
   for (let attempt = 1; ; ) {
-    const deadline = createDeadline(options.timeouts.requestMs, () => new RegistryError('timeout', `${request.what} timed out after ${options.timeouts.requestMs} ms`), request.signal);
+    // Waiting for the budget is not the registry's time: the deadline starts after it.
+    const release = await options.budget.acquire(host, request.signal);
+    const deadline = releasing(
+      createDeadline(options.timeouts.requestMs, () => new RegistryError('timeout', `${request.what} timed out after ${options.timeouts.requestMs} ms`), request.signal),
+      release,
+    );
     let sent: { response: HttpResponse; url: URL; authorization: string | null };
     try {
       const authorization = await options.auth.headerFor(host, request.scope, request.signal);
@@ -103,6 +112,12 @@ export async function sendRegistryRequest(options: TransportOptions, request: Re
       if (await options.auth.answerChallenge(host, request.scope, challenge, sent.authorization, request.signal)) continue;
       throw new RegistryError('unauthorized', `${request.what} answered 401: ${host} needs credentials that are not configured`, 401);
     }
+    if (response.status === 429 || (response.status === 503 && response.header('retry-after'))) {
+      // The host said "not now" to this process: every request to it waits, not only this one.
+      const retryAfter = parseRetryAfter(response.header('retry-after'));
+      options.budget.pauseHost(host, retryAfter ?? backoffDelay(options.retry, attempt, null));
+      options.log?.warn({ host, status: response.status, retryAfterMs: retryAfter }, 'registry asked to slow down: host paused');
+    }
     if (isRetryableStatus(response.status) && attempt < options.retry.attempts) {
       discardBody(response);
       deadline.clear();
@@ -114,6 +129,28 @@ export async function sendRegistryRequest(options: TransportOptions, request: Re
     deadline.clear();
     throw error;
   }
+}
+
+/**
+ * The deadline of a request that holds a budget slot: the slot is given back when the
+ * response is done with (the deadline cleared, as every reader does once the body is read
+ * or given up) or the request is aborted, whichever comes first.
+ */
+function releasing(deadline: RequestDeadline, release: () => void): RequestDeadline {
+  deadline.signal.addEventListener('abort', release, { once: true });
+  return {
+    ...deadline,
+    signal: deadline.signal,
+    abort(error) {
+      deadline.abort(error);
+      release();
+    },
+    clear() {
+      deadline.clear();
+      release();
+    },
+    expired: () => deadline.expired(),
+  };
 }
 
 async function pause(options: TransportOptions, request: RegistryRequest, attempt: number, response: HttpResponse | null, reason: string): Promise<void> {
