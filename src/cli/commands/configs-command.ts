@@ -31,9 +31,14 @@ FILE holds the original demo's JSON, accepted as is:
               such as ghcr.io or 127.0.0.1:5000
   region      AWS region; required for an account-id registry
   repository  lower-case path components joined by / (test/ubuntu), 2 to 256
-              characters
+              characters; or a glob: "team/*", "*/api", "**" (every
+              repository the credentials can list)
   tags        optional; tags or globs with * ("1.*"), at most 100; absent or
               null: every tagged image
+  newest      optional; only the N most recently pushed of those, per
+              repository (1 to 1000)
+  pushedWithin optional; only tags pushed within a duration ("30d")
+  exclude     optional; tags or globs left out ("*-rc*")
   schedule    optional; a duration ("6h", at least "5m") or a 5-field cron
               expression (UTC); default: the server's ECRSCAN_SCHEDULE
   scanner     optional; "ecr" (the default for an account id) or "builtin"
@@ -101,6 +106,15 @@ async function fetchConfigs(client: ApiClient): Promise<{ configs: ConfigReprese
  * A full id as given; else the one configuration whose id starts with it. Anything else
  * goes to the server as given, whose answer (404) then says it is unknown.
  */
+/** `newest`, `pushedWithin` and `exclude`, shown only when set. */
+function selectionFields(body: { newest: number | null; pushedWithin: string | null; exclude: string[] | null }): Array<[string, string]> {
+  const fields: Array<[string, string]> = [];
+  if (body.newest !== null) fields.push(['newest', `the ${body.newest} most recently pushed per repository`]);
+  if (body.pushedWithin !== null) fields.push(['pushed', `within ${body.pushedWithin}`]);
+  if (body.exclude !== null) fields.push(['exclude', body.exclude.join(', ')]);
+  return fields;
+}
+
 export async function resolveConfigId(client: ApiClient, given: string): Promise<string> {
   if (FULL_ID.test(given) || given.length < 4) return given;
   const { configs } = await fetchConfigs(client);
@@ -156,6 +170,7 @@ async function showConfig(client: ApiClient, id: string, json: boolean, out: (te
     ['repository', body.repository],
     ['registry', whereOf(body)],
     ['tags', body.tags ? body.tags.join(', ') : '(every tagged image)'],
+    ...selectionFields(body),
     ['scanner', body.scanner],
     ['platform', body.platform],
     ['schedule', body.schedule],
@@ -163,13 +178,23 @@ async function showConfig(client: ApiClient, id: string, json: boolean, out: (te
     ['last scan', body.lastScan ? `${body.lastScan} (${relativeTime(body.lastScan, now)})` : 'never'],
     ['next scan', body.nextScan ? `${body.nextScan} (${nextScanOf(body, now)})` : '-'],
   ];
+  if (body.progress) fields.push(['progress', `${body.progress.done}/${body.progress.total} images`]);
   if (body.lastError) fields.push(['last error', body.lastError]);
   const lines = fields.map(([name, value]) => `${`${name}:`.padEnd(12)}${shorten(value, Math.max(width - 12, 20))}`);
   if (body.images.length === 0) {
     lines.push('', 'no images yet');
   } else {
-    const rows = body.images.map((image) => [image.tag, image.digest ? image.digest.replace(/^sha256:/, '').slice(0, 12) : '-', image.status, image.error ?? '']);
-    lines.push('', formatTable(['TAG', 'DIGEST', 'STATUS', 'ERROR'], rows, { width, shrink: [3, 0] }));
+    // A repository glob spans several repositories: each image names its own.
+    const several = new Set(body.images.map((image) => image.repository)).size > 1 || body.repository.includes('*');
+    const rows = body.images.map((image) => [
+      ...(several ? [image.repository] : []),
+      image.tag,
+      image.digest ? image.digest.replace(/^sha256:/, '').slice(0, 12) : '-',
+      image.status,
+      image.error ?? '',
+    ]);
+    const header = [...(several ? ['REPOSITORY'] : []), 'TAG', 'DIGEST', 'STATUS', 'ERROR'];
+    lines.push('', formatTable(header, rows, { width, shrink: several ? [4, 0, 1] : [3, 0] }));
   }
   out(lines.join('\n'));
 }

@@ -47,13 +47,15 @@ export async function findingsCommand(client: ApiClient, args: string[], options
   if (findings.length === 0) return out(`no ${options.status === 'all' ? '' : `${options.status ?? 'active'} `}findings`);
   const withStatus = options.status === 'all';
   const header = ['SEVERITY', 'NAME', 'PACKAGE', 'VERSION', 'FIXED IN', 'TAG', ...(withStatus ? ['STATUS'] : [])];
+  // A repository glob's findings span repositories: then the tag column names the image's.
+  const several = new Set(findings.map((finding) => finding.repository)).size > 1;
   const rows = sortBySeverity(findings).map((finding) => [
     finding.severity,
     finding.name,
     finding.package ?? '-',
     finding.version ?? '-',
     finding.fixedVersion ?? '-',
-    finding.tag,
+    several ? `${finding.repository}:${finding.tag}` : finding.tag,
     ...(withStatus ? [finding.status] : []),
   ]);
   out(formatTable(header, rows, { width: terminalWidth(), shrink: [2, 3, 4, 5] }));

@@ -35,8 +35,10 @@ export async function scanCommand(
     await sleep(options.pollMs ?? 1000);
     const { body } = await client.request('GET', `/configs/${encodeURIComponent(id)}`);
     if (!Value.Check(ConfigRepresentation, body)) throw new CliError('the server answered with an unexpected configuration');
-    const done = body.images.filter((image) => image.status !== 'PENDING').length;
-    const line = `${body.status}: ${done}/${body.images.length} images`;
+    // The running scan's own count once its images are listed; before that, the stored images'.
+    const done = body.progress?.done ?? body.images.filter((image) => image.status !== 'PENDING').length;
+    const total = body.progress?.total ?? body.images.length;
+    const line = `${body.status}: ${done}/${total} images`;
     if (line !== last) out(line);
     last = line;
     const lastScan = body.lastScan ? Date.parse(body.lastScan) : 0;

@@ -46,7 +46,7 @@ function renderTable(summary: Summary): string {
     }
     for (const image of config.images) {
       const state = image.status === 'COMPLETE' ? 'COMPLETE' : `${image.status}${image.error ? `: ${image.error}` : ''}`;
-      rows.push([config.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
+      rows.push([image.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
     }
   }
   const warnings = (summary.warnings ?? []).map((warning) => `\nWARNING: ${warning}`).join('');
