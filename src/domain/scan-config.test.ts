@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigRuleError, ecrRegistryOf, nextRunAfter, normaliseConfigInput, parseDuration, tagMatches } from './scan-config.js';
+import { ConfigRuleError, ecrRegistryOf, imageKeyOf, nextRunAfter, normaliseConfigInput, parseDuration, repositoryMatches, splitImageKey, tagMatches } from './scan-config.js';
 
 describe('scan configuration rules', () => {
   it('defaults the scanner by registry kind', () => {
@@ -86,5 +86,38 @@ describe('scan configuration rules', () => {
     assert.equal(tags.filter((tag) => tagMatches(glob, tag)).length, 0);
     assert.ok(tagMatches(glob, 'a'.repeat(127) + 'b'));
     assert.ok(!tagMatches('*a*a*a*b', 'aab'), 'three pieces need three places');
+  });
+});
+
+describe('repositoryMatches', () => {
+  it('* stays within a component, ** spans any number of them', () => {
+    assert.equal(repositoryMatches('team/*', 'team/api'), true);
+    assert.equal(repositoryMatches('team/*', 'team/api/v2'), false);
+    assert.equal(repositoryMatches('team/*', 'team'), false);
+    assert.equal(repositoryMatches('*/api', 'team/api'), true);
+    assert.equal(repositoryMatches('*/api', 'api'), false);
+    assert.equal(repositoryMatches('**', 'a'), true);
+    assert.equal(repositoryMatches('**', 'a/b/c'), true);
+    assert.equal(repositoryMatches('team/**', 'team/a/b'), true);
+    assert.equal(repositoryMatches('team/**', 'team'), true);
+    assert.equal(repositoryMatches('**/api', 'x/y/api'), true);
+    assert.equal(repositoryMatches('**/api', 'x/y/web'), false);
+    assert.equal(repositoryMatches('team-*/svc-*', 'team-a/svc-b'), true);
+    assert.equal(repositoryMatches('team/api', 'team/api'), true);
+  });
+
+  it('many ** against a deep name stay quick (memoised)', () => {
+    const glob = Array.from({ length: 60 }, () => '**').join('/') + '/nomatch';
+    const name = Array.from({ length: 120 }, (_, i) => `c${i}`).join('/');
+    const started = process.hrtime.bigint();
+    assert.equal(repositoryMatches(glob, name), false);
+    assert.ok(process.hrtime.bigint() - started < 2_000_000_000n);
+  });
+
+  it('image keys: the tag alone for one repository, repository:tag for a glob, split back', () => {
+    assert.equal(imageKeyOf({ repository: 'team/api' }, 'team/api', '1.0'), '1.0');
+    assert.equal(imageKeyOf({ repository: 'team/*' }, 'team/api', '1.0'), 'team/api:1.0');
+    assert.deepEqual(splitImageKey({ repository: 'team/*' }, 'team/api:1.0'), { repository: 'team/api', tag: '1.0' });
+    assert.deepEqual(splitImageKey({ repository: 'team/api' }, '1.0'), { repository: 'team/api', tag: '1.0' });
   });
 });

@@ -40,7 +40,7 @@ export const DEFAULT_HOST_LIMITS: Readonly<HostLimits> = Object.freeze({ rps: 50
 interface HostState {
   active: number;
   waiters: (() => void)[];
-  /** When the next request may start by the rate. */
+  /** When the rate's schedule of requests has got to; up to a second ahead of now. */
   nextStart: number;
   pausedUntil: number;
 }
@@ -98,10 +98,12 @@ export function createRequestBudget(options: RequestBudgetOptions): RequestBudge
           const rate = Math.max(0.01, limits.rps * Math.min(1, Math.max(0.01, share())));
           const interval = 1000 / rate;
           const at = now();
-          // An idle host may start a second's worth at once, then one per interval.
-          const start = Math.max(at, state.pausedUntil, state.nextStart);
+          // Spaced by `interval`, with a second's worth let through at once after a quiet spell
+          // (the generic cell rate algorithm: `nextStart` runs ahead of now by at most a second).
+          const due = Math.max(state.nextStart, at);
+          const start = Math.max(state.pausedUntil, due - Math.max(0, 1000 - interval));
           if (start <= at) {
-            state.nextStart = Math.max(state.nextStart, at - 1000 + interval) + interval;
+            state.nextStart = due + interval;
             break;
           }
           await sleep(start - at, undefined, { signal });

@@ -44,6 +44,8 @@ export interface EcrEndpoint {
   readonly state: EcrState;
   addRepository(name: string, images: ImageSpec[], accountId?: string): void;
   deleteTag(repository: string, tag: string, accountId?: string): void;
+  /** Removes a repository with its images, as `DeleteRepository` with `force` does. */
+  deleteRepository(repository: string, accountId?: string): void;
   setScanType(scanType: ScanType, accountId?: string): void;
   /** Every call naming this registry answers AccessDeniedException. */
   denyAccess(accountId: string): void;
@@ -116,6 +118,7 @@ export async function startEcrEndpoint(options: EcrEndpointOptions = {}): Promis
     state,
     addRepository: (name, images, account = accountId) => void state.addRepository(account, name, images, now()),
     deleteTag: (repository, tag, account = accountId) => state.deleteTag(account, repository, tag),
+    deleteRepository: (repository, account = accountId) => void state.registries.get(account)?.repositories.delete(repository),
     setScanType: (scanType, account = accountId) => void (state.registry(account).scanType = scanType),
     denyAccess: (account) => void (state.registry(account).denied = true),
     failNext: (count, fault = {}) => void faults.push({ ...fault, left: count }),

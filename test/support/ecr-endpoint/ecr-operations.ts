@@ -1,5 +1,6 @@
 import { describeImages, listImages } from './ecr-image-operations.js';
 import type { Operation } from './ecr-operation-context.js';
+import { describeRepositories } from './ecr-repository-operations.js';
 import { describeImageScanFindings, getRegistryScanningConfiguration, startImageScan } from './ecr-scan-operations.js';
 
 export type { Operation, OperationContext } from './ecr-operation-context.js';
@@ -8,6 +9,7 @@ export type { Operation, OperationContext } from './ecr-operation-context.js';
 export const OPERATIONS: Readonly<Record<string, Operation>> = {
   ListImages: listImages,
   DescribeImages: describeImages,
+  DescribeRepositories: describeRepositories,
   StartImageScan: startImageScan,
   DescribeImageScanFindings: describeImageScanFindings,
   GetRegistryScanningConfiguration: getRegistryScanningConfiguration,
