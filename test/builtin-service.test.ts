@@ -306,7 +306,7 @@ function scenarios(context: ScenarioContext): void {
     const config = await api.scanned(id);
     assert.equal(config.status, 'COMPLETE');
     assert.equal(proxy.blobGets() - blobGets, images.older.layers.length, 'a first scan downloads each layer once');
-    assert.deepEqual(config.images, [{ tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null }]);
+    assert.deepEqual(config.images, [{ repository: 'debian/app', tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null }]);
     const findings = await api.findings(id);
     assert.deepEqual(essentials(findings), OLDER_FINDINGS);
     assert.deepEqual([...new Set(findings.map((finding) => finding.path))], ['var/lib/dpkg/status'], 'each finding names the file its package came from');
@@ -322,7 +322,7 @@ function scenarios(context: ScenarioContext): void {
     const id = await api.register({ registry, repository: 'debian/app', tags: ['current'] });
     const config = await api.scanned(id);
     assert.equal(config.status, 'COMPLETE');
-    assert.deepEqual(config.images, [{ tag: 'current', digest: images.current.manifest.digest, status: 'COMPLETE', error: null }]);
+    assert.deepEqual(config.images, [{ repository: 'debian/app', tag: 'current', digest: images.current.manifest.digest, status: 'COMPLETE', error: null }]);
     assert.deepEqual(await api.findings(id), []);
     const [image] = await api.summaryImages(id);
     assert.equal(image?.error, null);
@@ -336,9 +336,9 @@ function scenarios(context: ScenarioContext): void {
     assert.deepEqual(
       [...config.images].sort((a, b) => a.tag.localeCompare(b.tag)),
       [
-        { tag: 'no-such-tag', digest: null, status: 'NOT_FOUND', error: 'tag no-such-tag does not exist in debian/app' },
-        { tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
-        { tag: 'older-again', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
+        { repository: 'debian/app', tag: 'no-such-tag', digest: null, status: 'NOT_FOUND', error: 'tag no-such-tag does not exist in debian/app' },
+        { repository: 'debian/app', tag: 'older', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
+        { repository: 'debian/app', tag: 'older-again', digest: images.older.manifest.digest, status: 'COMPLETE', error: null },
       ],
     );
     const findings = await api.findings(id);

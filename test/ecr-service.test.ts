@@ -72,8 +72,8 @@ for (const dialect of await databases()) {
       const ubuntuState = await waitForScan(server.url, ubuntu);
       assert.equal(ubuntuState.status, 'COMPLETE');
       assert.deepEqual(ubuntuState.images, [
-        { tag: '16.04', digest: digestOf('ubuntu:16.04'), status: 'COMPLETE', error: null },
-        { tag: 'latest', digest: digestOf('ubuntu:20.04'), status: 'COMPLETE', error: null },
+        { repository: 'test/ubuntu', tag: '16.04', digest: digestOf('ubuntu:16.04'), status: 'COMPLETE', error: null },
+        { repository: 'test/ubuntu', tag: 'latest', digest: digestOf('ubuntu:20.04'), status: 'COMPLETE', error: null },
       ]);
       const text = await (await fetch(`${server.url}/summary?format=text`)).text();
       assert.equal(

@@ -35,10 +35,7 @@ export async function scanCommand(
     await sleep(options.pollMs ?? 1000);
     const { body } = await client.request('GET', `/configs/${encodeURIComponent(id)}`);
     if (!Value.Check(ConfigRepresentation, body)) throw new CliError('the server answered with an unexpected configuration');
-    // The running scan's own count once its images are listed; before that, the stored images'.
-    const done = body.progress?.done ?? body.images.filter((image) => image.status !== 'PENDING').length;
-    const total = body.progress?.total ?? body.images.length;
-    const line = `${body.status}: ${done}/${total} images`;
+    const line = progressLine(body);
     if (line !== last) out(line);
     last = line;
     const lastScan = body.lastScan ? Date.parse(body.lastScan) : 0;
@@ -49,4 +46,11 @@ export async function scanCommand(
     }
   }
   throw new CliError(`the scan did not finish within ${Math.round(options.timeoutMs / 1000)} s; it goes on in the server`);
+}
+
+/** The running scan's own count once it has listed its images; the stored images' otherwise. */
+function progressLine(body: { status: string; progress: { done: number; total: number } | null; images: { status: string }[] }): string {
+  if (body.progress) return `${body.status}: ${body.progress.done}/${body.progress.total} images`;
+  if (body.status === 'SCANNING') return 'SCANNING: listing images';
+  return `${body.status}: ${body.images.filter((image) => image.status !== 'PENDING').length}/${body.images.length} images`;
 }
