@@ -178,10 +178,11 @@ async function zstdAll(source: AsyncIterable<Buffer>): Promise<Buffer> {
   return output;
 }
 
-export function buildImage(layers: readonly BuiltLayer[], options: { platform?: TestPlatform; format?: ManifestFormat } = {}): BuiltImage {
+export function buildImage(layers: readonly BuiltLayer[], options: { platform?: TestPlatform; format?: ManifestFormat; created?: string } = {}): BuiltImage {
   const platform = options.platform ?? { os: 'linux', architecture: 'amd64' };
   const format = options.format ?? 'oci';
   const configJson = {
+    ...(options.created ? { created: options.created } : {}),
     architecture: platform.architecture,
     os: platform.os,
     ...(platform.variant ? { variant: platform.variant } : {}),
