@@ -8,6 +8,7 @@ import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
+import { benchRepositorySelection } from './repository-selection.bench.js';
 import { benchScanLatency } from './scan-latency.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { benchSqliteSync } from './sqlite-sync.bench.js';
@@ -43,6 +44,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   auth: benchAuth,
   'sqlite-sync': benchSqliteSync,
   'hostile-scan': benchHostileScan,
+  'repository-selection': benchRepositorySelection,
 };
 
 interface Outcome {
