@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../../clock.js';
 import type { Finding } from '../../domain/finding.js';
-import { isRepositoryGlob, repositoryMatches, type ScanConfig } from '../../domain/scan-config.js';
+import { isRepositoryGlob, REPOSITORY_PATTERN, repositoryMatches, type ScanConfig } from '../../domain/scan-config.js';
 import type { Database } from '../../store/tables.js';
 import { type ImageRef, type ImageScanOutcome, type ListedImages, type Scanner, ScanError } from '../scanner.js';
 import type { RepositoryRef } from './registry/registry-client.js';
@@ -97,7 +97,9 @@ export function createBuiltinScanner(options: BuiltinScannerOptions): Scanner {
     async listImages(config: ScanConfig, signal: AbortSignal, maxImages?: number): Promise<ListedImages> {
       const base = repositoryOf(config);
       if (!isRepositoryGlob(config.repository)) return listRepository(config, base, signal, maxImages);
-      const repositories = (await client.listRepositories(base.registry, signal)).filter((name) => repositoryMatches(config.repository, name));
+      // The catalogue is the registry's word: a name that is not a repository name is never requested.
+      const valid = new RegExp(REPOSITORY_PATTERN);
+      const repositories = (await client.listRepositories(base.registry, signal)).filter((name) => valid.test(name) && repositoryMatches(config.repository, name));
       const images: ImageRef[] = [];
       for (const repository of repositories) {
         try {
