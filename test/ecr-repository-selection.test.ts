@@ -146,6 +146,25 @@ for (const dialect of await databases()) {
       assert.equal(findings.findings[0]?.repository, 'team/old');
     });
 
+    it('the CLI changes the selection and shows each image with its repository', async () => {
+      const configs = await api<(ConfigBody & { repository: string; newest: number | null; exclude: string[] | null })[]>(server.url, '/configs/');
+      const team = configs.find((c) => c.repository === 'team/*');
+      assert.ok(team);
+      const env = { ECRSCANAPI_URL: server.url };
+      const bad = await execute(['configs', 'set', team.id, '--newest', 'three'], env);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /^ecrscan: --newest must be a whole number or "default", got "three"\n$/);
+      const set = await execute(['configs', 'set', team.id, '--newest', '1', '--exclude', 'default'], env);
+      assert.equal(set.code, 0, set.stderr);
+      const changed = await api<{ newest: number | null; exclude: string[] | null }>(server.url, `/configs/${team.id}`);
+      assert.deepEqual([changed.newest, changed.exclude], [1, null]);
+      const show = await execute(['configs', 'show', team.id], env);
+      assert.equal(show.code, 0, show.stderr);
+      assert.match(show.stdout, /^newest: +the 1 most recently pushed per repository$/m);
+      assert.match(show.stdout, /^REPOSITORY +TAG +DIGEST +STATUS/m);
+      assert.match(show.stdout, /^team\/web +a /m);
+    });
+
     it('refuses bad selection fields with a problem naming the field, and changes nothing', async () => {
       const before = await api<unknown[]>(server.url, '/configs/');
       for (const [body, field] of [

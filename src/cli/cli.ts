@@ -60,6 +60,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         tags: { type: 'string' },
         scanner: { type: 'string' },
         platform: { type: 'string' },
+        newest: { type: 'string' },
+        'pushed-within': { type: 'string' },
+        exclude: { type: 'string' },
         'api-only': { type: 'boolean' },
         'scheduler-only': { type: 'boolean' },
         config: { type: 'string' },
@@ -90,7 +93,18 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       return configsCommand(
         client,
         args,
-        { json: values.json === true, changes: { tags: values.tags, schedule: stringFlag((values as Record<string, unknown>)['schedule']), scanner: values.scanner, platform: values.platform } },
+        {
+          json: values.json === true,
+          changes: {
+            tags: values.tags,
+            schedule: stringFlag((values as Record<string, unknown>)['schedule']),
+            scanner: values.scanner,
+            platform: values.platform,
+            newest: values.newest,
+            pushedWithin: values['pushed-within'],
+            exclude: values.exclude,
+          },
+        },
         out,
       );
     case 'findings':

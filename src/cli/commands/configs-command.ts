@@ -15,7 +15,8 @@ export const CONFIGS_HELP = `Usage:
   ecrscan configs add FILE [--json]  register the configuration in FILE (JSON;
                                      - reads stdin)
   ecrscan configs set ID [--tags LIST] [--schedule DURATION] [--scanner NAME]
-                        [--platform OS/ARCH]
+                        [--platform OS/ARCH] [--newest N] [--pushed-within DURATION]
+                        [--exclude LIST]
       change a configuration in place, keeping its findings; "default" returns
       a field to its default ("--tags all": every tagged image)
   ecrscan configs rm ID              remove a configuration and its findings
@@ -59,6 +60,9 @@ export interface ConfigChangeFlags {
   schedule?: string | undefined;
   scanner?: string | undefined;
   platform?: string | undefined;
+  newest?: string | undefined;
+  pushedWithin?: string | undefined;
+  exclude?: string | undefined;
 }
 
 export async function configsCommand(
@@ -209,12 +213,22 @@ function patchOf(flags: ConfigChangeFlags): Record<string, unknown> {
   if (flags.schedule !== undefined) patch['schedule'] = orDefault(flags.schedule);
   if (flags.scanner !== undefined) patch['scanner'] = orDefault(flags.scanner);
   if (flags.platform !== undefined) patch['platform'] = orDefault(flags.platform);
+  if (flags.newest !== undefined) {
+    if (flags.newest !== 'default' && !/^[0-9]{1,9}$/.test(flags.newest)) throw new CliError(`--newest must be a whole number or "default", got "${flags.newest}"`, 2);
+    patch['newest'] = flags.newest === 'default' ? null : Number(flags.newest);
+  }
+  if (flags.pushedWithin !== undefined) patch['pushedWithin'] = orDefault(flags.pushedWithin);
+  if (flags.exclude !== undefined) {
+    patch['exclude'] = flags.exclude === 'default' ? null : flags.exclude.split(',').map((tag) => tag.trim()).filter((tag) => tag !== '');
+  }
   return patch;
 }
 
 async function setConfig(client: ApiClient, id: string, flags: ConfigChangeFlags, json: boolean, out: (text: string) => void): Promise<void> {
   const patch = patchOf(flags);
-  if (Object.keys(patch).length === 0) throw new CliError('configs set needs at least one of --tags, --schedule, --scanner, --platform', 2);
+  if (Object.keys(patch).length === 0) {
+    throw new CliError('configs set needs at least one of --tags, --schedule, --scanner, --platform, --newest, --pushed-within, --exclude', 2);
+  }
   const { body, text } = await client.request('PATCH', `/configs/${encodeURIComponent(id)}`, { body: patch });
   if (json) return out(text);
   if (!Value.Check(ConfigRepresentation, body)) throw new CliError('the server answered with an unexpected configuration');
