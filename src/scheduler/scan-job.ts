@@ -38,7 +38,7 @@ export async function scanConfiguration(
   const registry = config.registry.toLowerCase();
   let listed;
   try {
-    listed = capImages(await deps.limiter.run(() => scanner.listImages(config, signal, deps.maxImages), signal, registry), deps.maxImages);
+    listed = capImages(config, await deps.limiter.run(() => scanner.listImages(config, signal, deps.maxImages), signal, registry), deps.maxImages);
   } catch (err) {
     signal.throwIfAborted();
     return { images: null, status: 'FAILED', error: describeFailure(deps.logger, err, config) };
@@ -74,9 +74,9 @@ export async function scanConfiguration(
 }
 
 /** The first `maxImages` images, whatever the scanner returned; the rest counted as left out. */
-function capImages(listed: ListedImages, maxImages: number): ListedImages {
+function capImages(config: ScanConfig, listed: ListedImages, maxImages: number): ListedImages {
   if (listed.images.length <= maxImages) return listed;
-  const dropped = listed.images.slice(maxImages).map((image) => image.tag);
+  const dropped = listed.images.slice(maxImages).map((image) => imageKeyOf(config, image.repository ?? config.repository, image.tag));
   const examples = [...(listed.leftOut?.examples ?? []), ...dropped].slice(0, 10);
   return { ...listed, images: listed.images.slice(0, maxImages), leftOut: { count: (listed.leftOut?.count ?? 0) + dropped.length, examples } };
 }
@@ -97,7 +97,7 @@ async function scanDigest(deps: ScanJobDeps, scanner: Scanner, config: ScanConfi
 /** A ScanError is an expected outcome with a message for users; anything else is our bug, logged in full. */
 function describeFailure(logger: Logger, err: unknown, config: ScanConfig, image?: ImageRef): string {
   if (err instanceof ScanError) {
-    const target = `${config.registry}/${config.repository}${image ? `:${image.tag}` : ''}`;
+    const target = `${config.registry}/${image?.repository ?? config.repository}${image ? `:${image.tag}` : ''}`;
     logger.warn({ configId: config.id, image: target, status: err.status, error: err.message }, 'scan failed');
     return err.message;
   }
