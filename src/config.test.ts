@@ -31,6 +31,12 @@ describe('loadConfig', () => {
     assert.deepEqual(config.osvSources, ['/data/osv/debian.zip']);
   });
 
+  it('reads per-host registry limits beside the defaults', () => {
+    const config = loadConfig({ ECRSCAN_REGISTRY_LIMITS: 'GHCR.io=10/4, registry.local:5000=200/32' });
+    assert.deepEqual(config.registryLimits, { 'ghcr.io': { rps: 10, connections: 4 }, 'registry.local:5000': { rps: 200, connections: 32 } });
+    assert.deepEqual([config.registryRps, config.registryConnections], [50, 16]);
+  });
+
   const bad: Array<[NodeJS.ProcessEnv, RegExp]> = [
     [{ PORT: '80a' }, /^PORT must be a whole number from 0 to 65535, got "80a"$/],
     [{ PORT: '70000' }, /^PORT must be/],
@@ -42,6 +48,9 @@ describe('loadConfig', () => {
     [{ ECRSCAN_API_TOKEN: 'short' }, /^ECRSCAN_API_TOKEN must be at least 16 characters long$/],
     [{ ECRSCAN_ALLOW_UNAUTHENTICATED: 'maybe' }, /^ECRSCAN_ALLOW_UNAUTHENTICATED must be true or false/],
     [{ ECRSCAN_MODE: 'both' }, /^ECRSCAN_MODE must be all, api or scheduler/],
+    [{ ECRSCAN_REGISTRY_LIMITS: 'ghcr.io=10' }, /^ECRSCAN_REGISTRY_LIMITS entries must be host\[:port\]=RPS\/CONNECTIONS with both at least 1, such as ghcr\.io=10\/4; got "ghcr\.io=10"$/],
+    [{ ECRSCAN_REGISTRY_LIMITS: 'ghcr.io=0/4' }, /^ECRSCAN_REGISTRY_LIMITS entries must be/],
+    [{ ECRSCAN_REGISTRY_RPS: '0' }, /^ECRSCAN_REGISTRY_RPS must be a whole number from 1 to 10000/],
     [{ HOST: '0.0.0.0' }, /^refusing to listen on 0\.0\.0\.0 without ECRSCAN_API_TOKEN/],
   ];
   for (const [env, message] of bad) {
