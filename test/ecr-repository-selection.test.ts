@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { execute } from '../src/cli/cli.js';
+import { createEcrScanner } from '../src/scanners/ecr/ecr-scanner.js';
+import { createRequestBudget } from '../src/scanners/request-budget.js';
 import { type ServerProcess, startServer } from './support/cli-process.js';
 import { databases } from './support/databases.js';
 import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
@@ -188,3 +190,32 @@ for (const dialect of await databases()) {
     });
   });
 }
+
+describe('the request budget over ECR', () => {
+  it('every call of a scan, polls and the scanning-mode lookup included, goes through the region\'s budget', async () => {
+    const endpoint = await startEcrEndpoint({ pollsUntilDone: 1 });
+    try {
+      endpoint.addRepository('team/api', [{ digest: digestOf('budget:1'), tags: ['1'], pushedAt: ago(1) }]);
+      const budget = createRequestBudget({ limitsFor: () => ({ rps: 1000, connections: 1 }) });
+      const hosts: string[] = [];
+      const counting = { ...budget, acquire: (host: string, signal?: AbortSignal) => (hosts.push(host), budget.acquire(host, signal)) };
+      const scanner = createEcrScanner({
+        budget: counting,
+        pollIntervalMs: 5,
+        clientOptions: { requestTimeoutMs: 5_000, maxAttempts: 2, config: { endpoint: endpoint.url, credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' } } },
+      });
+      const config = { id: 'c', created: new Date(), region: 'us-west-2', registry: '123456789012', repository: 'team/*', tags: null, schedule: null, scanner: 'ecr' as const, platform: null, newest: 1 };
+      const signal = AbortSignal.timeout(20_000);
+      const listed = await scanner.listImages(config, signal);
+      assert.deepEqual(listed.images, [{ tag: '1', digest: digestOf('budget:1'), repository: 'team/api' }]);
+      const outcome = await scanner.scanImage(config, listed.images[0]!, signal);
+      scanner.close();
+      assert.equal(outcome.status, 'COMPLETE');
+      assert.ok(endpoint.callCount('DescribeImageScanFindings') >= 2, 'a poll while the scan runs, then the findings');
+      assert.equal(hosts.length, endpoint.callCount(), 'one budget slot per request the endpoint received');
+      assert.deepEqual([...new Set(hosts)], ['api.ecr.us-west-2.amazonaws.com']);
+    } finally {
+      await endpoint.close();
+    }
+  });
+});

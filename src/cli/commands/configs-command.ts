@@ -15,8 +15,8 @@ export const CONFIGS_HELP = `Usage:
   ecrscan configs add FILE [--json]  register the configuration in FILE (JSON;
                                      - reads stdin)
   ecrscan configs set ID [--tags LIST] [--schedule DURATION] [--scanner NAME]
-                        [--platform OS/ARCH] [--newest N] [--pushed-within DURATION]
-                        [--exclude LIST]
+                        [--platform OS/ARCH] [--newest N] [--exclude LIST]
+                        [--pushed-within DURATION]
       change a configuration in place, keeping its findings; "default" returns
       a field to its default ("--tags all": every tagged image)
   ecrscan configs rm ID              remove a configuration and its findings

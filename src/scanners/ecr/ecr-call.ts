@@ -37,6 +37,8 @@ export interface EcrCall {
   readonly signal: AbortSignal;
   /** Runs one SDK call; any failure becomes a ScanError (or the abort reason when cancelled). */
   send<T>(operation: string, run: (options: SendOptions) => Promise<T>, digest?: string): Promise<T>;
+  /** Runs one SDK call within the region's request budget, its errors untouched (for callers that classify them). */
+  limited<T>(run: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   /** What `send` would throw for this error. */
   failure(err: unknown, operation: string, digest?: string): unknown;
 }
@@ -53,11 +55,16 @@ export function ecrCall(client: EcrSend, target: EcrTarget, signal: AbortSignal,
     signal,
     async send(operation, run, digest) {
       signal.throwIfAborted();
-      const release = await budget.acquire(ecrBudgetHost(target.region), signal);
       try {
-        return await run({ abortSignal: signal });
+        return await call.limited(() => run({ abortSignal: signal }));
       } catch (err) {
         throw call.failure(err, operation, digest);
+      }
+    },
+    async limited(run, waitSignal = signal) {
+      const release = await budget.acquire(ecrBudgetHost(target.region), waitSignal);
+      try {
+        return await run();
       } finally {
         release();
       }

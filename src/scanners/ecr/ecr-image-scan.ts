@@ -47,7 +47,7 @@ export async function startScan(call: EcrCall, digest: string): Promise<ReadReas
     { step: 'deserialize', priority: 'high', name: 'ecrScanQuotaNotRetried' },
   );
   try {
-    await call.client.send(command, { abortSignal: call.signal });
+    await call.limited(() => call.client.send(command, { abortSignal: call.signal }));
     return 'started';
   } catch (err) {
     if (call.signal.aborted) throw call.signal.reason;
@@ -99,7 +99,7 @@ async function describeFindings(
 ): Promise<DescribeImageScanFindingsResponse | undefined> {
   const input = { ...call.target.input, imageId: { imageDigest: digest }, maxResults: 1000, nextToken };
   try {
-    return await call.client.send(new DescribeImageScanFindingsCommand(input), { abortSignal: call.signal });
+    return await call.limited(() => call.client.send(new DescribeImageScanFindingsCommand(input), { abortSignal: call.signal }));
   } catch (err) {
     if (errorName(err) !== 'ScanNotFoundException' || call.signal.aborted) {
       throw call.failure(err, 'DescribeImageScanFindings', digest);

@@ -19,7 +19,7 @@ const UNDECIDABLE = new Set([
  */
 export async function readScanMode(call: EcrCall, options: { abortSignal: AbortSignal }): Promise<ScanMode> {
   try {
-    const response = await call.client.send(new GetRegistryScanningConfigurationCommand({}), options);
+    const response = await call.limited(() => call.client.send(new GetRegistryScanningConfigurationCommand({}), options), options.abortSignal);
     if (response.registryId !== undefined && response.registryId !== call.target.registryId) return 'UNKNOWN';
     const scanType = response.scanningConfiguration?.scanType;
     return scanType === 'ENHANCED' || scanType === 'BASIC' ? scanType : 'UNKNOWN';
