@@ -4,6 +4,7 @@ import { VERSION } from '../version.js';
 import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { ADVISORIES_HELP, advisoriesCommand } from './commands/advisories-command.js';
+import { CHECK_FLAGS, CHECK_HELP, checkCommand } from './commands/check-command.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
 import { FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
@@ -11,6 +12,7 @@ import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
+import { IMAGE_FLAGS, IMAGE_HELP } from './image/image-options.js';
 
 const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
 
@@ -25,6 +27,11 @@ Usage:
                                            and fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
   ecrscan advisories [import [SOURCE]]  advisory data per source; import it now
+  ecrscan image REF|--input PATH [--format F] [--exit-code N]
+                                           scan one image here, without a server
+                                           (table, json, sarif, cyclonedx, spdx, csv)
+  ecrscan check ID --fail-on SEVERITY      a pipeline gate on a configuration's
+                                           open findings
 
 Client commands talk to the server at --url URL, else $ECRSCANAPI_URL, else
 http://127.0.0.1:8080, sending $ECRSCAN_API_TOKEN as a bearer token when set.
@@ -39,6 +46,8 @@ const HELPS: Record<string, string> = {
   events: EVENTS_HELP,
   subscriptions: SUBSCRIPTIONS_HELP,
   advisories: ADVISORIES_HELP,
+  image: IMAGE_HELP,
+  check: CHECK_HELP,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
@@ -69,10 +78,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         follow: { type: 'boolean' },
         ...SERVE_FLAGS,
         ...SUBSCRIPTIONS_FLAGS,
+        ...IMAGE_FLAGS,
+        ...CHECK_FLAGS,
       },
     });
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ecrscan --help" for usage.`, 2);
+    throw new CliError(`${(err as Error).message} (run "ecrscan --help" for usage)`, 2);
   }
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
@@ -84,6 +95,25 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
   }
   if (values.help) return out(HELPS[command] ?? HELP);
   if (command === 'serve') return serveCommand(values, env);
+  if (command === 'image') {
+    // Loaded only here: the scanner and the exports are not needed by the client commands.
+    const { imageCommand } = await import('./commands/image-command.js');
+    return imageCommand(
+      args,
+      {
+        format: values.format,
+        severity: values.severity,
+        exitCode: values['exit-code'],
+        ignoreUnfixed: values['ignore-unfixed'] === true,
+        output: values.output,
+        input: values.input,
+        platform: values.platform,
+        cacheDir: values['cache-dir'],
+      },
+      env,
+      out,
+    );
+  }
   const client = createApiClient(apiUrl(values.url, env), env['ECRSCAN_API_TOKEN'] || undefined);
   switch (command) {
     case 'configs':
@@ -114,6 +144,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       );
     case 'advisories':
       return advisoriesCommand(client, args, values.json === true, env, out);
+    case 'check':
+      return checkCommand(client, args, values['fail-on'], out);
     default:
       throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
   }
