@@ -28,8 +28,9 @@ Usage:
   ecrscan subscriptions list|add URL|rm ID|test ID
   ecrscan advisories [import [SOURCE]]  advisory data per source; import it now
   ecrscan image REF|--input PATH [--format F] [--exit-code N]
-                                           scan one image here, without a server
-                                           (table, json, sarif, cyclonedx, spdx, csv)
+                                           scan one image here, without a
+                                           server; reports as table, json,
+                                           sarif, cyclonedx, spdx or csv
   ecrscan check ID --fail-on SEVERITY      a pipeline gate on a configuration's
                                            open findings
 

@@ -9,13 +9,13 @@ import { readAllFindings } from './findings-command.js';
 
 export const CHECK_HELP = `Usage:
   ecrscan check ID --fail-on SEVERITY
-      a pipeline gate on a configuration's continuous results: fails when an open
-      finding of SEVERITY or worse is there (CRITICAL, HIGH, MEDIUM, LOW,
+      a pipeline gate on a configuration's continuous results: fails when an
+      open finding of SEVERITY or worse is there (CRITICAL, HIGH, MEDIUM, LOW,
       INFORMATIONAL, UNDEFINED; any case)
 
-Exit codes: 0 none, 1 open findings at or above SEVERITY, 2 usage errors, 3 when the
-results cannot be judged (never scanned, the last scan failed or left images out, the
-server cannot be reached).
+Exit codes: 0 none; 1 open findings at or above SEVERITY; 2 usage errors;
+3 when the results cannot be judged (never scanned, the last scan failed or
+left images out, the server cannot be reached).
 
 Options: --url URL (or ECRSCANAPI_URL)`;
 
@@ -26,8 +26,8 @@ const UNJUDGED_EXIT = 3;
 
 export async function checkCommand(client: ApiClient, args: string[], failOn: string | undefined, out: (text: string) => void): Promise<void> {
   const [given, ...rest] = args;
-  if (!given) throw new CliError(`check needs the ID of a configuration\n${CHECK_HELP}`, 2);
-  if (rest.length > 0) throw new CliError(`unexpected argument "${rest[0]}"\n${CHECK_HELP}`, 2);
+  if (!given) throw new CliError('check needs the ID of a configuration (run "ecrscan check --help" for usage)', 2);
+  if (rest.length > 0) throw new CliError(`unexpected argument "${rest[0]}" (run "ecrscan check --help" for usage)`, 2);
   if (failOn === undefined) throw new CliError(`check needs --fail-on SEVERITY (${SEVERITIES.join(', ')})`, 2);
   const threshold = failOn.trim().toUpperCase();
   if (!(SEVERITIES as readonly string[]).includes(threshold)) throw new CliError(`--fail-on takes ${SEVERITIES.join(', ')} (any case), got "${failOn}"`, 2);

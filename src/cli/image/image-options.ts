@@ -7,25 +7,30 @@
 export const SCAN_ERROR_EXIT = 3;
 
 export const IMAGE_HELP = `Usage:
-  ecrscan image REF [options]           scan an image of any registry, here, without a server
-  ecrscan image --input PATH [options]  scan an OCI image layout (directory or tar) or a
-                                        docker save archive
+  ecrscan image REF [options]
+      scan an image of any registry here, without a server
+  ecrscan image --input PATH [options]
+      scan an OCI image layout (a directory or its tar) or a docker save archive
 
 Options:
   --format FORMAT      table (default), json, sarif, cyclonedx, spdx or csv
-  --severity LIST      only findings of these severities, comma-separated (critical,high)
+  --severity LIST      only findings of these severities, comma-separated
+                       (critical,high)
   --ignore-unfixed     leave out findings that no released version fixes
   --exit-code N        exit with N when findings remain after --severity and
                        --ignore-unfixed (default 0: findings do not fail)
   --output FILE        write the report to FILE instead of standard output
-  --platform OS/ARCH   the image of a multi-platform index to scan (default linux/amd64)
-  --cache-dir DIR      the local database kept between runs: advisories and the
-                       inventories of images scanned (default ~/.cache/ecrscan)
+  --platform OS/ARCH   the image of a multi-platform index to scan
+                       (default linux/amd64)
+  --cache-dir DIR      the local database kept between runs: advisories and
+                       the inventories of images scanned (default
+                       ~/.cache/ecrscan)
 
-Advisories come from ECRSCAN_OSV_SOURCES (imported into the local database, again
-once they are 6 hours old); registry credentials as for the service. Exit codes: 0,
-N (--exit-code) for findings, 2 for usage errors, ${SCAN_ERROR_EXIT} when the image could not
-be scanned (or its distribution has no advisory source).`;
+Advisories come from ECRSCAN_OSV_SOURCES, imported into the local database
+and again once 6 hours old; registry credentials as for the service.
+Exit codes: 0; N (--exit-code) for findings; 2 for usage errors;
+${SCAN_ERROR_EXIT} when the image could not be scanned, or its distribution has no
+advisory source.`;
 
 export const IMAGE_FLAGS = {
   'exit-code': { type: 'string' },
