@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
 import { VERSION } from '../version.js';
 import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
@@ -12,7 +11,9 @@ import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
-import { IMAGE_FLAGS, IMAGE_HELP } from './image/image-options.js';
+import { imageMain } from './image/image-entry.js';
+import { IMAGE_HELP } from './image/image-options.js';
+import { type CliOutcome, runAsProgram, runCommand } from './outcome.js';
 
 const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
 
@@ -52,6 +53,8 @@ const HELPS: Record<string, string> = {
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
+  // A command line of its own: `ecrscan image` takes no client or server flags.
+  if (argv[0] === 'image') return imageMain(argv.slice(1), env, out);
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,7 +82,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         follow: { type: 'boolean' },
         ...SERVE_FLAGS,
         ...SUBSCRIPTIONS_FLAGS,
-        ...IMAGE_FLAGS,
         ...CHECK_FLAGS,
       },
     });
@@ -96,25 +98,6 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
   }
   if (values.help) return out(HELPS[command] ?? HELP);
   if (command === 'serve') return serveCommand(values, env);
-  if (command === 'image') {
-    // Loaded only here: the scanner and the exports are not needed by the client commands.
-    const { imageCommand } = await import('./commands/image-command.js');
-    return imageCommand(
-      args,
-      {
-        format: values.format,
-        severity: values.severity,
-        exitCode: values['exit-code'],
-        ignoreUnfixed: values['ignore-unfixed'] === true,
-        output: values.output,
-        input: values.input,
-        platform: values.platform,
-        cacheDir: values['cache-dir'],
-      },
-      env,
-      out,
-    );
-  }
   const client = createApiClient(apiUrl(values.url, env), env['ECRSCAN_API_TOKEN'] || undefined);
   switch (command) {
     case 'configs':
@@ -162,32 +145,14 @@ function parseTimeout(raw: string | undefined): number {
   return Number(raw) * 1000;
 }
 
-export interface CliOutcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliOutcome } from './outcome.js';
 
 /** Runs one command line and collects what a terminal would show; failures users can cause become one line and a non-zero code. */
 export async function execute(argv: string[], env: NodeJS.ProcessEnv, write: (text: string) => void = () => undefined): Promise<CliOutcome> {
-  let stdout = '';
-  try {
-    await main(argv, env, (text) => {
-      stdout += `${text}\n`;
-      write(`${text}\n`);
-    });
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    if (err instanceof CliError || err instanceof ConfigError) {
-      return { code: err instanceof CliError ? err.exitCode : 2, stdout, stderr: `ecrscan: ${err.message}\n` };
-    }
-    return { code: 1, stdout, stderr: `ecrscan: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n` };
-  }
+  return runCommand((out) => main(argv, env, out), write);
 }
 
 /** Runs the CLI as a program. */
 export async function runCli(): Promise<void> {
-  const outcome = await execute(process.argv.slice(2), process.env, (text) => process.stdout.write(text));
-  process.stderr.write(outcome.stderr);
-  process.exitCode = outcome.code;
+  await runAsProgram((out) => main(process.argv.slice(2), process.env, out));
 }

@@ -4,13 +4,12 @@ import { join } from 'node:path';
 import { loadConfig } from '../../config.js';
 import type { Finding } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
-import { DEFAULT_OSV_REFRESH_MS } from '../../scanners/builtin/osv/osv-refresh.js';
 import { DEFAULT_PLATFORM, parsePlatform, type Platform } from '../../scanners/builtin/registry/platform.js';
 import { VERSION } from '../../version.js';
 import { CliError } from '../cli-error.js';
 import { parseImageReference } from '../image/image-reference.js';
 import { renderImageReport, IMAGE_FORMATS, type ImageFormat } from '../image/image-report.js';
-import { SCAN_ERROR_EXIT } from '../image/image-options.js';
+import { ADVISORY_REFRESH_MS, SCAN_ERROR_EXIT } from '../image/image-options.js';
 import { scanLocally, type ScanTarget } from '../image/local-scan.js';
 import { silentProgress, terminalProgress } from '../image/scan-progress.js';
 
@@ -41,7 +40,7 @@ export async function imageCommand(args: string[], flags: ImageCommandFlags, env
     result = await scanLocally(target, {
       cacheDir: flags.cacheDir ?? defaultCacheDir(env),
       osvSources: config.osvSources,
-      advisoryMaxAgeMs: DEFAULT_OSV_REFRESH_MS,
+      advisoryMaxAgeMs: ADVISORY_REFRESH_MS,
       insecureRegistries: config.insecureRegistries,
       platform,
       imageMemoryMb: config.imageMemoryMb,
@@ -53,7 +52,7 @@ export async function imageCommand(args: string[], flags: ImageCommandFlags, env
     process.removeListener('SIGINT', onSignal);
   }
   const findings = result.outcome.findings.filter((finding) => severities.has(finding.severity) && !(flags.ignoreUnfixed && !finding.fixedVersion));
-  const report = renderImageReport(format, { ...result, findings }, { name: 'ecrscan', version: VERSION });
+  const report = await renderImageReport(format, { ...result, findings }, { name: 'ecrscan', version: VERSION });
   if (flags.output !== undefined) {
     try {
       await writeFile(flags.output, report);

@@ -6,6 +6,9 @@
 /** The exit code of a scan that could not be done, distinct from usage errors (2) and findings (`--exit-code`). */
 export const SCAN_ERROR_EXIT = 3;
 
+/** A source imported longer ago than this is imported again: the service's own refresh interval (DEFAULT_OSV_REFRESH_MS). */
+export const ADVISORY_REFRESH_MS = 6 * 60 * 60 * 1000;
+
 export const IMAGE_HELP = `Usage:
   ecrscan image REF [options]
       scan an image of any registry here, without a server

@@ -1,6 +1,5 @@
 import type { Finding } from '../../domain/finding.js';
 import { SEVERITIES } from '../../domain/severity.js';
-import { cycloneDxSbom } from '../../exports/cyclonedx-sbom.js';
 import { findingsCsv } from '../../exports/csv-findings.js';
 import type { ExportTool } from '../../exports/export-inputs.js';
 import { sarifLog } from '../../exports/sarif-log.js';
@@ -17,7 +16,7 @@ export interface ImageReport extends Omit<LocalScanResult, 'cached'> {
 }
 
 /** The report in the format asked for, ending with a newline. */
-export function renderImageReport(format: ImageFormat, report: ImageReport, tool: ExportTool): string {
+export async function renderImageReport(format: ImageFormat, report: ImageReport, tool: ExportTool): Promise<string> {
   const images = [{ image: report.image, findings: report.findings }];
   switch (format) {
     case 'table':
@@ -26,8 +25,11 @@ export function renderImageReport(format: ImageFormat, report: ImageReport, tool
       return `${JSON.stringify(jsonOf(report), null, 2)}\n`;
     case 'sarif':
       return `${JSON.stringify(sarifLog(images, tool), null, 2)}\n`;
-    case 'cyclonedx':
+    case 'cyclonedx': {
+      // CycloneDX's library is loaded only for a CycloneDX report: it is most of the CLI's start-up otherwise.
+      const { cycloneDxSbom } = await import('../../exports/cyclonedx-sbom.js');
       return `${cycloneDxSbom({ image: report.image, inventory: report.inventory, tool, created: new Date() })}\n`;
+    }
     case 'spdx':
       return `${JSON.stringify(spdxSbom({ image: report.image, inventory: report.inventory, tool, created: new Date() }), null, 2)}\n`;
     case 'csv':

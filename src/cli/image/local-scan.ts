@@ -12,7 +12,6 @@ import type { Inventory } from '../../scanners/builtin/inventory.js';
 import { ImageBudget } from '../../scanners/builtin/layers/image-budget.js';
 import type { BlobOpener } from '../../scanners/builtin/layers/read-image.js';
 import { createAdvisoryLookup, readImportSource } from '../../scanners/builtin/osv/advisory-store.js';
-import { importOsvSources } from '../../scanners/builtin/osv/osv-importer.js';
 import { defaultCredentialSource, envRealmPins } from '../../scanners/builtin/registry/credentials.js';
 import { formatPlatform, type Platform } from '../../scanners/builtin/registry/platform.js';
 import { createRegistryClient } from '../../scanners/builtin/registry/registry-client.js';
@@ -113,6 +112,8 @@ async function importAdvisories(db: Kysely<Database>, options: LocalScanOptions)
   }
   if (due.length > 0) {
     options.progress.step(`importing advisories from ${due.length} source${due.length === 1 ? '' : 's'}`);
+    // Loaded only when an import is due: a warm run does without the zip and download code.
+    const { importOsvSources } = await import('../../scanners/builtin/osv/osv-importer.js');
     const outcomes = await importOsvSources(db, due, { dataDir: options.cacheDir, signal: options.signal });
     const failed = outcomes.find((outcome) => !outcome.ok);
     if (failed && !failed.ok) throw new CliError(`advisory source ${failed.source}: ${failed.error}`, SCAN_ERROR_EXIT);
