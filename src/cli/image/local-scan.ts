@@ -15,7 +15,8 @@ import { createAdvisoryLookup, readImportSource } from '../../scanners/builtin/o
 import { defaultCredentialSource, envRealmPins } from '../../scanners/builtin/registry/credentials.js';
 import { formatPlatform, type Platform } from '../../scanners/builtin/registry/platform.js';
 import { createRegistryClient } from '../../scanners/builtin/registry/registry-client.js';
-import { openDatabase } from '../../store/open-store.js';
+import { migrateToLatest } from '../../store/kysely-store.js';
+import { openSqlite } from '../../store/sqlite/open-sqlite.js';
 import type { Database } from '../../store/tables.js';
 import { CliError } from '../cli-error.js';
 import { openImageArchive } from './image-archive.js';
@@ -96,7 +97,13 @@ export async function scanLocally(target: ScanTarget, options: LocalScanOptions)
 async function openCache(dir: string): Promise<Kysely<Database>> {
   try {
     await mkdir(dir, { recursive: true });
-    return (await openDatabase(join(dir, 'ecrscan.db'))).db;
+    // SQLite only, opened directly: the store's PostgreSQL side would only cost start-up time here.
+    const db = openSqlite(join(dir, 'ecrscan.db'));
+    await migrateToLatest(db).catch(async (err: unknown) => {
+      await db.destroy();
+      throw err;
+    });
+    return db;
   } catch (err) {
     throw new CliError(`cannot open the local database in ${dir}: ${err instanceof Error ? err.message : String(err)}`, SCAN_ERROR_EXIT);
   }
