@@ -26,6 +26,11 @@ export async function runCommand(command: (out: (text: string) => void) => Promi
 
 /** Runs a command as the program, its outcome as the process's output and exit code. */
 export async function runAsProgram(command: (out: (text: string) => void) => Promise<void>): Promise<void> {
+  // A reader that stopped reading (`ecrscan image … | head`) is not a failure to report with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    process.exit(process.exitCode ?? 0);
+  });
   const outcome = await runCommand(command, (text) => process.stdout.write(text));
   process.stderr.write(outcome.stderr);
   process.exitCode = outcome.code;
