@@ -45,7 +45,8 @@ function syntheticStatus(): string {
   return `${stanzas.join('\n\n')}\n`;
 }
 
-async function buildBenchImage(): Promise<BuiltImage> {
+/** Also the image of the one-shot `ecrscan image` benchmark. */
+export async function buildBenchImage(): Promise<BuiltImage> {
   const base = await buildLayer([
     { path: 'usr/lib/os-release', content: DEBIAN_12_OS_RELEASE },
     { path: 'etc/os-release', symlink: '../usr/lib/os-release' },

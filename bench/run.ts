@@ -3,6 +3,7 @@ import { benchAdvisoryRematch } from './advisory-rematch.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
+import { benchCliImage } from './cli-image.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
@@ -35,6 +36,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
       compressedMiB: compressedMiB ?? null,
     })),
   'builtin-scan': benchBuiltinScan,
+  'cli-image': benchCliImage,
   'ecosystem-inventory': benchEcosystemInventory,
   'scan-latency': benchScanLatency,
   'scheduler-cycle': benchSchedulerCycle,

@@ -151,7 +151,7 @@ describe('ecrscan CLI against a running server', () => {
   });
 
   it('prints help for every command', async () => {
-    for (const command of ['serve', 'configs', 'findings', 'summary', 'scan', 'events']) {
+    for (const command of ['serve', 'configs', 'findings', 'summary', 'scan', 'events', 'image', 'check']) {
       const help = await execute([command, '--help'], {});
       assert.equal(help.code, 0);
       assert.match(help.stdout, new RegExp(`ecrscan ${command}`));

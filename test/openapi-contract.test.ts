@@ -89,6 +89,8 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
 
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: READ_ONLY }, status: 200 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?severity=high&limit=2`, headers: { ...AUTH, accept: 'application/json' } }, status: 200 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=sarif`, headers: AUTH }, status: 200 },
+    { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=csv&severity=high`, headers: AUTH }, status: 200 },
     {
       operation: 'GET /findings/{id}',
       request: async () => ({ method: 'GET', url: `/findings/${config}`, headers: { ...AUTH, 'if-none-match': await etagOf(`/findings/${config}`) } }),

@@ -1,9 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError } from '../config.js';
 import { VERSION } from '../version.js';
 import { apiUrl, createApiClient } from './api-client.js';
 import { CliError } from './cli-error.js';
 import { ADVISORIES_HELP, advisoriesCommand } from './commands/advisories-command.js';
+import { CHECK_FLAGS, CHECK_HELP, checkCommand } from './commands/check-command.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
 import { FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
@@ -11,6 +11,9 @@ import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
+import { imageMain } from './image/image-entry.js';
+import { IMAGE_HELP } from './image/image-options.js';
+import { type CliOutcome, runAsProgram, runCommand } from './outcome.js';
 
 const HELP = `ecrscan ${VERSION}: continuous vulnerability scanning of container images
 
@@ -25,6 +28,12 @@ Usage:
                                            and fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
   ecrscan advisories [import [SOURCE]]  advisory data per source; import it now
+  ecrscan image REF|--input PATH [--format F] [--exit-code N]
+                                           scan one image here, without a
+                                           server; reports as table, json,
+                                           sarif, cyclonedx, spdx or csv
+  ecrscan check ID --fail-on SEVERITY      a pipeline gate on a configuration's
+                                           open findings
 
 Client commands talk to the server at --url URL, else $ECRSCANAPI_URL, else
 http://127.0.0.1:8080, sending $ECRSCAN_API_TOKEN as a bearer token when set.
@@ -39,9 +48,13 @@ const HELPS: Record<string, string> = {
   events: EVENTS_HELP,
   subscriptions: SUBSCRIPTIONS_HELP,
   advisories: ADVISORIES_HELP,
+  image: IMAGE_HELP,
+  check: CHECK_HELP,
 };
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
+  // A command line of its own: `ecrscan image` takes no client or server flags.
+  if (argv[0] === 'image') return imageMain(argv.slice(1), env, out);
   let parsed;
   try {
     parsed = parseArgs({
@@ -72,10 +85,11 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         follow: { type: 'boolean' },
         ...SERVE_FLAGS,
         ...SUBSCRIPTIONS_FLAGS,
+        ...CHECK_FLAGS,
       },
     });
   } catch (err) {
-    throw new CliError(`${(err as Error).message}\nRun "ecrscan --help" for usage.`, 2);
+    throw new CliError(`${(err as Error).message} (run "ecrscan --help" for usage)`, 2);
   }
   const { values, positionals } = parsed;
   const [command, ...args] = positionals;
@@ -128,6 +142,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
       );
     case 'advisories':
       return advisoriesCommand(client, args, values.json === true, env, out);
+    case 'check':
+      return checkCommand(client, args, values['fail-on'], out);
     default:
       throw new CliError(`unknown command "${command}"; run "ecrscan --help"`, 2);
   }
@@ -143,32 +159,14 @@ function parseTimeout(raw: string | undefined): number {
   return Number(raw) * 1000;
 }
 
-export interface CliOutcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CliOutcome } from './outcome.js';
 
 /** Runs one command line and collects what a terminal would show; failures users can cause become one line and a non-zero code. */
 export async function execute(argv: string[], env: NodeJS.ProcessEnv, write: (text: string) => void = () => undefined): Promise<CliOutcome> {
-  let stdout = '';
-  try {
-    await main(argv, env, (text) => {
-      stdout += `${text}\n`;
-      write(`${text}\n`);
-    });
-    return { code: 0, stdout, stderr: '' };
-  } catch (err) {
-    if (err instanceof CliError || err instanceof ConfigError) {
-      return { code: err instanceof CliError ? err.exitCode : 2, stdout, stderr: `ecrscan: ${err.message}\n` };
-    }
-    return { code: 1, stdout, stderr: `ecrscan: unexpected failure: ${err instanceof Error ? err.message : String(err)}\n` };
-  }
+  return runCommand((out) => main(argv, env, out), write);
 }
 
 /** Runs the CLI as a program. */
 export async function runCli(): Promise<void> {
-  const outcome = await execute(process.argv.slice(2), process.env, (text) => process.stdout.write(text));
-  process.stderr.write(outcome.stderr);
-  process.exitCode = outcome.code;
+  await runAsProgram((out) => main(process.argv.slice(2), process.env, out));
 }

@@ -222,11 +222,22 @@ export const FindingsQuery = Type.Object(
       }),
     ),
     status: Type.Optional(StringEnum(['active', 'fixed', 'all'], { description: 'which findings (default active)' })),
-    format: Type.Optional(StringEnum(['atom', 'json'], { description: 'overrides Accept' })),
+    format: Type.Optional(StringEnum(['atom', 'json', 'sarif', 'csv'], { description: 'overrides Accept; sarif and csv are every finding at once' })),
   },
   { additionalProperties: false },
 );
 export type FindingsQuery = Static<typeof FindingsQuery>;
+
+export const SarifLogSchema = Type.Object(
+  {
+    $schema: Type.String(),
+    version: Type.Literal('2.1.0'),
+    runs: Type.Array(Type.Object({ tool: Type.Object({}, { additionalProperties: true }), results: Type.Array(Type.Object({}, { additionalProperties: true })) }, { additionalProperties: true })),
+  },
+  { title: 'SarifLog', description: 'a SARIF 2.1.0 log: one rule per vulnerability, one result per package and image', additionalProperties: true },
+);
+
+export const FindingsCsv = Type.String({ description: 'RFC 4180 CSV with a header row, one row per finding per image' });
 
 export const FindingRepresentation = Type.Object(
   {

@@ -42,7 +42,7 @@ export async function findingsCommand(client: ApiClient, args: string[], options
     query.set('status', options.status);
   }
   const id = await resolveConfigId(client, target);
-  const findings = await readAll(client, id, query);
+  const findings = await readAllFindings(client, id, query);
   if (options.json) return out(JSON.stringify({ findings }, null, 2));
   if (findings.length === 0) return out(`no ${options.status === 'all' ? '' : `${options.status ?? 'active'} `}findings`);
   const withStatus = options.status === 'all';
@@ -69,7 +69,8 @@ function checkedSeverities(raw: string): string {
   return wanted.join(',');
 }
 
-async function readAll(client: ApiClient, id: string, query: URLSearchParams): Promise<Finding[]> {
+/** Every page of a configuration's findings for `query` (at most MAX_PAGES). */
+export async function readAllFindings(client: ApiClient, id: string, query: URLSearchParams): Promise<Finding[]> {
   const findings: Finding[] = [];
   for (let page = 0; page < MAX_PAGES; page += 1) {
     const { body } = await client.request('GET', `/findings/${encodeURIComponent(id)}?${query.toString()}`);

@@ -10,7 +10,8 @@ import type { FindingsPage } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
 import { findingJson } from '../representations.js';
-import { AtomFeed, ConfigIdParams, FindingsQuery, FindingsRepresentation } from '../schemas.js';
+import { AtomFeed, ConfigIdParams, FindingsCsv, FindingsQuery, FindingsRepresentation, SarifLogSchema } from '../schemas.js';
+import { CSV_TYPE, SARIF_TYPE, findingsExport } from './findings-exports.js';
 import { Type } from 'typebox';
 
 const DEFAULT_LIMIT = 100;
@@ -27,7 +28,7 @@ interface PageRequest {
   after: string | null;
   severities: Severity[] | null;
   status: FindingStatus | 'ALL';
-  format: 'atom' | 'json';
+  format: 'atom' | 'json' | 'sarif' | 'csv';
 }
 
 function parsePageRequest(request: FastifyRequest<{ Querystring: FindingsQuery }>): PageRequest {
@@ -74,11 +75,15 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps, publ
       operationId: 'getFindings',
       tags: ['findings'],
       summary: 'Findings of one configuration',
-      description: 'An Atom feed by default, newest first, paged with RFC 5005 `next` links; `Accept: application/json` gives JSON.',
+      description:
+        'An Atom feed by default, newest first, paged with RFC 5005 `next` links; `Accept: application/json` gives JSON. `format=sarif` (SARIF 2.1.0, for code scanning) and `format=csv` give every finding the filters select in one document, unpaged.',
       params: ConfigIdParams,
       querystring: FindingsQuery,
       response: {
-        200: { description: 'one page of findings', content: { [ATOM]: { schema: AtomFeed }, [JSON_TYPE]: { schema: FindingsRepresentation } } },
+        200: {
+          description: 'one page of findings, or all of them as SARIF or CSV',
+          content: { [ATOM]: { schema: AtomFeed }, [JSON_TYPE]: { schema: FindingsRepresentation }, [SARIF_TYPE]: { schema: SarifLogSchema }, [CSV_TYPE]: { schema: FindingsCsv } },
+        },
         304: Type.Null({ description: 'not modified since the ETag or date sent' }),
       },
     },
@@ -102,6 +107,10 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps, publ
       const updated = config.lastScan ?? config.created;
       setValidators(reply, etag, updated);
       if (isNotModified(request, etag, updated)) return reply.code(304).send();
+      if (page.format === 'sarif' || page.format === 'csv') {
+        const exported = await findingsExport(deps.store, config, page, page.format);
+        return reply.type(exported.type).send(exported.body);
+      }
       const result = await deps.store.listFindings(config.id, page);
       if (page.format === 'json') {
         return reply.type(`${JSON_TYPE}; charset=utf-8`).send({ findings: result.findings.map((finding) => findingJson(finding, config)), next: result.next });

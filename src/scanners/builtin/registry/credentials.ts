@@ -18,7 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import { Type, type Static } from 'typebox';
 import { Compile } from 'typebox/compile';
 import { ecrRegistryOf } from '../../../domain/scan-config.js';
@@ -173,7 +173,7 @@ function credentialOfEntry(entry: DockerAuthEntry, key: string, path: string): R
   return { kind: 'basic', username: decoded.slice(0, colon), password: new Secret(decoded.slice(colon + 1)) };
 }
 
-export type EcrClientFactory = (region: string) => Pick<ECRClient, 'send'>;
+export type EcrClientFactory = (region: string) => Pick<ECRClient, 'send'> | Promise<Pick<ECRClient, 'send'>>;
 
 export interface EcrCredentialOptions {
   /** One client per region; the default builds an `ECRClient` with the standard credential chain. */
@@ -200,16 +200,18 @@ export function ecrCredentials(options: EcrCredentialOptions = {}): CredentialSo
       if (!ecr) return null;
       const cached = cache.get(host);
       if (cached && cached.expiresAt - ECR_RENEW_BEFORE_MS > now()) return cached.credential;
-      const pending = fetchEcrToken(clientFor(ecr.region), ecr.accountId).then(
-        ({ credential, expiresAt }) => {
-          cache.set(host, { credential: Promise.resolve(credential), expiresAt });
-          return credential;
-        },
-        (err: unknown) => {
-          cache.delete(host);
-          throw err;
-        },
-      );
+      const pending = Promise.resolve(clientFor(ecr.region))
+        .then((client) => fetchEcrToken(client, ecr.accountId))
+        .then(
+          ({ credential, expiresAt }) => {
+            cache.set(host, { credential: Promise.resolve(credential), expiresAt });
+            return credential;
+          },
+          (err: unknown) => {
+            cache.delete(host);
+            throw err;
+          },
+        );
       // Concurrent scans of one registry share the request in flight.
       cache.set(host, { credential: pending, expiresAt: Number.POSITIVE_INFINITY });
       return pending;
@@ -218,11 +220,12 @@ export function ecrCredentials(options: EcrCredentialOptions = {}): CredentialSo
 }
 
 function defaultEcrClientFactory(): EcrClientFactory {
-  const clients = new Map<string, ECRClient>();
+  const clients = new Map<string, Promise<ECRClient>>();
   return (region) => {
     let client = clients.get(region);
     if (!client) {
-      client = new ECRClient({ region });
+      // The AWS SDK is loaded when an ECR host is first met: loading it costs a one-shot `ecrscan image` of any other registry much of its run.
+      client = import('@aws-sdk/client-ecr').then((sdk) => new sdk.ECRClient({ region }));
       clients.set(region, client);
     }
     return client;
@@ -231,6 +234,7 @@ function defaultEcrClientFactory(): EcrClientFactory {
 
 /** Not bound to one caller's signal: concurrent scans share the request. */
 async function fetchEcrToken(client: Pick<ECRClient, 'send'>, accountId: string): Promise<{ credential: RegistryCredential; expiresAt: number }> {
+  const { GetAuthorizationTokenCommand } = await import('@aws-sdk/client-ecr');
   let output;
   try {
     output = await client.send(new GetAuthorizationTokenCommand({}));
