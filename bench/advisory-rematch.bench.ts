@@ -7,6 +7,7 @@ import { systemClock } from '../src/clock.js';
 import { analyserVersions, PACKAGE_ANALYSERS } from '../src/scanners/builtin/analysers/registry.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION } from '../src/scanners/builtin/builtin-scanner.js';
 import { createInventoryCache, indexPendingInventories, type InventoryKey } from '../src/scanners/builtin/inventory-cache.js';
+import { indexKeysJson } from '../src/scanners/builtin/inventory-index.js';
 import type { Inventory } from '../src/scanners/builtin/inventory.js';
 import type { Advisory } from '../src/scanners/builtin/osv/advisory.js';
 import { createAdvisoryLookup, saveAdvisories } from '../src/scanners/builtin/osv/advisory-store.js';
@@ -118,27 +119,37 @@ async function seed(store: Store, db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * Median time to store one 500-package inventory (a cold scan's inventory write, which
- * now only flags it unindexed), and the time its indexing takes afterwards, as the
- * re-match does it: 200 fresh inventories stored, then indexed in batches; per inventory.
+ * Median time to store one 500-package inventory (a cold scan's inventory write), the part
+ * of it that derives the index keys written beside it, and the time its indexing takes
+ * afterwards, as the re-match does it: 200 fresh inventories stored, then indexed in one
+ * batch; per inventory.
  */
-async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; indexMs: number }> {
+async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; keysMs: number; indexMs: number }> {
   const cache = createInventoryCache(db, { clock: systemClock });
   const versions = analyserVersions(PACKAGE_ANALYSERS);
   const puts: number[] = [];
+  const keys: number[] = [];
   const indexes: number[] = [];
   for (let round = 0; round < 3; round++) {
     for (let run = 0; run < 200; run++) {
       const i = INVENTORIES + 1000 * (round + 1) + run;
-      const started = performance.now();
-      await cache.put({ digest: digestOf(i), platform: 'linux/amd64', analysers: versions }, digestOf(i), inventoryOf(i));
+      const inventory = inventoryOf(i);
+      let started = performance.now();
+      indexKeysJson(inventory);
+      keys.push(performance.now() - started);
+      started = performance.now();
+      await cache.put({ digest: digestOf(i), platform: 'linux/amd64', analysers: versions }, digestOf(i), inventory);
       puts.push(performance.now() - started);
     }
     const started = performance.now();
     const indexed = await indexPendingInventories(db);
     indexes.push((performance.now() - started) / Math.max(1, indexed));
   }
-  return { putMs: median(puts), indexMs: median(indexes) };
+  return { putMs: median(puts), keysMs: median(keys), indexMs: median(indexes) };
+}
+
+async function countRows(db: Kysely<Database>, table: 'inventory_postings' | 'inventory_package_keys'): Promise<number> {
+  return Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
 }
 
 export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
@@ -148,7 +159,8 @@ export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
     const seeding = performance.now();
     await seed(store, db);
     process.stderr.write(`  seeded in ${Math.round((performance.now() - seeding) / 1000)} s\n`);
-    const indexRows = Number((await db.selectFrom('inventory_packages').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    const postings = await countRows(db, 'inventory_postings');
+    const names = await countRows(db, 'inventory_package_keys');
     const rows: BenchRow[] = [];
     const rematcher = createRematcher({
       store,
@@ -179,11 +191,18 @@ export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
         result: set.name === 'b' ? (ms <= 10_000 ? 'pass' : 'FAIL') : '',
       });
     }
-    const { putMs, indexMs } = await indexCost(db);
-    const share = indexMs / Math.max(0.001, putMs);
-    rows.push({ name: 'inventory write of 500 packages (a cold scan\'s), median', ms: Number(putMs.toFixed(2)), target: '', result: '' });
-    rows.push({ name: 'its indexing afterwards, per inventory, in batches of 200', ms: Number(indexMs.toFixed(2)), target: '', result: '' });
-    rows.push({ name: `indexing ÷ inventory write (${indexRows.toLocaleString('en')} index rows stored)`, ms: Number(share.toFixed(2)), target: '≤ 0.15', result: share <= 0.15 ? 'pass' : 'FAIL' });
+    const { putMs, keysMs, indexMs } = await indexCost(db);
+    // The write without the index is the write less the keys derived for it.
+    const share = (keysMs + indexMs) / Math.max(0.001, putMs - keysMs);
+    rows.push({ name: 'inventory write of 500 packages (a cold scan\'s), median', ms: Number(putMs.toFixed(3)), target: '', result: '' });
+    rows.push({ name: '… of which deriving the index keys written beside it, median', ms: Number(keysMs.toFixed(3)), target: '', result: '' });
+    rows.push({ name: 'its indexing afterwards, per inventory, in batches of 200', ms: Number(indexMs.toFixed(3)), target: '', result: '' });
+    rows.push({
+      name: `index keys + indexing ÷ the write without them (${postings.toLocaleString('en')} posting rows, ${names.toLocaleString('en')} names indexed)`,
+      ms: Number(share.toFixed(3)),
+      target: '≤ 0.15',
+      result: share <= 0.15 ? 'pass' : 'FAIL',
+    });
     return rows;
   } finally {
     await store.close();

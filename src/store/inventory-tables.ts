@@ -19,15 +19,38 @@ export interface ImageInventoriesTable {
   used_at: number;
   /** 1 once the package index holds this inventory (migration 2026-12-09-advisory-rematch). */
   indexed: Generated<number>;
+  /** What the index records of it: JSON [[ecosystem, [names]], …]; null in rows stored before (migration 2026-12-10-inventory-postings). */
+  index_keys: string | null;
 }
 
-/** (package, ecosystem) → image digests whose stored inventory holds it (migration 2026-12-09-advisory-rematch). */
-export interface InventoryPackagesTable {
+/** The package index's names: the name advisories use, in an ecosystem (migration 2026-12-10-inventory-postings). */
+export interface InventoryPackageKeysTable {
+  id: Generated<number>;
   /** The name advisories use: the source package where the ecosystem's records name sources. */
   package: string;
   /** The package's ecosystem with its release, as inventories spell it: `Debian:12`, `npm`. */
   ecosystem: string;
+}
+
+/** One row per indexing transaction. */
+export interface InventoryIndexBatchesTable {
+  id: Generated<number>;
+  created_at: number;
+}
+
+/** The package index's digests, numbered; `batch` is the last batch that indexed the digest. */
+export interface InventoryDigestsTable {
+  id: Generated<number>;
   digest: string;
+  batch: number;
+}
+
+/** Per package and batch, the digests of that batch's inventories holding the package. */
+export interface InventoryPostingsTable {
+  key_id: number;
+  batch: number;
+  /** Comma-separated inventory_digests ids. */
+  digests: string;
 }
 
 /** When an image was built, from its configuration's `created` (migration 2026-12-10-repository-selection). */
@@ -41,5 +64,8 @@ export interface ImageCreatedTable {
 export interface InventoryTables {
   image_created: ImageCreatedTable;
   image_inventories: ImageInventoriesTable;
-  inventory_packages: InventoryPackagesTable;
+  inventory_package_keys: InventoryPackageKeysTable;
+  inventory_index_batches: InventoryIndexBatchesTable;
+  inventory_digests: InventoryDigestsTable;
+  inventory_postings: InventoryPostingsTable;
 }

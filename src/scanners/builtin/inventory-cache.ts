@@ -1,11 +1,10 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Clock } from '../../clock.js';
 import type { Database } from '../../store/tables.js';
 import type { Inventory } from './inventory.js';
-import { packageKey } from './osv/advisory-lookup.js';
-import { indexSubjects } from './osv/match-groups.js';
+import { indexInventories, indexKeysJson, pruneIndex } from './inventory-index.js';
 
 /**
  * Package inventories of image digests, kept in the service's database, so that a rescan
@@ -113,7 +112,7 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
 
     async put(key, manifestDigest, inventory) {
       const now = options.clock.now().getTime();
-      const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
+      const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), index_keys: indexKeysJson(inventory), created_at: now, used_at: now };
       await db
         .insertInto('image_inventories')
         .values({ ...row, indexed: 0 })
@@ -122,6 +121,7 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
           conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
             manifest_digest: row.manifest_digest,
             inventory: row.inventory,
+            index_keys: row.index_keys,
             created_at: row.created_at,
             used_at: row.used_at,
             indexed: 0,
@@ -133,95 +133,13 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
   };
 }
 
-// Rows per INSERT: 3 columns × 1000 stays far below every dialect's parameter limit.
-const INDEX_CHUNK = 1000;
-
 /**
- * An inventory's index rows: its digest under the name advisories use for each of its packages, in the package's
- * ecosystem (a record naming the ecosystem without release finds it by prefix), so that an
- * advisory change finds the inventories it concerns (see the re-match). Rows of another
- * platform or analyser version of the digest stay: the index may name a digest for a
- * package it no longer holds, never miss one.
+ * Indexes every inventory stored since the last call into the package index (see
+ * inventory-index.ts), a batch per transaction; returns how many. The re-match calls it
+ * before it looks for affected digests, so that no stored inventory is missed.
  */
-function indexRows(digest: string, inventory: Inventory): IndexRow[] {
-  const rows: IndexRow[] = [];
-  for (const [key, subjects] of indexSubjects(inventory).byKey) {
-    const subject = subjects[0];
-    // Each subject is listed under its own ecosystem and its base; the own one is enough here.
-    if (subject && key === packageKey(subject.ecosystem, subject.name)) rows.push({ package: subject.name, ecosystem: subject.ecosystem, digest });
-  }
-  return rows;
-}
-
-interface IndexRow {
-  package: string;
-  ecosystem: string;
-  digest: string;
-}
-
-function compareIndexRows(a: IndexRow, b: IndexRow): number {
-  return byText(a.package, b.package) || byText(a.ecosystem, b.ecosystem) || byText(a.digest, b.digest);
-}
-
-function byText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-async function insertIndexRows(db: Kysely<Database> | Transaction<Database>, rows: readonly IndexRow[]): Promise<void> {
-  for (let start = 0; start < rows.length; start += INDEX_CHUNK) {
-    await db
-      .insertInto('inventory_packages')
-      .values(rows.slice(start, start + INDEX_CHUNK))
-      .onConflict((conflict) => conflict.doNothing())
-      .execute();
-  }
-}
-
-// Inventories indexed per transaction: their rows share the index's pages, so that a batch
-// costs far less than its inventories one by one.
-const INDEX_BATCH = 200;
-
-/**
- * Indexes every inventory stored since the last call (and those stored before the index
- * existed), a batch per transaction; returns how many. The re-match calls it before it
- * looks for affected digests, so that no stored inventory is missed.
- */
-export async function indexPendingInventories(db: Kysely<Database>): Promise<number> {
-  let indexed = 0;
-  for (;;) {
-    const rows = await db
-      .selectFrom('image_inventories')
-      .select(['digest', 'platform', 'analysers', 'inventory', 'created_at'])
-      .where('indexed', '=', 0)
-      .orderBy('created_at')
-      .limit(INDEX_BATCH)
-      .execute();
-    if (rows.length === 0) return indexed;
-    const entries: IndexRow[] = [];
-    for (const row of rows) {
-      // One this version cannot read has nothing to index; the next scan stores it again.
-      const inventory = parseInventory(row.inventory);
-      if (inventory) entries.push(...indexRows(row.digest, inventory));
-    }
-    // In key order: each package's part of the index is then written once per batch, not
-    // once per inventory.
-    entries.sort(compareIndexRows);
-    await db.transaction().execute(async (trx) => {
-      await insertIndexRows(trx, entries);
-      for (const row of rows) {
-        await trx
-          .updateTable('image_inventories')
-          .set({ indexed: 1 })
-          .where('digest', '=', row.digest)
-          .where('platform', '=', row.platform)
-          .where('analysers', '=', row.analysers)
-          // Stored again meanwhile: that content is indexed by a later call.
-          .where('created_at', '=', row.created_at)
-          .execute();
-      }
-    });
-    indexed += rows.length;
-  }
+export function indexPendingInventories(db: Kysely<Database>): Promise<number> {
+  return indexInventories(db, parseInventory);
 }
 
 async function pruneIdle(db: Kysely<Database>, before: number): Promise<void> {
@@ -229,13 +147,6 @@ async function pruneIdle(db: Kysely<Database>, before: number): Promise<void> {
   if (idle.length === 0) return;
   await db.transaction().execute(async (trx) => {
     await trx.deleteFrom('image_inventories').where('used_at', '<', before).execute();
-    const digests = [...new Set(idle.map((row) => row.digest))];
-    for (let start = 0; start < digests.length; start += INDEX_CHUNK) {
-      await trx
-        .deleteFrom('inventory_packages')
-        .where('digest', 'in', digests.slice(start, start + INDEX_CHUNK))
-        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('image_inventories').select('digest').whereRef('image_inventories.digest', '=', 'inventory_packages.digest'))))
-        .execute();
-    }
+    await pruneIndex(trx, [...new Set(idle.map((row) => row.digest))]);
   });
 }

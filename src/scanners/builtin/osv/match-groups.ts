@@ -50,6 +50,17 @@ function advisoryNameOf(pkg: InstalledPackage): { name: string; version: string 
     : { name: pkg.name, version: pkg.version };
 }
 
+/** Ecosystem (with release) → the names its advisories use for the inventory's packages: what the package index records. */
+export function advisoryNamesOf(inventory: Inventory): Map<string, Set<string>> {
+  const byEcosystem = new Map<string, Set<string>>();
+  for (const pkg of inventory.packages) {
+    const names = byEcosystem.get(pkg.ecosystem);
+    if (names) names.add(advisoryNameOf(pkg).name);
+    else byEcosystem.set(pkg.ecosystem, new Set([advisoryNameOf(pkg).name]));
+  }
+  return byEcosystem;
+}
+
 export interface SubjectIndex {
   byKey: Map<string, Subject[]>;
   keys: PackageKey[];

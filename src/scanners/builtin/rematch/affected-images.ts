@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../store/tables.js';
+import { indexedDigests } from '../inventory-index.js';
 import type { PackageKey } from '../osv/advisory-lookup.js';
 
-// Names per `IN (…)` list: far below every dialect's parameter limit.
+// Digests per `IN (…)` list: far below every dialect's parameter limit.
 const CHUNK = 1000;
 
 export interface AffectedImage {
@@ -11,27 +12,15 @@ export interface AffectedImage {
 }
 
 /**
- * Image digests whose stored inventory holds one of these packages, from the index alone.
- * A record naming an ecosystem without release (`Debian`) concerns every release of it
- * (`Debian:12`), as in matching. (A wildcard in the prefix, or SQLite's case-blind LIKE,
- * can only add digests, which re-match to what they had.)
+ * Image digests whose stored inventory holds one of these packages, from the package index
+ * alone. A record naming an ecosystem without release (`Debian`) concerns every release of
+ * it (`Debian:12`), as in matching.
  */
 export async function affectedDigests(db: Kysely<Database>, packages: readonly PackageKey[]): Promise<Set<string>> {
   const byEcosystem = new Map<string, string[]>();
   for (const key of packages) byEcosystem.set(key.ecosystem, [...(byEcosystem.get(key.ecosystem) ?? []), key.name]);
   const digests = new Set<string>();
-  for (const [ecosystem, names] of byEcosystem) {
-    const anyRelease = !ecosystem.includes(':');
-    for (let start = 0; start < names.length; start += CHUNK) {
-      const rows = await db
-        .selectFrom('inventory_packages')
-        .select(['digest', 'ecosystem'])
-        .where('package', 'in', names.slice(start, start + CHUNK))
-        .where((eb) => (anyRelease ? eb.or([eb('ecosystem', '=', ecosystem), eb('ecosystem', 'like', `${ecosystem}:%`)]) : eb('ecosystem', '=', ecosystem)))
-        .execute();
-      for (const row of rows) digests.add(row.digest);
-    }
-  }
+  for (const [ecosystem, names] of byEcosystem) for (const digest of await indexedDigests(db, ecosystem, names)) digests.add(digest);
   return digests;
 }
 
