@@ -11,6 +11,7 @@ import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
 import { createAdvisoryControl } from '../src/scanners/builtin/osv/advisory-control.js';
 import { openDatabase } from '../src/store/open-store.js';
+import type { Store } from '../src/store/store.js';
 import { databases } from './support/databases.js';
 import { createFakeClock, type FakeClock } from './support/fake-clock.js';
 
@@ -30,6 +31,7 @@ function record(id: string, ecosystem: string, name: string, modified: string): 
 interface Harness {
   app: FastifyInstance;
   clock: FakeClock;
+  store: Store;
 }
 
 describe('advisories API', () => {
@@ -66,7 +68,7 @@ describe('advisories API', () => {
           await app.close();
           await store.close();
         });
-        return { app, clock };
+        return { app, clock, store };
       }
 
       it('imports on request and tells what each source holds and how current it is', async (t) => {
@@ -136,6 +138,34 @@ describe('advisories API', () => {
         const ready = await app.inject({ method: 'GET', url: '/readyz' });
         assert.equal(ready.statusCode, 503);
         assert.match(ready.json().detail, /advisory data is stale/);
+      });
+
+      it('warns on each image of a built-in configuration while advisory data is stale', async (t) => {
+        const { app, clock, store } = await harness(t, [records]);
+        const scanned = async (registry: string, region: string | null, scanner: 'builtin' | 'ecr'): Promise<string> => {
+          const config = await store.createConfig({ region, registry, repository: 'acme/app', tags: null, schedule: null, scanner, platform: null }, clock.now());
+          const [claim] = await store.claimDueScans('test', clock.now(), 60_000, 1);
+          assert.equal(claim?.config.id, config.id);
+          const images = [{ tag: 'v1', digest: `sha256:${'a'.repeat(64)}`, status: 'COMPLETE' as const, error: null, scanner, findings: [] }];
+          await store.commitScan({ configId: config.id, runId: claim.runId, owner: 'test', finishedAt: clock.now(), images, status: 'COMPLETE', error: null, nextScanAt: new Date('2036-01-01T00:00:00Z') });
+          return config.id;
+        };
+        const builtin = await scanned('ghcr.io', null, 'builtin');
+        const ecr = await scanned('123456789012', 'us-west-2', 'ecr');
+        const imagesOf = async (id: string) => (await app.inject({ method: 'GET', url: `/configs/${id}` })).json().images as Array<{ tag: string; warnings?: string[] }>;
+        const never = `advisory source ${records} has never been imported: built-in scan results may miss vulnerabilities`;
+        assert.deepEqual((await imagesOf(builtin)).map((image) => image.warnings), [[never]]);
+        assert.deepEqual((await imagesOf(ecr)).map((image) => image.warnings), [undefined], 'ECR results do not come from this data');
+        const listed = (await app.inject({ method: 'GET', url: '/configs' })).json() as Array<{ id: string; images: Array<{ warnings?: string[] }> }>;
+        assert.deepEqual(listed.find((config) => config.id === builtin)?.images[0]?.warnings, [never]);
+
+        assert.equal((await app.inject({ method: 'POST', url: '/advisories/import' })).statusCode, 200);
+        clock.advance(61_000);
+        assert.deepEqual((await imagesOf(builtin)).map((image) => image.warnings), [undefined], 'fresh data, no warning');
+        clock.advance(49 * 3_600_000);
+        assert.deepEqual((await imagesOf(builtin)).map((image) => image.warnings), [
+          [`advisory data of ${records} is 49 h old (ECRSCAN_ADVISORY_MAX_AGE): built-in scan results may miss recent vulnerabilities`],
+        ]);
       });
 
       it('imports a source straight into the database from the command line', async () => {

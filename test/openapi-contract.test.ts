@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { InjectOptions } from 'fastify';
 import { sha256Of } from '../src/http/tokens.js';
+import { createAdvisoryControl } from '../src/scanners/builtin/osv/advisory-control.js';
+import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import { databases } from './support/databases.js';
+import { createFakeClock } from './support/fake-clock.js';
 import { finding } from './support/memory-scanner.js';
 import { createTestService, type TestService } from './support/test-service.js';
 
@@ -31,6 +37,8 @@ interface Exchange {
   status: number;
   /** Run against a store that fails every call. */
   failing?: boolean;
+  /** Run while no advisory source is configured. */
+  noAdvisorySources?: boolean;
 }
 
 /**
@@ -158,6 +166,16 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 404 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}`, headers: AUTH }, status: 500, failing: true },
 
+    { operation: 'GET /advisories', request: { method: 'GET', url: '/advisories', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /advisories', request: { method: 'GET', url: '/advisories?source=osv', headers: AUTH }, status: 400 },
+    { operation: 'GET /advisories', request: { method: 'GET', url: '/advisories' }, status: 401 },
+    { operation: 'POST /advisories/import', request: { method: 'POST', url: '/advisories/import', headers: AUTH }, status: 200 },
+    { operation: 'POST /advisories/import', request: { method: 'POST', url: '/advisories/import?wait=0', headers: AUTH }, status: 400 },
+    { operation: 'POST /advisories/import', request: { method: 'POST', url: '/advisories/import' }, status: 401 },
+    { operation: 'POST /advisories/import', request: { method: 'POST', url: '/advisories/import', headers: READ_ONLY }, status: 403 },
+    { operation: 'POST /advisories/import', request: { method: 'POST', url: '/advisories/import', headers: AUTH }, status: 409, noAdvisorySources: true },
+    { operation: 'GET /advisories', request: { method: 'GET', url: '/advisories', headers: AUTH }, status: 200 },
+
     { operation: 'GET /healthz', request: { method: 'GET', url: '/healthz' }, status: 200 },
     { operation: 'GET /healthz', request: { method: 'GET', url: '/healthz?deep=1' }, status: 400 },
     { operation: 'GET /readyz', request: { method: 'GET', url: '/readyz' }, status: 200 },
@@ -199,9 +217,28 @@ describe('the OpenAPI document against real answers', () => {
   let document: Json;
   let ajv: Ajv2020;
   let cases: Exchange[];
+  let dir: string;
+  // The configured advisory sources: emptied for the requests that need none.
+  const advisorySources: string[] = [];
   before(async () => {
-    breakable = breakableStore(await sqlite!.openStore());
+    dir = await mkdtemp(join(tmpdir(), 'ecrscan-contract-'));
+    const records = join(dir, 'records');
+    await mkdir(records);
+    await writeFile(
+      join(records, 'DEBIAN-CVE-2026-1.json'),
+      JSON.stringify({
+        schema_version: '1.6.0',
+        id: 'DEBIAN-CVE-2026-1',
+        modified: '2026-11-01T00:00:00Z',
+        affected: [{ package: { ecosystem: 'Debian:12', name: 'zlib' }, ranges: [{ type: 'ECOSYSTEM', events: [{ introduced: '0' }, { fixed: '2.0' }] }] }],
+      }),
+    );
+    advisorySources.push(records);
+    const { store, db } = await openDatabase(await sqlite!.createDatabase());
+    breakable = breakableStore(store);
+    const advisories = createAdvisoryControl({ db, sources: advisorySources, maxAgeMs: 48 * 3_600_000, clock: createFakeClock(), dataDir: dir });
     service = await createTestService(breakable.store, {
+      advisories,
       tokens: [
         { name: 'feeds', role: 'read', sha256: sha256Of(READER) },
         { name: 'admin', role: 'admin', sha256: sha256Of(ADMIN) },
@@ -227,7 +264,10 @@ describe('the OpenAPI document against real answers', () => {
     // Response schemas refer to #/components/…: the document is added whole, and refs rebased onto it.
     ajv.addSchema({ components: document['components'] }, 'openapi.json');
   });
-  after(() => service.close());
+  after(async () => {
+    await service.close();
+    await rm(dir, { recursive: true, force: true });
+  });
 
   function operationOf(exchange: Exchange, request: InjectOptions): Json {
     const { method, path } = templateOf(exchange.operation);
@@ -249,7 +289,11 @@ describe('the OpenAPI document against real answers', () => {
       const where = `${exchange.operation} → ${exchange.status} (${request.url})`;
       const operation = operationOf(exchange, request);
       breakable.setFailing(exchange.failing === true);
-      const response = await service.app.inject(request).finally(() => breakable.setFailing(false));
+      const sources = advisorySources.splice(0, exchange.noAdvisorySources ? advisorySources.length : 0);
+      const response = await service.app.inject(request).finally(() => {
+        breakable.setFailing(false);
+        advisorySources.push(...sources);
+      });
       assert.equal(response.statusCode, exchange.status, `${where}: ${response.body.slice(0, 300)}`);
       const documented = (operation['responses'] as Json)[String(response.statusCode)] as Json | undefined;
       assert.ok(documented, `${where}: the status is documented`);

@@ -7,8 +7,12 @@ function iso(date: Date | null): string | null {
   return date === null ? null : date.toISOString();
 }
 
-/** The demo's fields first, unchanged in name and type, then this service's additions (SPEC §1). */
-export function configJson(config: ConfigState, defaultSchedule: string) {
+/**
+ * The demo's fields first, unchanged in name and type, then this service's additions (SPEC §1).
+ * `advisoryWarnings` (stale advisory data) are shown on each image of a built-in configuration.
+ */
+export function configJson(config: ConfigState, defaultSchedule: string, advisoryWarnings: readonly string[] = []) {
+  const warned = config.scanner === 'builtin' && advisoryWarnings.length > 0;
   return {
     id: config.id,
     created: String(Math.floor(config.created.getTime() / 1000)),
@@ -29,7 +33,10 @@ export function configJson(config: ConfigState, defaultSchedule: string) {
     lastError: config.lastError,
     progress: config.progress,
     createdBy: config.createdBy,
-    images: config.images.map((image) => ({ ...splitImageKey(config, image.tag), digest: image.digest, status: image.status, error: image.error })),
+    images: config.images.map((image) => {
+      const shown = { ...splitImageKey(config, image.tag), digest: image.digest, status: image.status, error: image.error };
+      return warned ? { ...shown, warnings: [...advisoryWarnings] } : shown;
+    }),
   };
 }
 

@@ -141,6 +141,9 @@ export const ConfigRepresentation = Type.Object(
           digest: Nullable(Type.String()),
           status: ImageStatus,
           error: Nullable(Type.String({ description: 'why the last scan did not complete' })),
+          warnings: Type.Optional(
+            Type.Array(Type.String(), { description: 'built-in scanner: what makes this result less than current, such as advisory data older than ECRSCAN_ADVISORY_MAX_AGE' }),
+          ),
         },
         { additionalProperties: false },
       ),

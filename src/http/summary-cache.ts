@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SEVERITIES } from '../domain/severity.js';
+import { createAdvisoryWarnings } from './advisory-warnings.js';
 import type { AppDeps } from './app.js';
 import { summaryJson, summaryText } from './representations.js';
 
@@ -28,7 +29,7 @@ export interface RenderedSummary {
 export function createSummaryCache(deps: Pick<AppDeps, 'store' | 'clock' | 'metrics' | 'advisories'>): SummaryCache {
   let cached: RenderedSummary | null = null;
   let pending: Promise<RenderedSummary> | null = null;
-  const warnings = advisoryWarnings(deps);
+  const warnings = createAdvisoryWarnings(deps);
 
   async function render(revision: number, notes: string[]): Promise<RenderedSummary> {
     const configs = await deps.store.summary();
@@ -55,34 +56,4 @@ export function createSummaryCache(deps: Pick<AppDeps, 'store' | 'clock' | 'metr
 
 function keyOf(notes: readonly string[]): string {
   return notes.length === 0 ? '' : createHash('sha256').update(notes.join('\n')).digest('base64url').slice(0, 12);
-}
-
-// Data ages by the hour: reading it once a minute keeps the summary's one-read cost.
-const WARNINGS_TTL_MS = 60_000;
-
-/** Warnings about stale advisory data, read at most once a minute; none without advisories. */
-function advisoryWarnings(deps: Pick<AppDeps, 'clock' | 'advisories'>): () => Promise<string[]> {
-  let read: { at: number; notes: Promise<string[]> } | null = null;
-  return () => {
-    const advisories = deps.advisories;
-    if (!advisories) return Promise.resolve([]);
-    const now = deps.clock.now().getTime();
-    if (!read || now - read.at >= WARNINGS_TTL_MS) {
-      const notes = advisories.freshness().then((sources) =>
-        sources
-          .filter((source) => source.stale)
-          .map((source) =>
-            source.ageSeconds === null
-              ? `advisory source ${source.source} has never been imported: built-in scan results may miss vulnerabilities`
-              : `advisory data of ${source.source} is ${Math.floor(source.ageSeconds / 3600)} h old (ECRSCAN_ADVISORY_MAX_AGE): built-in scan results may miss recent vulnerabilities`,
-          ),
-      );
-      // A failed read is retried by the next request rather than cached.
-      notes.catch(() => {
-        read = null;
-      });
-      read = { at: now, notes };
-    }
-    return read.notes;
-  };
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
+import type { AdvisoryControl } from '../../src/scanners/builtin/osv/advisory-control.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import type { ApiToken } from '../../src/http/tokens.js';
 import type { Store } from '../../src/store/store.js';
@@ -29,6 +30,8 @@ export interface TestServiceOptions {
   concurrency?: number;
   publicUrl?: string;
   trustedProxies?: string[];
+  /** The built-in scanner's advisory data (GET /advisories, POST /advisories/import); none by default. */
+  advisories?: AdvisoryControl;
 }
 
 export async function createTestService(store: Store, options: TestServiceOptions = {}): Promise<TestService> {
@@ -56,6 +59,7 @@ export async function createTestService(store: Store, options: TestServiceOption
       trustedProxies: options.trustedProxies ?? [],
     },
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...(options.advisories ? { advisories: options.advisories } : {}),
     logger,
     metrics,
     clock,

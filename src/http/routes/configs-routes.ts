@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type ConfigState, ConfigRuleError, nextRunAfter, normaliseConfigInput, type ScanConfigInput } from '../../domain/scan-config.js';
 import { AppError } from '../../errors.js';
+import { createAdvisoryWarnings } from '../advisory-warnings.js';
 import type { AppDeps } from '../app.js';
 import { configJson } from '../representations.js';
 import { ConfigIdParams, ConfigRepresentation, NoQuery, ScanAccepted, ScanConfigBody, ScanConfigPatch } from '../schemas.js';
@@ -51,6 +52,7 @@ function patched(state: ConfigState, patch: ScanConfigPatch): ScanConfigInput {
 
 export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { store, clock, config } = deps;
+  const advisoryWarnings = createAdvisoryWarnings(deps);
 
   app.get('/configs', {
     schema: {
@@ -61,7 +63,10 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
       querystring: NoQuery,
       response: { 200: Type.Array(ConfigRepresentation) },
     },
-    handler: async () => (await store.listConfigs()).map((state) => configJson(state, config.schedule)),
+    handler: async () => {
+      const [states, warnings] = await Promise.all([store.listConfigs(), advisoryWarnings()]);
+      return states.map((state) => configJson(state, config.schedule, warnings));
+    },
   });
 
   app.post<{ Body: ScanConfigBody }>('/configs', {
@@ -94,7 +99,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
     handler: async (request) => {
       const state = await store.getConfig(request.params.id);
       if (!state) throw notFound(request.params.id);
-      return configJson(state, config.schedule);
+      return configJson(state, config.schedule, await advisoryWarnings());
     },
   });
 
@@ -126,7 +131,7 @@ export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void 
       const updated = await store.updateConfig(state.id, next, nextScanAt);
       if (!updated) throw notFound(request.params.id);
       if (imagesChange) deps.scans?.wake();
-      return configJson(updated, config.schedule);
+      return configJson(updated, config.schedule, await advisoryWarnings());
     },
   });
 
