@@ -6,10 +6,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
+import * as zlib from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { buildLayer, tarOf, zstdAvailable, type Compression, type LayerItem } from '../../../../test/support/image-builder.js';
 import { chunksOf } from '../stream-chunks.js';
-import { sniffFormat, zstdWindowSize } from './decompress.js';
+import { sniffFormat, ZSTD_DECODER, zstdWindowSize } from './decompress.js';
 import { ImageBudget } from './image-budget.js';
 import { LayerError } from './layer-error.js';
 import { DEFAULT_LAYER_LIMITS, readLayer, type LayerContents, type LayerLimits } from './layer-reader.js';
@@ -184,6 +185,23 @@ describe('hostile layers', () => {
     const corrupt = Buffer.from(layer.bytes);
     corrupt.fill(0x55, 20, 2000);
     await assert.rejects(readLayer(streamOf(corrupt), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed', /gzip data is corrupt/));
+  });
+
+  it('fails corrupt zstd data as malformed, with the decoder this Node.js has', async (t) => {
+    // Node's own decoder where Node.js has one (22.15 on), else fzstd: the tests run on whichever is used.
+    assert.equal(ZSTD_DECODER, typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function' ? 'native' : 'fzstd');
+    if (!zstdAvailable()) {
+      t.skip('zstd CLI not installed');
+      console.warn('SKIPPED: zstd CLI not installed; corrupt zstd test did not run');
+      return;
+    }
+    const layer = await buildLayer([{ path: 'var/lib/dpkg/status', content: randomBytes(50_000) }], { compression: 'zstd' });
+    const corrupt = Buffer.from(layer.bytes);
+    corrupt.fill(0x55, 20, 2000);
+    // Node's decoder checks the frame's checksum; fzstd does not, and the tar reader then finds a broken header.
+    await assert.rejects(readLayer(streamOf(corrupt), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed'));
+    const truncated = layer.bytes.subarray(0, Math.floor(layer.size / 2));
+    await assert.rejects(readLayer(streamOf(truncated), selector, DEFAULT_LAYER_LIMITS, 'layer 1'), isLayerError('malformed'));
   });
 
   it('passes the blob’s own failure (a digest mismatch) through unchanged', async () => {
