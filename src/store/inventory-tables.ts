@@ -17,10 +17,6 @@ export interface ImageInventoriesTable {
   inventory: string;
   created_at: number;
   used_at: number;
-  /** 1 once the package index holds this inventory (migration 2026-12-09-advisory-rematch). */
-  indexed: Generated<number>;
-  /** What the index records of it: JSON [[ecosystem, [names]], …]; null in rows stored before (migration 2026-12-10-inventory-postings). */
-  index_keys: string | null;
 }
 
 /** The package index's names: the name advisories use, in an ecosystem (migration 2026-12-10-inventory-postings). */
@@ -61,9 +57,21 @@ export interface ImageCreatedTable {
   created_at: number | null;
 }
 
+/** Inventories stored and not yet indexed (migration 2026-12-10-inventory-postings). */
+export interface InventoryIndexQueueTable {
+  digest: string;
+  platform: string;
+  analysers: string;
+  /** The inventory's created_at: stored again since, it is queued again. */
+  created_at: number;
+  /** What the index records of it: JSON [[ecosystem, [names]], …]; null: read it from the inventory. */
+  keys: string | null;
+}
+
 export interface InventoryTables {
   image_created: ImageCreatedTable;
   image_inventories: ImageInventoriesTable;
+  inventory_index_queue: InventoryIndexQueueTable;
   inventory_package_keys: InventoryPackageKeysTable;
   inventory_index_batches: InventoryIndexBatchesTable;
   inventory_digests: InventoryDigestsTable;

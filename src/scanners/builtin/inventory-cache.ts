@@ -112,22 +112,29 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
 
     async put(key, manifestDigest, inventory) {
       const now = options.clock.now().getTime();
-      const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), index_keys: indexKeysJson(inventory), created_at: now, used_at: now };
-      await db
-        .insertInto('image_inventories')
-        .values({ ...row, indexed: 0 })
-        // Two processes (or two configurations) may take the same inventory at once; the content is the same.
-        .onConflict((conflict) =>
-          conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
-            manifest_digest: row.manifest_digest,
-            inventory: row.inventory,
-            index_keys: row.index_keys,
-            created_at: row.created_at,
-            used_at: row.used_at,
-            indexed: 0,
-          }),
-        )
-        .execute();
+      const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
+      // The keys are derived here, from the inventory in hand, so that indexing parses no inventory.
+      const queued = { ...where(key), created_at: now, keys: indexKeysJson(inventory) };
+      await db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('image_inventories')
+          .values(row)
+          // Two processes (or two configurations) may take the same inventory at once; the content is the same.
+          .onConflict((conflict) =>
+            conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({
+              manifest_digest: row.manifest_digest,
+              inventory: row.inventory,
+              created_at: row.created_at,
+              used_at: row.used_at,
+            }),
+          )
+          .execute();
+        await trx
+          .insertInto('inventory_index_queue')
+          .values(queued)
+          .onConflict((conflict) => conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({ created_at: queued.created_at, keys: queued.keys }))
+          .execute();
+      });
       await pruneIdle(db, now - maxIdleMs);
     },
   };

@@ -62,25 +62,23 @@ interface Pending {
 export async function indexInventories(db: Kysely<Database>, parseInventory: (text: string) => Inventory | null): Promise<number> {
   let indexed = 0;
   for (;;) {
-    const rows = await db
-      .selectFrom('image_inventories')
-      .select(['digest', 'platform', 'analysers', 'index_keys', 'created_at'])
-      .where('indexed', '=', 0)
-      .orderBy('created_at')
-      .limit(INDEX_BATCH)
-      .execute();
+    const rows = await db.selectFrom('inventory_index_queue').select(['digest', 'platform', 'analysers', 'keys', 'created_at']).orderBy('created_at').limit(INDEX_BATCH).execute();
     if (rows.length === 0) return indexed;
     const pending: Pending[] = [];
     for (const row of rows) {
-      const keys = row.index_keys === null ? await keysFromInventory(db, row, parseInventory) : parseIndexKeys(row.index_keys);
+      const keys = row.keys === null ? await keysFromInventory(db, row, parseInventory) : parseIndexKeys(row.keys);
       pending.push({ digest: row.digest, platform: row.platform, analysers: row.analysers, created_at: Number(row.created_at), keys });
     }
-    await db.transaction().execute((trx) => writeBatch(trx, pending));
+    const known = knownKeys(db);
+    const numbered = await db.transaction().execute((trx) => writeBatch(trx, pending, known));
+    // Numbers are kept once committed: names are never removed from the index.
+    if (known.size + numbered.size > MAX_KNOWN_KEYS) known.clear();
+    for (const [key, id] of numbered) known.set(key, id);
     indexed += rows.length;
   }
 }
 
-/** An inventory stored before its keys were written beside it: read from the inventory itself. */
+/** An inventory stored before keys were queued with it: read from the inventory itself (none: pruned meanwhile). */
 async function keysFromInventory(db: Db, row: { digest: string; platform: string; analysers: string }, parseInventory: (text: string) => Inventory | null): Promise<IndexKeys | null> {
   const stored = await db
     .selectFrom('image_inventories')
@@ -94,40 +92,54 @@ async function keysFromInventory(db: Db, row: { digest: string; platform: string
   return inventory ? parseIndexKeys(indexKeysJson(inventory)) : null;
 }
 
-async function writeBatch(trx: Transaction<Database>, pending: readonly Pending[]): Promise<void> {
+// Package names (with ecosystem) whose number this process has read, per database: most of
+// a batch's names are known, and then cost no statement. Bounded: some 100 bytes a name.
+const MAX_KNOWN_KEYS = 200_000;
+const knownKeysOf = new WeakMap<Kysely<Database>, Map<string, number>>();
+
+function knownKeys(db: Kysely<Database>): Map<string, number> {
+  let known = knownKeysOf.get(db);
+  if (!known) knownKeysOf.set(db, (known = new Map()));
+  return known;
+}
+
+/** Writes a batch's postings; returns the names it numbered that were not known before. */
+async function writeBatch(trx: Transaction<Database>, pending: readonly Pending[], known: ReadonlyMap<string, number>): Promise<Map<string, number>> {
   const batch = (await trx.insertInto('inventory_index_batches').values({ created_at: Date.now() }).returning('id').executeTakeFirstOrThrow()).id;
   const digestIds = await numberDigests(trx, [...new Set(pending.filter((row) => row.keys !== null).map((row) => row.digest))], batch);
-  // Package key → digest ids of this batch holding it.
-  const postings = new Map<string, Set<number>>();
+  // Ecosystem → name → digest ids of this batch holding it (an inventory names each package once).
+  const postings = new Map<string, Map<string, number[]>>();
   for (const row of pending) {
     const digestId = digestIds.get(row.digest);
     if (row.keys === null || digestId === undefined) continue;
     for (const [ecosystem, names] of row.keys) {
+      let byName = postings.get(ecosystem);
+      if (!byName) postings.set(ecosystem, (byName = new Map()));
       for (const name of names) {
-        const key = `${name}\u0000${ecosystem}`;
-        const ids = postings.get(key);
-        if (ids) ids.add(digestId);
-        else postings.set(key, new Set([digestId]));
+        const ids = byName.get(name);
+        if (ids) ids.push(digestId);
+        else byName.set(name, [digestId]);
       }
     }
   }
-  const keyIds = await numberKeys(trx, [...postings.keys()]);
-  const rows = [...postings].map(([key, ids]) => ({ key_id: keyIds.get(key) ?? -1, batch, digests: [...ids].join(',') }));
+  const keyed = [...postings].flatMap(([ecosystem, byName]) => [...byName].map(([name, ids]) => ({ key: `${name}\u0000${ecosystem}`, ids })));
+  const numbered = await numberKeys(trx, keyed.map(({ key }) => key).filter((key) => !known.has(key)));
+  const rows = keyed.map(({ key, ids }) => ({ key_id: known.get(key) ?? numbered.get(key) ?? -1, batch, digests: ids.join(',') }));
   if (rows.some((row) => row.key_id < 0)) throw new Error('the package index lost a package name it had just numbered');
   // In key order: the same order in every process, and each key's rows written in one pass.
   rows.sort((a, b) => a.key_id - b.key_id);
   for (let start = 0; start < rows.length; start += CHUNK) await trx.insertInto('inventory_postings').values(rows.slice(start, start + CHUNK)).execute();
-  for (const row of pending) {
+  for (let start = 0; start < pending.length; start += CHUNK / 4) {
+    const rows = pending.slice(start, start + CHUNK / 4);
     await trx
-      .updateTable('image_inventories')
-      .set({ indexed: 1 })
-      .where('digest', '=', row.digest)
-      .where('platform', '=', row.platform)
-      .where('analysers', '=', row.analysers)
-      // Stored again meanwhile: that content is indexed by a later call.
-      .where('created_at', '=', row.created_at)
+      .deleteFrom('inventory_index_queue')
+      // By digest first, so that the primary key finds the rows.
+      .where('digest', 'in', [...new Set(rows.map((row) => row.digest))])
+      // Stored again meanwhile (another created_at): that content is indexed by a later call.
+      .where((eb) => eb(eb.refTuple('digest', 'platform', 'analysers', 'created_at'), 'in', rows.map((row) => eb.tuple(row.digest, row.platform, row.analysers, row.created_at))))
       .execute();
   }
+  return numbered;
 }
 
 /** Each digest's number, given one if new; each now points at this batch. */
@@ -200,11 +212,27 @@ export async function indexedDigests(db: Db, ecosystem: string, names: readonly 
 }
 
 /**
- * After inventories were pruned: their digests leave the index (unless another inventory
- * of the digest is kept), and so do the postings of batches no kept digest points at.
+ * After inventories were pruned: they leave the queue, their digests leave the index (unless
+ * another inventory of the digest is kept), and so do the postings of batches no kept digest
+ * points at.
  */
 export async function pruneIndex(trx: Transaction<Database>, digests: readonly string[]): Promise<void> {
   for (let start = 0; start < digests.length; start += CHUNK) {
+    await trx
+      .deleteFrom('inventory_index_queue')
+      .where('digest', 'in', digests.slice(start, start + CHUNK))
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('image_inventories')
+              .select('digest')
+              .whereRef('image_inventories.digest', '=', 'inventory_index_queue.digest')
+              .whereRef('image_inventories.platform', '=', 'inventory_index_queue.platform')
+              .whereRef('image_inventories.analysers', '=', 'inventory_index_queue.analysers'),
+          ),
+        ),
+      )
+      .execute();
     await trx
       .deleteFrom('inventory_digests')
       .where('digest', 'in', digests.slice(start, start + CHUNK))

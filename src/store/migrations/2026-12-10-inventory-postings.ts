@@ -38,16 +38,31 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   if (!postgres) postings = postings.modifyEnd(sql`without rowid`);
   await postings.execute();
   await db.schema.createIndex('inventory_postings_batch').on('inventory_postings').columns(['batch']).execute();
-  // What the index records of an inventory, written beside it when it is stored (JSON
-  // [[ecosystem, [names]], …]), so that indexing does not parse whole inventories.
-  await db.schema.alterTable('image_inventories').addColumn('index_keys', 'text').execute();
+  // Inventories stored and not yet indexed, with what the index records of each (JSON
+  // [[ecosystem, [names]], …], null: read it from the inventory), written with the inventory
+  // so that indexing parses no inventory. A row of its own: setting a flag on an inventory's
+  // row rewrote all of its tens of kilobytes.
+  await db.schema
+    .createTable('inventory_index_queue')
+    .addColumn('digest', 'text', (c) => c.notNull())
+    .addColumn('platform', 'text', (c) => c.notNull())
+    .addColumn('analysers', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .addColumn('keys', 'text')
+    .addPrimaryKeyConstraint('inventory_index_queue_pk', ['digest', 'platform', 'analysers'])
+    .execute();
+  await db.schema.createIndex('inventory_index_queue_created').on('inventory_index_queue').columns(['created_at']).execute();
+  await db.schema.dropIndex('image_inventories_unindexed').execute();
+  await db.schema.alterTable('image_inventories').dropColumn('indexed').execute();
   // Every stored inventory is indexed again into the new tables.
-  await db.updateTable('image_inventories' as never).set({ indexed: 0 } as never).execute();
+  await sql`insert into inventory_index_queue (digest, platform, analysers, created_at) select digest, platform, analysers, created_at from image_inventories`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  await db.schema.alterTable('image_inventories').dropColumn('index_keys').execute();
+  await db.schema.dropTable('inventory_index_queue').execute();
+  await db.schema.alterTable('image_inventories').addColumn('indexed', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema.createIndex('image_inventories_unindexed').on('image_inventories').columns(['created_at']).where(sql.ref('indexed'), '=', 0).execute();
   await db.schema.dropTable('inventory_postings').execute();
   await db.schema.dropTable('inventory_digests').execute();
   await db.schema.dropTable('inventory_index_batches').execute();
@@ -61,5 +76,4 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   if (!postgres) index = index.modifyEnd(sql`without rowid`);
   await index.execute();
   await db.schema.createIndex('inventory_packages_digest').on('inventory_packages').columns(['digest']).execute();
-  await db.updateTable('image_inventories' as never).set({ indexed: 0 } as never).execute();
 }

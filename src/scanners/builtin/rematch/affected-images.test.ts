@@ -53,6 +53,18 @@ for (const dialect of dialects) {
       assert.equal(await indexPendingInventories(db), 1);
       assert.deepEqual(await found('Debian', 'zlib'), [NODE], 'rows an earlier inventory of a kept digest wrote stay');
       assert.deepEqual(await found('Debian:12', 'openssl'), []);
+
+      // Once no kept inventory's digest points at a batch, its postings go too.
+      clock.advance(100 * DAY_MS);
+      const OTHER = `sha256:${'f'.repeat(64)}`;
+      await cache.put(key(OTHER), OTHER, inventory([['npm', 'left-pad', null]]));
+      assert.deepEqual(await found('npm', 'left-pad'), [], 'the pruned digest is not found');
+      const count = async (table: 'inventory_postings' | 'inventory_digests' | 'inventory_index_queue') =>
+        Number((await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+      assert.deepEqual([await count('inventory_postings'), await count('inventory_digests'), await count('inventory_index_queue')], [0, 0, 1]);
+      assert.equal(await indexPendingInventories(db), 1);
+      assert.deepEqual(await found('npm', 'left-pad'), [OTHER]);
+      assert.deepEqual([await count('inventory_postings'), await count('inventory_index_queue')], [1, 0]);
     });
 
     it('indexes each stored inventory once, and again when it is stored anew', async (t) => {
