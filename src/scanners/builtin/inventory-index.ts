@@ -126,7 +126,7 @@ async function writeBatch(trx: Transaction<Database>, pending: readonly Pending[
   const numbered = await numberKeys(trx, keyed.map(({ key }) => key).filter((key) => !known.has(key)));
   const rows = keyed.map(({ key, ids }) => ({ key_id: known.get(key) ?? numbered.get(key) ?? -1, batch, digests: ids.join(',') }));
   if (rows.some((row) => row.key_id < 0)) throw new Error('the package index lost a package name it had just numbered');
-  // In key order: the same order in every process, and each key's rows written in one pass.
+  // In key order: the order of the table within the batch, and of the lookup index.
   rows.sort((a, b) => a.key_id - b.key_id);
   for (let start = 0; start < rows.length; start += CHUNK) await trx.insertInto('inventory_postings').values(rows.slice(start, start + CHUNK)).execute();
   for (let start = 0; start < pending.length; start += CHUNK / 4) {

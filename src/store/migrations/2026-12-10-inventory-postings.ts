@@ -34,10 +34,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('batch', 'integer', (c) => c.notNull())
     // Comma-separated inventory_digests ids.
     .addColumn('digests', 'text', (c) => c.notNull())
-    .addPrimaryKeyConstraint('inventory_postings_pk', ['key_id', 'batch']);
+    // Batch first: a batch's rows are written together at the end of the table, instead of
+    // beside each package's earlier rows, in as many places as it has packages.
+    .addPrimaryKeyConstraint('inventory_postings_pk', ['batch', 'key_id']);
   if (!postgres) postings = postings.modifyEnd(sql`without rowid`);
   await postings.execute();
-  await db.schema.createIndex('inventory_postings_batch').on('inventory_postings').columns(['batch']).execute();
+  // The lookup by package: small entries, so that a batch's touch few pages.
+  await db.schema.createIndex('inventory_postings_key').on('inventory_postings').columns(['key_id']).execute();
   // Inventories stored and not yet indexed, with what the index records of each (JSON
   // [[ecosystem, [names]], …], null: read it from the inventory), written with the inventory
   // so that indexing parses no inventory. A row of its own: setting a flag on an inventory's
