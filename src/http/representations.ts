@@ -1,4 +1,5 @@
 import type { StoredFinding } from '../domain/finding.js';
+import { carriesFindings } from '../domain/image.js';
 import { type ConfigState, DEFAULT_PLATFORM, type ScanConfig, splitImageKey } from '../domain/scan-config.js';
 import { SEVERITIES, type Severity, type SeverityCounts, compactCounts, zeroCounts } from '../domain/severity.js';
 import type { SummaryConfig } from '../store/store.js';
@@ -9,7 +10,8 @@ function iso(date: Date | null): string | null {
 
 /**
  * The demo's fields first, unchanged in name and type, then this service's additions (SPEC §1).
- * `advisoryWarnings` (stale advisory data) are shown on each image of a built-in configuration.
+ * `advisoryWarnings` (stale advisory data) are shown on each image of a built-in configuration
+ * whose findings came from matching that data.
  */
 export function configJson(config: ConfigState, defaultSchedule: string, advisoryWarnings: readonly string[] = []) {
   const warned = config.scanner === 'builtin' && advisoryWarnings.length > 0;
@@ -35,7 +37,7 @@ export function configJson(config: ConfigState, defaultSchedule: string, advisor
     createdBy: config.createdBy,
     images: config.images.map((image) => {
       const shown = { ...splitImageKey(config, image.tag), digest: image.digest, status: image.status, error: image.error };
-      return warned ? { ...shown, warnings: [...advisoryWarnings] } : shown;
+      return warned && carriesFindings(image.status) ? { ...shown, warnings: [...advisoryWarnings] } : shown;
     }),
   };
 }

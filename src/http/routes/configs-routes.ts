@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { type ConfigState, ConfigRuleError, nextRunAfter, normaliseConfigInput, type ScanConfigInput } from '../../domain/scan-config.js';
 import { AppError } from '../../errors.js';
-import { createAdvisoryWarnings } from '../advisory-warnings.js';
+import { staleAdvisoryNotes } from '../advisory-warnings.js';
 import type { AppDeps } from '../app.js';
 import { configJson } from '../representations.js';
 import { ConfigIdParams, ConfigRepresentation, NoQuery, ScanAccepted, ScanConfigBody, ScanConfigPatch } from '../schemas.js';
@@ -52,7 +52,9 @@ function patched(state: ConfigState, patch: ScanConfigPatch): ScanConfigInput {
 
 export function registerConfigRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { store, clock, config } = deps;
-  const advisoryWarnings = createAdvisoryWarnings(deps);
+  // Read per request: a configuration is read far less often than the summary, and its
+  // images should stop warning as soon as an import has made the data current.
+  const advisoryWarnings = (): Promise<string[]> => (deps.advisories ? staleAdvisoryNotes(deps.advisories) : Promise.resolve([]));
 
   app.get('/configs', {
     schema: {
