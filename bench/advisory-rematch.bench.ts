@@ -122,21 +122,24 @@ async function seed(store: Store, db: Kysely<Database>): Promise<void> {
 }
 
 /**
- * Median time to store one 500-package inventory (a cold scan's inventory write), the part
- * of it that derives the index keys written beside it, and the time its indexing takes
- * afterwards, as the re-match does it: 200 fresh inventories stored, then indexed in one
- * batch; per inventory.
+ * Median time to store one 500-package inventory (a cold scan's inventory write), the parts
+ * of it the index adds (deriving the keys, and the queue row written with them), and the
+ * time its indexing takes afterwards, as the re-match does it: 200 fresh inventories
+ * stored, then indexed in one batch; per inventory.
  */
-async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; keysMs: number; indexMs: number }> {
+async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; keysMs: number; queueMs: number; indexMs: number }> {
   const cache = createInventoryCache(db, { clock: systemClock });
   const versions = analyserVersions(PACKAGE_ANALYSERS);
   const puts: number[] = [];
   const keys: number[] = [];
+  const queues: number[] = [];
   const indexes: number[] = [];
   for (let round = 0; round < 3; round++) {
+    const inventories: Inventory[] = [];
     for (let run = 0; run < 200; run++) {
       const i = INVENTORIES + 1000 * (round + 1) + run;
       const inventory = inventoryOf(i);
+      inventories.push(inventory);
       let started = performance.now();
       indexKeysJson(inventory);
       keys.push(performance.now() - started);
@@ -144,11 +147,34 @@ async function indexCost(db: Kysely<Database>): Promise<{ putMs: number; keysMs:
       await cache.put({ digest: digestOf(i), platform: 'linux/amd64', analysers: versions }, digestOf(i), inventory);
       puts.push(performance.now() - started);
     }
+    queues.push(await queueRowMs(db, inventories));
     const started = performance.now();
     const indexed = await indexPendingInventories(db);
     indexes.push((performance.now() - started) / Math.max(1, indexed));
   }
-  return { putMs: median(puts), keysMs: median(keys), indexMs: median(indexes) };
+  return { putMs: median(puts), keysMs: median(keys), queueMs: median(queues), indexMs: median(indexes) };
+}
+
+/**
+ * What the queue row adds to the write's transaction: the same rows upserted within one
+ * transaction (whose commit the write shares), then removed; per row.
+ */
+async function queueRowMs(db: Kysely<Database>, inventories: readonly Inventory[]): Promise<number> {
+  let ms = 0;
+  await db.transaction().execute(async (trx) => {
+    for (const [n, inventory] of inventories.entries()) {
+      const row = { digest: `bench-probe-${n}`, platform: 'linux/amd64', analysers: 'probe', created_at: n, keys: indexKeysJson(inventory) };
+      const started = performance.now();
+      await trx
+        .insertInto('inventory_index_queue')
+        .values(row)
+        .onConflict((conflict) => conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({ created_at: row.created_at, keys: row.keys }))
+        .execute();
+      ms += performance.now() - started;
+    }
+    await trx.deleteFrom('inventory_index_queue').where('analysers', '=', 'probe').execute();
+  });
+  return ms / inventories.length;
 }
 
 async function countRows(db: Kysely<Database>, table: 'inventory_postings' | 'inventory_package_keys'): Promise<number> {
@@ -195,14 +221,16 @@ export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
         result: set.name === 'b' ? (ms <= 10_000 ? 'pass' : 'FAIL') : '',
       });
     }
-    const { putMs, keysMs, indexMs } = await indexCost(db);
-    // The write without the index is the write less the keys derived for it.
-    const share = (keysMs + indexMs) / Math.max(0.001, putMs - keysMs);
+    const { putMs, keysMs, queueMs, indexMs } = await indexCost(db);
+    // The write without the index is the write less the keys derived for it and their queue row.
+    const added = keysMs + queueMs + indexMs;
+    const share = added / Math.max(0.001, putMs - keysMs - queueMs);
     rows.push({ name: `${DIALECT}: inventory write of 500 packages (a cold scan's), median`, ms: Number(putMs.toFixed(3)), target: '', result: '' });
-    rows.push({ name: '… of which deriving the index keys written beside it, median', ms: Number(keysMs.toFixed(3)), target: '', result: '' });
+    rows.push({ name: '… of which deriving the index keys queued with it, median', ms: Number(keysMs.toFixed(3)), target: '', result: '' });
+    rows.push({ name: '… of which the queue row, per row within one transaction, median of 3 × 200', ms: Number(queueMs.toFixed(3)), target: '', result: '' });
     rows.push({ name: 'its indexing afterwards, per inventory, in batches of 200', ms: Number(indexMs.toFixed(3)), target: '', result: '' });
     rows.push({
-      name: `index keys + indexing ÷ the write without them (${postings.toLocaleString('en')} posting rows, ${names.toLocaleString('en')} names indexed)`,
+      name: `keys + queue row + indexing ÷ the write without them (${postings.toLocaleString('en')} posting rows, ${names.toLocaleString('en')} names indexed)`,
       ms: Number(share.toFixed(3)),
       target: '≤ 0.15',
       result: share <= 0.15 ? 'pass' : 'FAIL',
