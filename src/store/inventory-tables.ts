@@ -19,7 +19,7 @@ export interface ImageInventoriesTable {
   used_at: number;
 }
 
-/** The package index's names: the name advisories use, in an ecosystem (migration 2026-12-10-inventory-postings). */
+/** The package index's names: the name advisories use, in an ecosystem (migration 2026-12-11-inventory-postings). */
 export interface InventoryPackageKeysTable {
   id: Generated<number>;
   /** The name advisories use: the source package where the ecosystem's records name sources. */
@@ -57,7 +57,7 @@ export interface ImageCreatedTable {
   created_at: number | null;
 }
 
-/** Inventories stored and not yet indexed (migration 2026-12-10-inventory-postings). */
+/** Inventories stored and not yet indexed (migration 2026-12-11-inventory-postings). */
 export interface InventoryIndexQueueTable {
   digest: string;
   platform: string;
