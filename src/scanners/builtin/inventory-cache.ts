@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, PostgresAdapter, type QueryCreator } from 'kysely';
 import { Type } from 'typebox';
 import { Compile } from 'typebox/compile';
 import type { Clock } from '../../clock.js';
@@ -82,6 +82,8 @@ function parseInventory(text: string): Inventory | null {
 
 export function createInventoryCache(db: Kysely<Database>, options: InventoryCacheOptions): InventoryCache {
   const maxIdleMs = options.maxIdleMs ?? DEFAULT_MAX_IDLE_MS;
+  // PostgreSQL takes the inventory and its queue row in one statement (a data-modifying WITH); SQLite has none.
+  const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
   const where = (key: InventoryKey) => ({ digest: key.digest, platform: key.platform, analysers: analysersKey(key.analysers) });
 
   return {
@@ -115,8 +117,8 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
       const row = { ...where(key), manifest_digest: manifestDigest, inventory: JSON.stringify(inventory), created_at: now, used_at: now };
       // The keys are derived here, from the inventory in hand, so that indexing parses no inventory.
       const queued = { ...where(key), created_at: now, keys: indexKeysJson(inventory) };
-      await db.transaction().execute(async (trx) => {
-        await trx
+      const storeInventory = (target: QueryCreator<Database>) =>
+        target
           .insertInto('image_inventories')
           .values(row)
           // Two processes (or two configurations) may take the same inventory at once; the content is the same.
@@ -127,14 +129,26 @@ export function createInventoryCache(db: Kysely<Database>, options: InventoryCac
               created_at: row.created_at,
               used_at: row.used_at,
             }),
-          )
-          .execute();
-        await trx
+          );
+      const queue = (target: QueryCreator<Database>) =>
+        target
+          .insertInto('inventory_index_queue')
+          .values(queued)
+          .onConflict((conflict) => conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({ created_at: queued.created_at, keys: queued.keys }));
+      if (postgres) {
+        // One statement, so one round trip: the queue row must not cost the write a second one.
+        await db
+          .with('stored', (cte) => storeInventory(cte).returning('digest'))
           .insertInto('inventory_index_queue')
           .values(queued)
           .onConflict((conflict) => conflict.columns(['digest', 'platform', 'analysers']).doUpdateSet({ created_at: queued.created_at, keys: queued.keys }))
           .execute();
-      });
+      } else {
+        await db.transaction().execute(async (trx) => {
+          await storeInventory(trx).execute();
+          await queue(trx).execute();
+        });
+      }
       await pruneIdle(db, now - maxIdleMs);
     },
   };
