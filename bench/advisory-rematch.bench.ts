@@ -227,7 +227,10 @@ export async function benchAdvisoryRematch(): Promise<BenchRow[]> {
     const share = added / Math.max(0.001, putMs - keysMs - queueMs);
     rows.push({ name: `${DIALECT}: inventory write of 500 packages (a cold scan's), median`, ms: Number(putMs.toFixed(3)), target: '', result: '' });
     rows.push({ name: '… of which deriving the index keys queued with it, median', ms: Number(keysMs.toFixed(3)), target: '', result: '' });
-    rows.push({ name: '… of which the queue row, per row within one transaction, median of 3 × 200', ms: Number(queueMs.toFixed(3)), target: '', result: '' });
+    // On PostgreSQL the write sends the queue row with the inventory in one statement; the
+    // probe's statement of its own (a round trip) makes this figure an upper bound there.
+    const probe = DIALECT === 'postgres' ? 'as a statement of its own (an upper bound)' : 'within one transaction';
+    rows.push({ name: `… of which the queue row, per row ${probe}, median of 3 × 200`, ms: Number(queueMs.toFixed(3)), target: '', result: '' });
     rows.push({ name: 'its indexing afterwards, per inventory, in batches of 200', ms: Number(indexMs.toFixed(3)), target: '', result: '' });
     rows.push({
       name: `keys + queue row + indexing ÷ the write without them (${postings.toLocaleString('en')} posting rows, ${names.toLocaleString('en')} names indexed)`,
