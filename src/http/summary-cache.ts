@@ -6,6 +6,8 @@ import { summaryJson, summaryText } from './representations.js';
 export interface SummaryCache {
   /** The summary as of the store's current revision, rendered at most once per revision. */
   current(): Promise<RenderedSummary>;
+  /** Warnings every form of the summary carries (stale advisory data). */
+  warnings(): Promise<string[]>;
 }
 
 /**
@@ -50,7 +52,7 @@ export function createSummaryCache(deps: Pick<AppDeps, 'store' | 'clock' | 'metr
     return rendered;
   }
 
-  return { current };
+  return { current, warnings };
 }
 
 function keyOf(notes: readonly string[]): string {

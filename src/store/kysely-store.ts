@@ -4,8 +4,8 @@ import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { claimDue, dropLeases, earliestDue,
-  leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
+import { selectSummaryPage } from './summary-repo.js';
+import { claimDue, dropLeases, earliestDue, leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
   changeSubscription,
@@ -19,7 +19,7 @@ import {
 } from './subscriptions-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
-import type { Store } from './store.js';
+import type { ScanResult, Store } from './store.js';
 import type { Database } from './tables.js';
 
 // Readiness checks call ping; a server that stopped answering must not hold them for the
@@ -44,6 +44,8 @@ export interface KyselyStoreOptions {
   dialect: StoreDialect;
   /** How readers learn the revision, given the query that reads it; by default that query per read. */
   revisions?: (read: () => Promise<number>) => RevisionSource;
+  /** How a scan is committed; by default a transaction on `db` (SQLite runs it on its writer thread). */
+  commitScan?: (result: ScanResult) => Promise<boolean>;
 }
 
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions): Store {
@@ -77,13 +79,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     getRun: (id) => selectRun(db, id),
     claimDueScans: writing((owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit)),
     renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
-    commitScan: writing((result) => writeScan(db, result)),
+    commitScan: writing(options.commitScan ?? ((result) => writeScan(db, result))),
     leaseConfig: (configId, owner, now, leaseMs) => takeLease(db, configId, owner, now, leaseMs),
     releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
     releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
     nextDueAt: () => earliestDue(db),
     leaseHolders: (now) => leaseHolders(db, now),
     summary: () => selectSummary(db),
+    summaryPage: (query) => selectSummaryPage(db, query),
     listFindings: (configId, query) => selectFindings(db, configId, query),
     listEvents: (query) => selectEvents(db, query),
     pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),

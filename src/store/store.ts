@@ -74,6 +74,24 @@ export interface SummaryConfig {
   images: ImageState[];
 }
 
+/** A filtered page of the summary (`GET /summary?…`); null fields do not filter. */
+export interface SummaryPageQuery {
+  /** A repository name or a glob with `*`. */
+  repository: string | null;
+  /** Configurations with at least one open finding of one of these severities. */
+  severities: Severity[] | null;
+  statuses: ConfigStatus[] | null;
+  /** Configurations per page; null for all that match. */
+  limit: number | null;
+  /** Opaque position after which the page starts, as returned in `next`. */
+  after: string | null;
+}
+
+export interface SummaryPage {
+  configs: SummaryConfig[];
+  next: string | null;
+}
+
 export interface FindingsQuery {
   limit: number;
   /** Opaque position after which the page starts, as returned in `next`. */
@@ -135,6 +153,8 @@ export interface Store extends SubscriptionStore {
   nextDueAt(): Promise<Date | null>;
 
   summary(): Promise<SummaryConfig[]>;
+  /** The configurations a filter matches, a page at a time, with their images. */
+  summaryPage(query: SummaryPageQuery): Promise<SummaryPage>;
   listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;
   /** The event log: every change a write made, in commit order (see `ScanEvent.seq`). */
   listEvents(query: EventQuery): Promise<EventPage>;

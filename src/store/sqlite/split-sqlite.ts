@@ -1,0 +1,208 @@
+import type SqliteDatabase from 'better-sqlite3';
+import {
+  type CompiledQuery,
+  type DatabaseConnection,
+  type DatabaseIntrospector,
+  type Dialect,
+  type DialectAdapter,
+  type Driver,
+  Kysely,
+  type QueryCompiler,
+  type QueryResult,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import type { ScanResult } from '../store.js';
+import type { Database } from '../tables.js';
+import { openConnection } from './open-sqlite.js';
+import { createStatementCache, type StatementCache } from './statement-cache.js';
+import { openSqliteWriter, type SqliteWriter } from './sqlite-writer.js';
+
+/**
+ * SQLite for the service: reads on this thread, writes on a thread of their own.
+ *
+ * With one connection, every statement of a write (and a scan's commit of 10,000 findings
+ * is some 300 ms of them) ran on the event loop, and a transaction held the connection
+ * while reads queued behind it: API requests waited for whole scan commits. Here a
+ * statement that only reads runs at once on this thread's connection, which WAL lets read
+ * the last committed state while a write is under way; every other statement, and every
+ * statement of a transaction (which must see its own writes), goes to the writer thread's
+ * connection. Writes run one at a time, as SQLite allows: a transaction holds the write
+ * lock from `begin` to `commit`, and a single write statement holds it for itself.
+ * `commitScan` runs the whole scan commit on the writer thread, sending the result once
+ * instead of a statement at a time.
+ */
+export interface SplitSqlite {
+  db: Kysely<Database>;
+  commitScan(result: ScanResult): Promise<boolean>;
+}
+
+export async function openSplitSqlite(file: string): Promise<SplitSqlite> {
+  const writer = await openSqliteWriter(file);
+  const reader = openConnection(file);
+  // Nothing written through this connection by mistake: writes belong to the writer thread.
+  reader.pragma('query_only = 1');
+  const lock = createWriteLock();
+  const driver = new SplitDriver(reader, createStatementCache(reader), writer, lock);
+  const dialect: Dialect = {
+    createAdapter: (): DialectAdapter => new SqliteAdapter(),
+    createDriver: (): Driver => driver,
+    createIntrospector: (db: Kysely<unknown>): DatabaseIntrospector => new SqliteIntrospector(db),
+    createQueryCompiler: (): QueryCompiler => new SqliteQueryCompiler(),
+  };
+  return {
+    db: new Kysely<Database>({ dialect }),
+    commitScan: (result) => lock.exclusive(() => writer.commitScan(result)),
+  };
+}
+
+/** First come, first served; one holder at a time. */
+interface WriteLock {
+  acquire(): Promise<void>;
+  release(): void;
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+}
+
+function createWriteLock(): WriteLock {
+  let tail: Promise<void> = Promise.resolve();
+  let releaseCurrent: (() => void) | null = null;
+  const lock: WriteLock = {
+    async acquire() {
+      const previous = tail;
+      let release!: () => void;
+      tail = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await previous;
+      releaseCurrent = release;
+    },
+    release() {
+      const release = releaseCurrent;
+      releaseCurrent = null;
+      release?.();
+    },
+    async exclusive(work) {
+      await lock.acquire();
+      try {
+        return await work();
+      } finally {
+        lock.release();
+      }
+    },
+  };
+  return lock;
+}
+
+class SplitDriver implements Driver {
+  constructor(
+    private readonly reader: SqliteDatabase.Database,
+    private readonly statements: StatementCache,
+    private readonly writer: SqliteWriter,
+    private readonly lock: WriteLock,
+  ) {}
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new SplitConnection(this.statements, this.writer, this.lock);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as SplitConnection).begin();
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as SplitConnection).end('commit');
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    await (connection as SplitConnection).end('rollback');
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    (connection as SplitConnection).abandon();
+  }
+
+  async destroy(): Promise<void> {
+    this.reader.close();
+    await this.writer.close();
+  }
+}
+
+class SplitConnection implements DatabaseConnection {
+  private inTransaction = false;
+
+  constructor(
+    private readonly statements: StatementCache,
+    private readonly writer: SqliteWriter,
+    private readonly lock: WriteLock,
+  ) {}
+
+  async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const { sql, parameters } = compiledQuery;
+    if (this.inTransaction) return toResult<R>(await this.writer.query(sql, parameters));
+    const statement = this.readOnly(sql);
+    if (statement) return { rows: statement.all(parameters) as R[] };
+    return toResult<R>(await this.lock.exclusive(() => this.writer.query(sql, parameters)));
+  }
+
+  async *streamQuery<R>(compiledQuery: CompiledQuery): AsyncIterableIterator<QueryResult<R>> {
+    const statement = this.inTransaction ? undefined : this.readOnly(compiledQuery.sql);
+    if (!statement) throw new Error('only reads outside a transaction can be streamed from SQLite');
+    for (const row of statement.iterate(compiledQuery.parameters)) yield { rows: [row as R] };
+  }
+
+  async begin(): Promise<void> {
+    await this.lock.acquire();
+    this.inTransaction = true;
+    try {
+      await this.writer.query('begin', []);
+    } catch (err) {
+      this.abandon();
+      throw err;
+    }
+  }
+
+  async end(command: 'commit' | 'rollback'): Promise<void> {
+    try {
+      await this.writer.query(command, []);
+    } catch (err) {
+      // A commit SQLite refused leaves the transaction open on the writer's connection:
+      // rolled back here, so that the next writer does not start inside it.
+      if (command === 'commit') await this.writer.query('rollback', []).catch(() => undefined);
+      throw err;
+    } finally {
+      this.abandon();
+    }
+  }
+
+  /** Gives the write lock back, if this connection still holds it. */
+  abandon(): void {
+    if (!this.inTransaction) return;
+    this.inTransaction = false;
+    this.lock.release();
+  }
+
+  /** The statement prepared on this thread when it only reads (and returns rows); undefined for anything else. */
+  private readOnly(sql: string): SqliteDatabase.Statement | undefined {
+    let statement: SqliteDatabase.Statement;
+    try {
+      statement = this.statements.prepare(sql);
+    } catch {
+      // Left to the writer, whose error (or success, on a schema this connection has not
+      // read yet) is the one to report.
+      return undefined;
+    }
+    return statement.readonly && statement.reader ? statement : undefined;
+  }
+}
+
+function toResult<R>(result: { rows: unknown[]; changes: number | null; lastInsertRowid: number | bigint | null }): QueryResult<R> {
+  if (result.changes === null) return { rows: result.rows as R[] };
+  return {
+    rows: result.rows as R[],
+    numAffectedRows: BigInt(result.changes),
+    insertId: result.lastInsertRowid === null ? undefined : BigInt(result.lastInsertRowid),
+  };
+}
