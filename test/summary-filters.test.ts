@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { summaryJson, summaryText } from '../src/http/representations.js';
 import { databases } from './support/databases.js';
 import { finding } from './support/memory-scanner.js';
 import { createTestService, type TestService } from './support/test-service.js';
@@ -93,6 +94,38 @@ for (const dialect of await databases()) {
       assert.equal(totals.body, 'Results for team-a/api in us-west-2:\n CRITICAL: 1\n LOW: 5\n');
       const paged = await service.app.inject({ method: 'GET', url: '/summary?limit=1&images=false' });
       assert.match(paged.body, /^Results for team-a\/api in us-west-2:\n CRITICAL: 1\n LOW: 5\n\nNext page: after=[A-Za-z0-9_-]+\n$/);
+    });
+
+    it('renders the whole summary from kept parts exactly as from scratch, after every kind of write', async () => {
+      async function assertFresh(when: string): Promise<void> {
+        const configs = await service.store.summary();
+        const json = await service.app.inject({ method: 'GET', url: '/summary?format=json' });
+        const body = JSON.parse(json.body) as { generatedAt: string };
+        assert.equal(json.body, JSON.stringify(summaryJson(configs, new Date(body.generatedAt))), when);
+        const text = await service.app.inject({ method: 'GET', url: '/summary' });
+        assert.equal(text.body, summaryText(configs), when);
+      }
+      await assertFresh('after the first scans');
+      // A rescan that changes one configuration's counts moves only its revision.
+      service.scanner.setRepository('team-b/api', { tags: { latest: 'sha256:teambapilatest' }, findings: { 'sha256:teambapilatest': [finding('CVE-2026-NEW-1', 'HIGH')] } });
+      const ids = (await service.store.listConfigs()).map((config) => config.id);
+      const teamB = (await service.store.listConfigs()).find((config) => config.repository === 'team-b/api');
+      assert.ok(teamB);
+      assert.equal((await service.app.inject({ method: 'POST', url: `/configs/${teamB.id}/scan` })).statusCode, 202);
+      await assertFresh('queued: its status changed, not its revision');
+      await service.scheduler.runDue();
+      await assertFresh('after a rescan with other findings');
+      assert.match((await service.app.inject({ method: 'GET', url: '/summary' })).body, /Results for team-b\/api:latest in us-west-2:\n HIGH: 1\n/);
+      const created = await service.app.inject({
+        method: 'POST',
+        url: '/configs/',
+        headers: { 'content-type': 'application/json' },
+        payload: JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: 'team-d/new' }),
+      });
+      await assertFresh('after a registration');
+      assert.equal((await service.app.inject({ method: 'DELETE', url: `/configs/${created.json<{ id: string }>().id}` })).statusCode, 204);
+      await assertFresh('after a deletion');
+      assert.equal(ids.length, 4);
     });
 
     it('refuses a bad filter with a problem document, changing nothing', async () => {

@@ -4,7 +4,7 @@ import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { selectSummaryPage } from './summary-repo.js';
+import { selectSummaryConfigs, selectSummaryImages, selectSummaryPage } from './summary-repo.js';
 import { claimDue, dropLeases, earliestDue, leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
@@ -87,6 +87,8 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     leaseHolders: (now) => leaseHolders(db, now),
     summary: () => selectSummary(db),
     summaryPage: (query) => selectSummaryPage(db, query),
+    summaryConfigs: () => selectSummaryConfigs(db),
+    summaryImages: (configIds) => selectSummaryImages(db, configIds),
     listFindings: (configId, query) => selectFindings(db, configId, query),
     listEvents: (query) => selectEvents(db, query),
     pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),

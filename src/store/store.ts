@@ -74,6 +74,13 @@ export interface SummaryConfig {
   images: ImageState[];
 }
 
+/**
+ * A configuration as the summary shows it, without its images, with its revision: every
+ * write of its images moves the revision, so a rendering of its images is current while
+ * the revision (and the fields here) are unchanged.
+ */
+export type SummaryConfigRow = Omit<SummaryConfig, 'images'> & { revision: number };
+
 /** A filtered page of the summary (`GET /summary?…`); null fields do not filter. */
 export interface SummaryPageQuery {
   /** A repository name or a glob with `*`. */
@@ -153,6 +160,10 @@ export interface Store extends SubscriptionStore {
   nextDueAt(): Promise<Date | null>;
 
   summary(): Promise<SummaryConfig[]>;
+  /** Every configuration of the summary, in its order, without images: see `SummaryConfigRow`. */
+  summaryConfigs(): Promise<SummaryConfigRow[]>;
+  /** The current images of these configurations, in tag order. */
+  summaryImages(configIds: readonly string[]): Promise<Map<string, ImageState[]>>;
   /** The configurations a filter matches, a page at a time, with their images. */
   summaryPage(query: SummaryPageQuery): Promise<SummaryPage>;
   listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;

@@ -2,7 +2,8 @@ import { type Kysely, sql } from 'kysely';
 import type { ConfigStatus } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
 import { toDate, toImageState } from './rows.js';
-import type { SummaryConfig, SummaryPage, SummaryPageQuery } from './store.js';
+import type { ImageState } from '../domain/image.js';
+import type { SummaryConfig, SummaryConfigRow, SummaryPage, SummaryPageQuery } from './store.js';
 import type { Database } from './tables.js';
 
 /** The images table's count column of each severity. */
@@ -95,4 +96,44 @@ export async function selectSummaryPage(db: Kysely<Database>, query: SummaryPage
   });
   for (const image of images) byConfig.get(image.config_id)?.images.push(toImageState(image));
   return { configs: page, next };
+}
+
+/** Ids per `IN (…)` list: far below either database's limit on parameters. */
+const ID_CHUNK = 500;
+
+/** Every configuration of the summary without its images, in its order, with its revision. */
+export async function selectSummaryConfigs(db: Kysely<Database>): Promise<SummaryConfigRow[]> {
+  const rows = await db
+    .selectFrom('configs')
+    .select(['id', 'region', 'registry', 'repository', 'status', 'last_scan_at', 'last_error', 'revision'])
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    region: row.region,
+    registry: row.registry,
+    repository: row.repository,
+    status: row.status as ConfigStatus,
+    lastScan: toDate(row.last_scan_at),
+    lastError: row.last_error,
+    revision: Number(row.revision),
+  }));
+}
+
+/** The current images of these configurations, by configuration, in tag order. */
+export async function selectSummaryImages(db: Kysely<Database>, configIds: readonly string[]): Promise<Map<string, ImageState[]>> {
+  const byConfig = new Map<string, ImageState[]>(configIds.map((id) => [id, []]));
+  for (let start = 0; start < configIds.length; start += ID_CHUNK) {
+    const images = await db
+      .selectFrom('images')
+      .selectAll()
+      .where('config_id', 'in', configIds.slice(start, start + ID_CHUNK))
+      .where('removed_at', 'is', null)
+      .orderBy('config_id')
+      .orderBy('tag')
+      .execute();
+    for (const image of images) byConfig.get(image.config_id)?.push(toImageState(image));
+  }
+  return byConfig;
 }
