@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import SqliteDatabase from 'better-sqlite3';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildService } from './support/build-service.js';
 import { startEndpointProcess } from './support/ecr-endpoint-handle.js';
@@ -134,19 +135,36 @@ async function commitsSoFar(url: string): Promise<number> {
   return configs.filter((config) => config.repository.startsWith('busy/scan-') && (config.status === 'COMPLETE' || config.status === 'PARTIAL')).length;
 }
 
+/**
+ * The seeded history (1,000,000 `finding.new` events) counts as relayed already, as in a
+ * service that has been running: otherwise the webhook relay's catching up with it at
+ * start would be measured instead.
+ */
+function markHistoryRelayed(file: string): void {
+  const database = new SqliteDatabase(file);
+  try {
+    database.prepare("update notify_cursor set seq = (select coalesce(max(seq), 0) from events) where key = 'relay'").run();
+  } finally {
+    database.close();
+  }
+}
+
 export async function benchBusyApi(): Promise<BenchRow[]> {
   const seeded = await seededDatabase(BENCH_DATA_DIR, log);
   const database = await workingCopy(seeded.file, `${BENCH_DATA_DIR}/busy-run.db`);
+  markHistoryRelayed(database);
   const endpoint = await startEndpointProcess({
     latencyMs: 0,
     pollsUntilDone: 0,
     pageSize: 1000,
     repositories: { prefix: 'busy/scan', count: BUSY_REPOSITORIES, imagesPerRepository: 1, findingsPerImage: BUSY_FINDINGS, scannedAgoMs: 3600_000 },
   });
-  log('compiling the service');
-  const entry = await buildService(`${BENCH_DATA_DIR}/build`);
-  const profileDir = process.env.BENCH_CPU_PROF?.trim();
-  const service = await startServiceProcess({
+  let service: ServerProcess | null = null;
+  try {
+    log('compiling the service');
+    const entry = await buildService(`${BENCH_DATA_DIR}/build`);
+    const profileDir = process.env.BENCH_CPU_PROF?.trim();
+    service = await startServiceProcess({
     nodeArgs: profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
     entry,
     env: {
@@ -159,54 +177,57 @@ export async function benchBusyApi(): Promise<BenchRow[]> {
       AWS_SECRET_ACCESS_KEY: 'bench-secret',
     },
   });
-  try {
-    const ids = await configIds(service.url);
-    const middle = ids[Math.floor(ids.length / 2)] ?? '';
-    const rows: BenchRow[] = [];
-    log('uncached feed pages');
-    rows.push(await uncachedPages(service, ids, 'SQLite'));
-    log('filtered summary');
-    rows.push(...(await filteredSummary(service)));
-    const mixed = mixedLoad(ids, middle);
-    log('mixed load, no scans');
-    const quiet = await runMixed(service.url, mixed, SECONDS);
-    log(`registering ${BUSY_REPOSITORIES} repositories of ${BUSY_FINDINGS} findings each`);
-    for (let i = 0; i < BUSY_REPOSITORIES; i++) {
-      const response = await fetch(`${service.url}/configs/`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: `busy/scan-${i}` }),
-      });
-      if (response.status !== 201) throw new Error(`registering busy/scan-${i} answered ${response.status}`);
-    }
-    // The scheduler looks for due work at least every 5 s.
-    while ((await commitsSoFar(service.url)) === 0) await sleep(200);
-    const before = await commitsSoFar(service.url);
-    const started = performance.now();
-    log('mixed load while scans commit');
-    const busy = await runMixed(service.url, mixed, SECONDS * 2);
-    const seconds = (performance.now() - started) / 1000;
-    const commits = (await commitsSoFar(service.url)) - before;
-    if (commits < 2) throw new Error(`only ${commits} scans committed during the load: the load did not overlap the scans`);
-    mixed.forEach((entry, i) => {
-      const q = quiet[i];
-      const b = busy[i];
-      if (!q || !b) return;
-      rows.push({
-        name: `${entry.label}, ${BUSY_CONNECTIONS} clients, while ${commits} scans of ${BUSY_FINDINGS} findings committed in ${seconds.toFixed(1)} s`,
-        rps: Math.round(b.rps),
-        'p50 ms': ms(b.p50),
-        'p99 ms': ms(b.p99),
-        'quiet p50 ms': ms(q.p50),
-        'quiet p99 ms': ms(q.p99),
-        goal: `p99 ≤ ${entry.maxP99} ms`,
-        result: b.p99 <= entry.maxP99 ? 'pass' : 'FAIL',
-      });
-    });
-    return rows;
+    return await measure(service);
   } finally {
-    await service.stop();
+    await service?.stop();
     await endpoint.stop();
     await removeDatabase(database);
   }
+}
+
+async function measure(service: ServerProcess): Promise<BenchRow[]> {
+  const ids = await configIds(service.url);
+  const middle = ids[Math.floor(ids.length / 2)] ?? '';
+  const rows: BenchRow[] = [];
+  log('uncached feed pages');
+  rows.push(await uncachedPages(service, ids, 'SQLite'));
+  log('filtered summary');
+  rows.push(...(await filteredSummary(service)));
+  const mixed = mixedLoad(ids, middle);
+  log('mixed load, no scans');
+  const quiet = await runMixed(service.url, mixed, SECONDS);
+  log(`registering ${BUSY_REPOSITORIES} repositories of ${BUSY_FINDINGS} findings each`);
+  for (let i = 0; i < BUSY_REPOSITORIES; i++) {
+    const response = await fetch(`${service.url}/configs/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ region: 'us-west-2', registry: '123456789012', repository: `busy/scan-${i}` }),
+    });
+    if (response.status !== 201) throw new Error(`registering busy/scan-${i} answered ${response.status}`);
+  }
+  // The scheduler looks for due work at least every 5 s.
+  while ((await commitsSoFar(service.url)) === 0) await sleep(200);
+  const before = await commitsSoFar(service.url);
+  const started = performance.now();
+  log('mixed load while scans commit');
+  const busy = await runMixed(service.url, mixed, SECONDS * 2);
+  const seconds = (performance.now() - started) / 1000;
+  const commits = (await commitsSoFar(service.url)) - before;
+  if (commits < 2) throw new Error(`only ${commits} scans committed during the load: the load did not overlap the scans`);
+  mixed.forEach((entry, i) => {
+    const q = quiet[i];
+    const b = busy[i];
+    if (!q || !b) return;
+    rows.push({
+      name: `${entry.label}, ${BUSY_CONNECTIONS} clients, while ${commits} scans of ${BUSY_FINDINGS} findings committed in ${seconds.toFixed(1)} s`,
+      rps: Math.round(b.rps),
+      'p50 ms': ms(b.p50),
+      'p99 ms': ms(b.p99),
+      'quiet p50 ms': ms(q.p50),
+      'quiet p99 ms': ms(q.p99),
+      goal: `p99 ≤ ${entry.maxP99} ms`,
+      result: b.p99 <= entry.maxP99 ? 'pass' : 'FAIL',
+    });
+  });
+  return rows;
 }
