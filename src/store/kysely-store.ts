@@ -19,7 +19,7 @@ import {
 } from './subscriptions-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
-import type { ScanResult, Store } from './store.js';
+import type { Store } from './store.js';
 import type { Database } from './tables.js';
 
 // Readiness checks call ping; a server that stopped answering must not hold them for the
@@ -44,9 +44,28 @@ export interface KyselyStoreOptions {
   dialect: StoreDialect;
   /** How readers learn the revision, given the query that reads it; by default that query per read. */
   revisions?: (read: () => Promise<number>) => RevisionSource;
-  /** How a scan is committed; by default a transaction on `db` (SQLite runs it on its writer thread). */
-  commitScan?: (result: ScanResult) => Promise<boolean>;
+  /**
+   * Runs the store's own writes, each whole, somewhere else: SQLite's writer thread, where
+   * a write is one message instead of a round trip per statement. By default on `db`.
+   */
+  writes?: StoreWrites;
 }
+
+/** The store's own writes: each is one transaction or statement, so each can run whole on another thread. */
+export const STORE_WRITES = [
+  'createConfig',
+  'reportProgress',
+  'updateConfig',
+  'deleteConfig',
+  'requestScan',
+  'claimDueScans',
+  'renewLease',
+  'commitScan',
+  'leaseConfig',
+  'releaseLease',
+  'releaseLeases',
+] as const;
+export type StoreWrites = Pick<Store, (typeof STORE_WRITES)[number]>;
 
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions): Store {
   const { dialect } = options;
@@ -68,21 +87,34 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         changed();
       }
     };
-  return {
-    createConfig: writing((config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null)),
-    listConfigs: () => selectConfigs(db),
-    getConfig: (id) => selectConfig(db, id),
+  const writes: StoreWrites = options.writes ?? {
+    createConfig: (config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null),
     reportProgress: (configId, owner, progress) => writeProgress(db, configId, owner, progress),
-    updateConfig: writing((id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt)),
-    deleteConfig: writing((id) => removeConfig(db, id)),
-    requestScan: writing((configId, now) => queueRun(db, configId, now)),
-    getRun: (id) => selectRun(db, id),
-    claimDueScans: writing((owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit)),
+    updateConfig: (id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt),
+    deleteConfig: (id) => removeConfig(db, id),
+    requestScan: (configId, now) => queueRun(db, configId, now),
+    claimDueScans: (owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit),
     renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
-    commitScan: writing(options.commitScan ?? ((result) => writeScan(db, result))),
+    commitScan: (result) => writeScan(db, result),
     leaseConfig: (configId, owner, now, leaseMs) => takeLease(db, configId, owner, now, leaseMs),
     releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
-    releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
+    releaseLeases: (owner, now) => dropLeases(db, owner, now),
+  };
+  return {
+    createConfig: writing(writes.createConfig),
+    listConfigs: () => selectConfigs(db),
+    getConfig: (id) => selectConfig(db, id),
+    reportProgress: writes.reportProgress,
+    updateConfig: writing(writes.updateConfig),
+    deleteConfig: writing(writes.deleteConfig),
+    requestScan: writing(writes.requestScan),
+    getRun: (id) => selectRun(db, id),
+    claimDueScans: writing(writes.claimDueScans),
+    renewLease: writes.renewLease,
+    commitScan: writing(writes.commitScan),
+    leaseConfig: writes.leaseConfig,
+    releaseLease: writes.releaseLease,
+    releaseLeases: writing(writes.releaseLeases),
     nextDueAt: () => earliestDue(db),
     leaseHolders: (now) => leaseHolders(db, now),
     summary: () => selectSummary(db),

@@ -54,7 +54,7 @@ export async function openDatabase(databaseUrl: string, options: StoreOptions = 
   if (file === ':memory:') return { store: createKyselyStore(single, { dialect: 'sqlite' }), db: single };
   await single.destroy();
   const split = await openSplitSqlite(file);
-  return { store: createKyselyStore(split.db, { dialect: 'sqlite', commitScan: split.commitScan }), db: split.db };
+  return { store: createKyselyStore(split.db, { dialect: 'sqlite', writes: split.writes }), db: split.db };
 }
 
 async function openPostgresDatabase(url: string, options: StoreOptions): Promise<OpenDatabase> {

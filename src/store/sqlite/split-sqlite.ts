@@ -13,7 +13,7 @@ import {
   SqliteIntrospector,
   SqliteQueryCompiler,
 } from 'kysely';
-import type { ScanResult } from '../store.js';
+import { STORE_WRITES, type StoreWrites } from '../kysely-store.js';
 import type { Database } from '../tables.js';
 import { openConnection } from './open-sqlite.js';
 import { createStatementCache, type StatementCache } from './statement-cache.js';
@@ -30,12 +30,14 @@ import { openSqliteWriter, type SqliteWriter } from './sqlite-writer.js';
  * statement of a transaction (which must see its own writes), goes to the writer thread's
  * connection. Writes run one at a time, as SQLite allows: a transaction holds the write
  * lock from `begin` to `commit`, and a single write statement holds it for itself.
- * `commitScan` runs the whole scan commit on the writer thread, sending the result once
- * instead of a statement at a time.
+ * The store's own writes (a registration, a claim, a scan's commit …) run whole on the
+ * writer thread, one message each: a write then holds the lock for SQLite's time only, not
+ * for a round trip through this thread's event loop per statement.
  */
 export interface SplitSqlite {
   db: Kysely<Database>;
-  commitScan(result: ScanResult): Promise<boolean>;
+  /** The store's own writes, each run whole on the writer thread under the write lock. */
+  writes: StoreWrites;
 }
 
 export async function openSplitSqlite(file: string): Promise<SplitSqlite> {
@@ -53,7 +55,9 @@ export async function openSplitSqlite(file: string): Promise<SplitSqlite> {
   };
   return {
     db: new Kysely<Database>({ dialect }),
-    commitScan: (result) => lock.exclusive(() => writer.commitScan(result)),
+    writes: Object.fromEntries(
+      STORE_WRITES.map((method) => [method, (...args: unknown[]) => lock.exclusive(() => writer.store(method, args))]),
+    ) as unknown as StoreWrites,
   };
 }
 

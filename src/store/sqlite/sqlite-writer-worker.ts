@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type SqliteDatabase from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
-import type { ScanResult } from '../store.js';
+import type { StoreWrites } from '../kysely-store.js';
 import type { Database } from '../tables.js';
 import { openConnection } from './open-sqlite.js';
 import { cachingDatabase, createStatementCache, type StatementCache } from './statement-cache.js';
@@ -23,8 +23,20 @@ interface Connection {
 }
 
 const connections = new Map<number, Connection>();
-// Loaded on the first scan commit: a writer that never commits one does not pay for it.
-let scanCommit: Promise<typeof import('../scan-commit.js')> | null = null;
+// Loaded on the first of the store's own writes: a connection that only takes statements does not pay for it.
+let kyselyStore: Promise<typeof import('../kysely-store.js')> | null = null;
+const stores = new Map<number, Promise<StoreWrites>>();
+
+/** The store over this connection, whose write methods run here whole. */
+function storeOf(handle: number, db: Kysely<Database>): Promise<StoreWrites> {
+  let store = stores.get(handle);
+  if (!store) {
+    kyselyStore ??= import('../kysely-store.js');
+    store = kyselyStore.then(({ createKyselyStore }) => createKyselyStore(db, { dialect: 'sqlite' }));
+    stores.set(handle, store);
+  }
+  return store;
+}
 
 function connectionOf(handle: number): Connection {
   const connection = connections.get(handle);
@@ -33,7 +45,7 @@ function connectionOf(handle: number): Connection {
 }
 
 async function handle(request: WriterRequest): Promise<WriterReply> {
-  const done = (value: unknown = null): WriterReply => ({ id: request.id, ok: true, rows: [], changes: null, lastInsertRowid: null, value });
+  const done = (value?: unknown): WriterReply => ({ id: request.id, ok: true, rows: [], changes: null, lastInsertRowid: null, value });
   switch (request.kind) {
     case 'open': {
       const database = openConnection(request.file);
@@ -45,13 +57,14 @@ async function handle(request: WriterRequest): Promise<WriterReply> {
     case 'close': {
       const connection = connections.get(request.handle);
       connections.delete(request.handle);
+      stores.delete(request.handle);
       connection?.database.close();
       return done();
     }
-    case 'commitScan': {
-      const { db } = connectionOf(request.handle);
-      scanCommit ??= import('../scan-commit.js');
-      return done(await (await scanCommit).writeScan(db, request.result as ScanResult));
+    case 'store': {
+      const store = await storeOf(request.handle, connectionOf(request.handle).db);
+      const write = store[request.method] as (...args: unknown[]) => Promise<unknown>;
+      return done(await write(...request.args));
     }
     case 'query': {
       const statement = connectionOf(request.handle).statements.prepare(request.sql);

@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { ScanResult } from '../store.js';
+import type { StoreWrites } from '../kysely-store.js';
 import { asBuffer, fromWriterError, type WriterReply, type WriterRequestBody } from './writer-protocol.js';
 
 export interface WriteResult {
@@ -11,7 +11,8 @@ export interface WriteResult {
 /** One store's connection on the writer thread. Requests are sent one at a time, under the store's write lock. */
 export interface SqliteWriter {
   query(sql: string, parameters: readonly unknown[]): Promise<WriteResult>;
-  commitScan(result: ScanResult): Promise<boolean>;
+  /** One of the store's own writes, run whole on the writer thread. */
+  store(method: keyof StoreWrites, args: unknown[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -38,8 +39,8 @@ export async function openSqliteWriter(file: string): Promise<SqliteWriter> {
       const reply = await writer.send(handle, { kind: 'query', sql, parameters });
       return { rows: asRows(reply.rows), changes: reply.changes, lastInsertRowid: reply.lastInsertRowid };
     },
-    async commitScan(result) {
-      return (await writer.send(handle, { kind: 'commitScan', result })).value === true;
+    async store(method, args) {
+      return (await writer.send(handle, { kind: 'store', method, args })).value;
     },
     async close() {
       if (closed) return;

@@ -1,4 +1,4 @@
-import type { ScanResult } from '../store.js';
+import type { StoreWrites } from '../kysely-store.js';
 
 /**
  * What the store's thread asks the writer thread (`sqlite-writer-worker.ts`). One thread
@@ -11,7 +11,7 @@ export type WriterRequestBody =
   | { kind: 'open'; file: string }
   | { kind: 'close' }
   | { kind: 'query'; sql: string; parameters: readonly unknown[] }
-  | { kind: 'commitScan'; result: ScanResult };
+  | { kind: 'store'; method: keyof StoreWrites; args: unknown[] };
 
 export type WriterReply =
   | { id: number; ok: true; rows: unknown[]; changes: number | null; lastInsertRowid: number | bigint | null; value: unknown }
