@@ -6,7 +6,7 @@ import { it } from 'node:test';
 import { sql } from 'kysely';
 import { migrateToLatest } from '../kysely-store.js';
 import { openSqlite } from './open-sqlite.js';
-import { openSplitSqlite } from './split-sqlite.js';
+import { createWriteLock, openSplitSqlite } from './split-sqlite.js';
 
 async function migratedFile(t: { after(fn: () => Promise<void>): void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ecrscan-split-'));
@@ -77,4 +77,21 @@ it('writes nothing through the reading connection', async (t) => {
   const inserted = await db.insertInto('store_meta').values({ key: 'returned', value: 7 }).returning('value').executeTakeFirstOrThrow();
   assert.equal(Number(inserted.value), 7);
   assert.equal(Number((await sql<{ v: number }>`select value as v from store_meta where key = 'returned'`.execute(db)).rows[0]?.v), 7);
+});
+
+it('lets a waiting request write go before waiting background writes, each kind in order', async () => {
+  const lock = createWriteLock();
+  const order: string[] = [];
+  let finishFirst!: () => void;
+  const first = lock.exclusive(() => new Promise<void>((resolve) => (finishFirst = resolve)).then(() => void order.push('commit under way')));
+  const later = [
+    lock.exclusive(async () => void order.push('commit 2'), 'background'),
+    lock.exclusive(async () => void order.push('commit 3'), 'background'),
+    lock.exclusive(async () => void order.push('registration 1'), 'request'),
+    lock.exclusive(async () => void order.push('registration 2'), 'request'),
+  ];
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  finishFirst();
+  await Promise.all([first, ...later]);
+  assert.deepEqual(order, ['commit under way', 'registration 1', 'registration 2', 'commit 2', 'commit 3']);
 });

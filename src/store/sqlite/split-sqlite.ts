@@ -56,38 +56,48 @@ export async function openSplitSqlite(file: string): Promise<SplitSqlite> {
   return {
     db: new Kysely<Database>({ dialect }),
     writes: Object.fromEntries(
-      STORE_WRITES.map((method) => [method, (...args: unknown[]) => lock.exclusive(() => writer.store(method, args))]),
+      STORE_WRITES.map((method) => [
+        method,
+        (...args: unknown[]) => lock.exclusive(() => writer.store(method, args), REQUEST_WRITES.has(method) ? 'request' : 'background'),
+      ]),
     ) as unknown as StoreWrites,
   };
 }
 
-/** First come, first served; one holder at a time. */
+/** What a write is for: a request someone waits on, or the scheduler's and other background work. */
+type Urgency = 'request' | 'background';
+
+/**
+ * One holder at a time. Waiting requests' writes (registrations, changes, deletions, scan
+ * requests) go before waiting background ones (claims, scan commits of 10,000 findings,
+ * the webhook relay): a registration then waits for at most the write under way, not for
+ * every scan commit queued before it. Within each kind, first come, first served.
+ */
 interface WriteLock {
-  acquire(): Promise<void>;
+  acquire(urgency?: Urgency): Promise<void>;
   release(): void;
-  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  exclusive<T>(work: () => Promise<T>, urgency?: Urgency): Promise<T>;
 }
 
-function createWriteLock(): WriteLock {
-  let tail: Promise<void> = Promise.resolve();
-  let releaseCurrent: (() => void) | null = null;
+export function createWriteLock(): WriteLock {
+  const waiting: Record<Urgency, (() => void)[]> = { request: [], background: [] };
+  let held = false;
   const lock: WriteLock = {
-    async acquire() {
-      const previous = tail;
-      let release!: () => void;
-      tail = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      await previous;
-      releaseCurrent = release;
+    async acquire(urgency = 'background') {
+      if (!held) {
+        held = true;
+        return;
+      }
+      await new Promise<void>((resolve) => waiting[urgency].push(resolve));
     },
     release() {
-      const release = releaseCurrent;
-      releaseCurrent = null;
-      release?.();
+      const next = waiting.request.shift() ?? waiting.background.shift();
+      // Handed over directly: the lock stays held by the next in line.
+      if (next) next();
+      else held = false;
     },
-    async exclusive(work) {
-      await lock.acquire();
+    async exclusive(work, urgency) {
+      await lock.acquire(urgency);
       try {
         return await work();
       } finally {
@@ -97,6 +107,9 @@ function createWriteLock(): WriteLock {
   };
   return lock;
 }
+
+/** The store's writes made for a request someone waits on; the others are background work. */
+const REQUEST_WRITES: ReadonlySet<string> = new Set(['createConfig', 'updateConfig', 'deleteConfig', 'requestScan']);
 
 class SplitDriver implements Driver {
   constructor(
