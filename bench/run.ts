@@ -3,6 +3,7 @@ import { benchAdvisoryRematch } from './advisory-rematch.bench.js';
 import { benchApi } from './api.bench.js';
 import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
+import { benchBusyApi } from './busy-api.bench.js';
 import { benchCliImage } from './cli-image.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
@@ -47,6 +48,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'sqlite-sync': benchSqliteSync,
   'hostile-scan': benchHostileScan,
   'repository-selection': benchRepositorySelection,
+  'busy-api': benchBusyApi,
 };
 
 interface Outcome {

@@ -165,8 +165,35 @@ export const ScanAccepted = Type.Object(
 /** For routes that take no parameters: an unknown one is a mistake worth a 400, not silence. */
 export const NoQuery = Type.Object({}, { additionalProperties: false });
 
+const SEVERITY_ITEM = `(?:${SEVERITIES.map((severity) => severity.split('').map((c) => `[${c}${c.toLowerCase()}]`).join('')).join('|')})`;
+
+const CONFIG_STATUS_ITEM = `(?:${CONFIG_STATUSES.map((status) => status.split('').map((c) => `[${c}${c.toLowerCase()}]`).join('')).join('|')})`;
+
 export const SummaryQuery = Type.Object(
-  { format: Type.Optional(StringEnum(['text', 'json'], { description: 'overrides Accept' })) },
+  {
+    format: Type.Optional(StringEnum(['text', 'json'], { description: 'overrides Accept' })),
+    repository: Type.Optional(
+      Type.String({
+        pattern: '^[a-z0-9._/*-]{1,256}$',
+        description: 'only configurations of this repository; `*` matches any run of characters (`team/*`, `*nginx*`)',
+      }),
+    ),
+    severity: Type.Optional(
+      Type.String({
+        pattern: `^${SEVERITY_ITEM}(?:,${SEVERITY_ITEM})*$`,
+        description: `comma-separated severities, any case: only configurations with open findings of these, and only these counted`,
+      }),
+    ),
+    status: Type.Optional(
+      Type.String({
+        pattern: `^${CONFIG_STATUS_ITEM}(?:,${CONFIG_STATUS_ITEM})*$`,
+        description: `comma-separated configuration statuses, any case: ${CONFIG_STATUSES.join(', ')}`,
+      }),
+    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'configurations per page (default: all that match); `next` gives the following page' })),
+    after: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]{1,128}$', description: 'cursor from the previous page (`next`)' })),
+    images: Type.Optional(Type.Boolean({ description: 'false: per-configuration totals instead of a block per image' })),
+  },
   { additionalProperties: false },
 );
 export type SummaryQuery = Static<typeof SummaryQuery>;
@@ -178,6 +205,7 @@ export const SummaryRepresentation = Type.Object(
       Type.Array(Type.String(), { description: 'what makes these figures less than current, such as advisory data older than ECRSCAN_ADVISORY_MAX_AGE' }),
     ),
     totals: Counts,
+    next: Type.Optional(Nullable(Type.String({ description: 'with `limit`: the cursor (`after`) of the next page, null on the last' }))),
     configs: Type.Array(
       Type.Object(
         {
@@ -188,18 +216,22 @@ export const SummaryRepresentation = Type.Object(
           status: ConfigStatus,
           lastScan: Timestamp,
           lastError: Nullable(Type.String()),
-          images: Type.Array(
-            Type.Object(
-              {
-                repository: RepositoryName,
-                tag: Type.String(),
-                digest: Nullable(Type.String()),
-                status: ImageStatus,
-                scannedAt: Timestamp,
-                counts: Counts,
-                error: Nullable(Type.String()),
-              },
-              { additionalProperties: false },
+          counts: Type.Optional(Counts),
+          images: Type.Optional(
+            Type.Array(
+              Type.Object(
+                {
+                  repository: RepositoryName,
+                  tag: Type.String(),
+                  digest: Nullable(Type.String()),
+                  status: ImageStatus,
+                  scannedAt: Timestamp,
+                  counts: Counts,
+                  error: Nullable(Type.String()),
+                },
+                { additionalProperties: false },
+              ),
+              { description: 'left out with `images=false`' },
             ),
           ),
         },
@@ -211,8 +243,6 @@ export const SummaryRepresentation = Type.Object(
 );
 
 export const SummaryText = Type.String({ title: 'SummaryText', description: 'the original demo\'s layout: a "Results for REPO:TAG in REGION:" block per image, one " SEVERITY: N" line per severity' });
-
-const SEVERITY_ITEM = `(?:${SEVERITIES.map((severity) => severity.split('').map((c) => `[${c}${c.toLowerCase()}]`).join('')).join('|')})`;
 
 export const FindingsQuery = Type.Object(
   {

@@ -4,8 +4,8 @@ import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { claimDue, dropLeases, earliestDue,
-  leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
+import { selectSummaryConfigs, selectSummaryImages, selectSummaryPage } from './summary-repo.js';
+import { claimDue, dropLeases, earliestDue, leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {
   changeSubscription,
@@ -44,7 +44,28 @@ export interface KyselyStoreOptions {
   dialect: StoreDialect;
   /** How readers learn the revision, given the query that reads it; by default that query per read. */
   revisions?: (read: () => Promise<number>) => RevisionSource;
+  /**
+   * Runs the store's own writes, each whole, somewhere else: SQLite's writer thread, where
+   * a write is one message instead of a round trip per statement. By default on `db`.
+   */
+  writes?: StoreWrites;
 }
+
+/** The store's own writes: each is one transaction or statement, so each can run whole on another thread. */
+export const STORE_WRITES = [
+  'createConfig',
+  'reportProgress',
+  'updateConfig',
+  'deleteConfig',
+  'requestScan',
+  'claimDueScans',
+  'renewLease',
+  'commitScan',
+  'leaseConfig',
+  'releaseLease',
+  'releaseLeases',
+] as const;
+export type StoreWrites = Pick<Store, (typeof STORE_WRITES)[number]>;
 
 export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOptions): Store {
   const { dialect } = options;
@@ -66,24 +87,40 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
         changed();
       }
     };
-  return {
-    createConfig: writing((config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null)),
-    listConfigs: () => selectConfigs(db),
-    getConfig: (id) => selectConfig(db, id),
+  const writes: StoreWrites = options.writes ?? {
+    createConfig: (config, now, createdBy) => insertConfig(db, dialect, config, now, createdBy ?? null),
     reportProgress: (configId, owner, progress) => writeProgress(db, configId, owner, progress),
-    updateConfig: writing((id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt)),
-    deleteConfig: writing((id) => removeConfig(db, id)),
-    requestScan: writing((configId, now) => queueRun(db, configId, now)),
-    getRun: (id) => selectRun(db, id),
-    claimDueScans: writing((owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit)),
+    updateConfig: (id, changes, nextScanAt) => changeConfig(db, id, changes, nextScanAt),
+    deleteConfig: (id) => removeConfig(db, id),
+    requestScan: (configId, now) => queueRun(db, configId, now),
+    claimDueScans: (owner, now, leaseMs, limit) => claimDue(db, dialect, owner, now, leaseMs, limit),
     renewLease: (configId, owner, until) => extendLease(db, configId, owner, until),
-    commitScan: writing((result) => writeScan(db, result)),
+    commitScan: (result) => writeScan(db, result),
     leaseConfig: (configId, owner, now, leaseMs) => takeLease(db, configId, owner, now, leaseMs),
     releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
-    releaseLeases: writing((owner, now) => dropLeases(db, owner, now)),
+    releaseLeases: (owner, now) => dropLeases(db, owner, now),
+  };
+  return {
+    createConfig: writing(writes.createConfig),
+    listConfigs: () => selectConfigs(db),
+    getConfig: (id) => selectConfig(db, id),
+    reportProgress: writes.reportProgress,
+    updateConfig: writing(writes.updateConfig),
+    deleteConfig: writing(writes.deleteConfig),
+    requestScan: writing(writes.requestScan),
+    getRun: (id) => selectRun(db, id),
+    claimDueScans: writing(writes.claimDueScans),
+    renewLease: writes.renewLease,
+    commitScan: writing(writes.commitScan),
+    leaseConfig: writes.leaseConfig,
+    releaseLease: writes.releaseLease,
+    releaseLeases: writing(writes.releaseLeases),
     nextDueAt: () => earliestDue(db),
     leaseHolders: (now) => leaseHolders(db, now),
     summary: () => selectSummary(db),
+    summaryPage: (query) => selectSummaryPage(db, query),
+    summaryConfigs: () => selectSummaryConfigs(db),
+    summaryImages: (configIds) => selectSummaryImages(db, configIds),
     listFindings: (configId, query) => selectFindings(db, configId, query),
     listEvents: (query) => selectEvents(db, query),
     pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),

@@ -3,6 +3,7 @@ import { createKyselyStore, migrateToLatest } from './kysely-store.js';
 import { openPostgres, type PoolLogger } from './postgres/open-postgres.js';
 import { listenForRevisions } from './postgres/revision-listener.js';
 import { openSqlite } from './sqlite/open-sqlite.js';
+import { openSplitSqlite } from './sqlite/split-sqlite.js';
 import type { Store } from './store.js';
 import type { Database } from './tables.js';
 
@@ -39,15 +40,21 @@ export async function openStore(databaseUrl: string, options: StoreOptions = {})
 }
 
 /**
- * Like `openStore`, with the handle as well. Parts that share it share the store's one
- * connection on SQLite (one writer at a time: a second connection would wait on the
- * store's transactions) and its pool on PostgreSQL; closing the store closes it.
+ * Like `openStore`, with the handle as well. Parts that share it share the store's
+ * connections on SQLite (reads on this thread, writes one at a time on the store's writer
+ * thread: see `sqlite/split-sqlite.ts`) and its pool on PostgreSQL; closing the store
+ * closes it.
  */
 export async function openDatabase(databaseUrl: string, options: StoreOptions = {}): Promise<OpenDatabase> {
   if (isPostgresUrl(databaseUrl)) return openPostgresDatabase(databaseUrl, options);
-  const db = openSqlite(databaseUrl.replace(/^sqlite:(\/\/)?/, ''));
-  await migrateOrClose(db);
-  return { store: createKyselyStore(db, { dialect: 'sqlite' }), db };
+  const file = databaseUrl.replace(/^sqlite:(\/\/)?/, '');
+  const single = openSqlite(file);
+  await migrateOrClose(single);
+  // An in-memory database exists on its one connection only.
+  if (file === ':memory:') return { store: createKyselyStore(single, { dialect: 'sqlite' }), db: single };
+  await single.destroy();
+  const split = await openSplitSqlite(file);
+  return { store: createKyselyStore(split.db, { dialect: 'sqlite', writes: split.writes }), db: split.db };
 }
 
 async function openPostgresDatabase(url: string, options: StoreOptions): Promise<OpenDatabase> {

@@ -74,6 +74,31 @@ export interface SummaryConfig {
   images: ImageState[];
 }
 
+/**
+ * A configuration as the summary shows it, without its images, with its revision: every
+ * write of its images moves the revision, so a rendering of its images is current while
+ * the revision (and the fields here) are unchanged.
+ */
+export type SummaryConfigRow = Omit<SummaryConfig, 'images'> & { revision: number };
+
+/** A filtered page of the summary (`GET /summary?…`); null fields do not filter. */
+export interface SummaryPageQuery {
+  /** A repository name or a glob with `*`. */
+  repository: string | null;
+  /** Configurations with at least one open finding of one of these severities. */
+  severities: Severity[] | null;
+  statuses: ConfigStatus[] | null;
+  /** Configurations per page; null for all that match. */
+  limit: number | null;
+  /** Opaque position after which the page starts, as returned in `next`. */
+  after: string | null;
+}
+
+export interface SummaryPage {
+  configs: SummaryConfig[];
+  next: string | null;
+}
+
 export interface FindingsQuery {
   limit: number;
   /** Opaque position after which the page starts, as returned in `next`. */
@@ -135,6 +160,12 @@ export interface Store extends SubscriptionStore {
   nextDueAt(): Promise<Date | null>;
 
   summary(): Promise<SummaryConfig[]>;
+  /** Every configuration of the summary, in its order, without images: see `SummaryConfigRow`. */
+  summaryConfigs(): Promise<SummaryConfigRow[]>;
+  /** The current images of these configurations, in tag order. */
+  summaryImages(configIds: readonly string[]): Promise<Map<string, ImageState[]>>;
+  /** The configurations a filter matches, a page at a time, with their images. */
+  summaryPage(query: SummaryPageQuery): Promise<SummaryPage>;
   listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;
   /** The event log: every change a write made, in commit order (see `ScanEvent.seq`). */
   listEvents(query: EventQuery): Promise<EventPage>;

@@ -40,11 +40,13 @@ function renderTable(summary: Summary): string {
   const rows: string[][] = [];
   for (const config of summary.configs) {
     const where = config.region ?? config.registry;
-    if (config.images.length === 0) {
+    // The CLI asks for the whole summary, which always lists images.
+    const images = config.images ?? [];
+    if (images.length === 0) {
       rows.push([config.repository, '-', where, config.lastError ? `FAILED: ${config.lastError}` : config.status, ...SEVERITIES.map(() => '')]);
       continue;
     }
-    for (const image of config.images) {
+    for (const image of images) {
       const state = image.status === 'COMPLETE' ? 'COMPLETE' : `${image.status}${image.error ? `: ${image.error}` : ''}`;
       rows.push([image.repository, image.tag, where, state, ...SEVERITIES.map((severity) => String(image.counts[severity] ?? 0))]);
     }
