@@ -10,6 +10,7 @@ import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
 import { benchPostgres } from './postgres.bench.js';
+import { benchPrioritisation } from './prioritisation.bench.js';
 import { benchRepositorySelection } from './repository-selection.bench.js';
 import { benchScanLatency } from './scan-latency.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
@@ -43,6 +44,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'scheduler-cycle': benchSchedulerCycle,
   'event-log': benchEventLog,
   postgres: benchPostgres,
+  prioritisation: benchPrioritisation,
   webhooks: benchWebhooks,
   auth: benchAuth,
   'sqlite-sync': benchSqliteSync,

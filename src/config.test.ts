@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     assert.deepEqual([config.registryRps, config.registryConnections], [50, 16]);
   });
 
+  it('takes the prioritisation sources as files or https URLs', () => {
+    const config = loadConfig({
+      ECRSCAN_KEV_SOURCE: 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json',
+      ECRSCAN_EPSS_SOURCE: ' /data/epss_scores-current.csv.gz ',
+      ECRSCAN_NVD_SOURCES: '/data/nvd/2026.json, https://nvd.example/cves.json',
+    });
+    assert.equal(config.kevSource, 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json');
+    assert.equal(config.epssSource, '/data/epss_scores-current.csv.gz');
+    assert.deepEqual(config.nvdSources, ['/data/nvd/2026.json', 'https://nvd.example/cves.json']);
+    assert.deepEqual([loadConfig({}).kevSource, loadConfig({}).epssSource, loadConfig({}).nvdSources], [null, null, []]);
+  });
+
   const bad: Array<[NodeJS.ProcessEnv, RegExp]> = [
     [{ PORT: '80a' }, /^PORT must be a whole number from 0 to 65535, got "80a"$/],
     [{ PORT: '70000' }, /^PORT must be/],
@@ -51,6 +63,8 @@ describe('loadConfig', () => {
     [{ ECRSCAN_REGISTRY_LIMITS: 'ghcr.io=10' }, /^ECRSCAN_REGISTRY_LIMITS entries must be host\[:port\]=RPS\/CONNECTIONS with both at least 1, such as ghcr\.io=10\/4; got "ghcr\.io=10"$/],
     [{ ECRSCAN_REGISTRY_LIMITS: 'ghcr.io=0/4' }, /^ECRSCAN_REGISTRY_LIMITS entries must be/],
     [{ ECRSCAN_REGISTRY_RPS: '0' }, /^ECRSCAN_REGISTRY_RPS must be a whole number from 1 to 10000/],
+    [{ ECRSCAN_KEV_SOURCE: 'http://www.cisa.gov/kev.json' }, /^ECRSCAN_KEV_SOURCE must be a file or an https:\/\/ URL, got "http:\/\/www.cisa.gov\/kev.json"$/],
+    [{ ECRSCAN_NVD_SOURCES: '/data/a.json,ftp://nvd.example/b.json' }, /^ECRSCAN_NVD_SOURCES must be a file or an https:\/\/ URL/],
     [{ HOST: '0.0.0.0' }, /^refusing to listen on 0\.0\.0\.0 without ECRSCAN_API_TOKEN/],
   ];
   for (const [env, message] of bad) {

@@ -40,6 +40,9 @@ export interface Config {
   advisoryRematch: boolean;
   advisoryMaxAgeMs: number;
   readyRequiresFreshAdvisories: boolean;
+  kevSource: string | null;
+  epssSource: string | null;
+  nvdSources: string[];
 }
 
 export class ConfigError extends Error {
@@ -92,6 +95,13 @@ function registryLimits(raw: string, name: string): Readonly<Record<string, { rp
     limits[match[1].toLowerCase()] = { rps, connections };
   }
   return Object.freeze(limits);
+}
+
+/** A file path, or an https URL: a plain-http download could be altered on the way. */
+function sourceLocation(raw: string, name: string): string {
+  const value = raw.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^https:\/\//i.test(value)) throw new ConfigError(`${name} must be a file or an https:// URL, got "${raw}"`);
+  return value;
 }
 
 function boolean(raw: string, name: string): boolean {
@@ -405,6 +415,30 @@ export const OPTIONS = [
     default: 'false',
     doc: 'Make `/readyz` fail while a configured advisory source is stale (see `ECRSCAN_ADVISORY_MAX_AGE`).',
     parse: boolean,
+  }),
+  option({
+    key: 'kevSource',
+    env: 'ECRSCAN_KEV_SOURCE',
+    flag: null,
+    default: '',
+    doc: "CISA's Known Exploited Vulnerabilities catalogue in its JSON form: a file, or an `https://` URL such as `https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json`. Findings of listed CVEs gain `kev`.",
+    parse: (raw, name) => (raw.trim() === '' ? null : sourceLocation(raw, name)),
+  }),
+  option({
+    key: 'epssSource',
+    env: 'ECRSCAN_EPSS_SOURCE',
+    flag: null,
+    default: '',
+    doc: "FIRST's daily EPSS scores, the CSV (gzipped or not) with its `#model_version` line: a file, or an `https://` URL such as `https://epss.empiricalsecurity.com/epss_scores-current.csv.gz`. Findings gain `epss`.",
+    parse: (raw, name) => (raw.trim() === '' ? null : sourceLocation(raw, name)),
+  }),
+  option({
+    key: 'nvdSources',
+    env: 'ECRSCAN_NVD_SOURCES',
+    flag: null,
+    default: '',
+    doc: "Comma-separated NVD CVE records in the CVE API 2.0 JSON format (API answers or single records, gzipped or not): files or `https://` URLs. Findings whose advisory has no severity take NVD's CVSS base score and its severity (`severitySource: \"nvd\"`).",
+    parse: (raw, name) => list(raw).map((item) => sourceLocation(item, name)),
   }),
 ] as const;
 

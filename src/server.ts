@@ -9,6 +9,8 @@ import type { Logger } from './logger.js';
 import { createMetrics } from './metrics.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
 import { createNotifyMetrics } from './notify/notify-metrics.js';
+import { configuredSources } from './prioritisation/prioritisation-import.js';
+import { type PrioritisationRefresher, startPrioritisationRefresh } from './prioritisation/prioritisation-refresh.js';
 import { createAdvisoryControl } from './scanners/builtin/osv/advisory-control.js';
 import { osvDataDir, type ScannerSet, type ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
@@ -54,6 +56,10 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
   if (config.mode !== 'api') {
     const missing = await missingLocalSources(config.osvSources);
     if (missing.length > 0) throw new ConfigError(`ECRSCAN_OSV_SOURCES names ${missing.join(', ')}, which does not exist`);
+    const missingPrioritisation = await missingLocalSources(configuredSources(config).map((source) => source.location));
+    if (missingPrioritisation.length > 0) {
+      throw new ConfigError(`ECRSCAN_KEV_SOURCE, ECRSCAN_EPSS_SOURCE or ECRSCAN_NVD_SOURCES names ${missingPrioritisation.join(', ')}, which does not exist`);
+    }
   }
   try {
     const { store, db } = await openDatabase(config.databaseUrl, {
@@ -68,7 +74,13 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let scheduler: Scheduler | null = null;
     let notifier: Notifier | null = null;
     let scanners: ScannerSet | null = null;
+    const prioritisation = configuredSources(config);
+    let prioritisationRefresh: PrioritisationRefresher | null = null;
     if (config.mode !== 'api') {
+      // KEV, EPSS and NVD data concern every scanner's findings, not only the built-in one's.
+      const refresher = startPrioritisationRefresh(db, prioritisation, { log: deps.logger.child({ part: 'prioritisation' }) });
+      prioritisationRefresh = refresher;
+      releasers.push(() => refresher.stop());
       scanners = deps.scanners({ ...store, database: db });
       const started = scanners;
       releasers.push(() => started.close());
@@ -118,6 +130,8 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
         clock,
         dataDir: osvDataDir(config.databaseUrl),
         refreshNow: () => withScanners?.importAdvisories?.() ?? null,
+        prioritisation,
+        refreshPrioritisationNow: () => prioritisationRefresh?.refreshNow() ?? null,
         log: deps.logger.child({ part: 'osv' }),
       });
       app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, advisories, ...(scheduler ? { scans: scheduler } : {}) });

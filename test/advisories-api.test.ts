@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { execute } from '../src/cli/cli.js';
@@ -9,6 +10,7 @@ import { buildApp } from '../src/http/app.js';
 import { sha256Of } from '../src/http/tokens.js';
 import { createLogger } from '../src/logger.js';
 import { createMetrics } from '../src/metrics.js';
+import type { PrioritisationSource } from '../src/prioritisation/prioritisation-import.js';
 import { createAdvisoryControl } from '../src/scanners/builtin/osv/advisory-control.js';
 import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -52,10 +54,15 @@ describe('advisories API', () => {
 
   for (const dialect of dialects) {
     describe(dialect.name, () => {
-      async function harness(t: { after(fn: () => Promise<void>): void }, sources: string[], readyRequiresFreshAdvisories = false): Promise<Harness> {
+      async function harness(
+        t: { after(fn: () => Promise<void>): void },
+        sources: string[],
+        readyRequiresFreshAdvisories = false,
+        prioritisation: PrioritisationSource[] = [],
+      ): Promise<Harness> {
         const { store, db } = await openDatabase(await dialect.createDatabase());
         const clock = createFakeClock(new Date('2026-12-01T00:00:00Z'));
-        const advisories = createAdvisoryControl({ db, sources, maxAgeMs: 48 * 3_600_000, clock, dataDir: dir });
+        const advisories = createAdvisoryControl({ db, sources, prioritisation, maxAgeMs: 48 * 3_600_000, clock, dataDir: dir });
         const app = await buildApp({
           store,
           config: { schedule: '24h', apiToken: null, readyRequiresFreshAdvisories },
@@ -70,6 +77,42 @@ describe('advisories API', () => {
         });
         return { app, clock, store };
       }
+
+      it('shows the KEV, EPSS and NVD sources beside the OSV ones, and imports them on request', async (t) => {
+        const fixtures = new URL('./fixtures/prioritisation/', import.meta.url);
+        const prioritisation: PrioritisationSource[] = [
+          { kind: 'kev', location: fileURLToPath(new URL('known_exploited_vulnerabilities.json', fixtures)) },
+          { kind: 'epss', location: fileURLToPath(new URL('epss_scores-2026-03-28.excerpt.csv.gz', fixtures)) },
+          { kind: 'nvd', location: join(dir, 'no-such-nvd.json') },
+        ];
+        const { app, clock } = await harness(t, [], true, prioritisation);
+        const before = (await app.inject({ method: 'GET', url: '/advisories' })).json();
+        assert.deepEqual(before.enrichment.map((source: { kind: string; lastImport: string | null; stale: boolean }) => [source.kind, source.lastImport, source.stale]), [
+          ['kev', null, true],
+          ['epss', null, true],
+          ['nvd', null, true],
+        ]);
+        assert.equal((await app.inject({ method: 'GET', url: '/readyz' })).statusCode, 503, 'a prioritisation source never imported is stale');
+        const imported = await app.inject({ method: 'POST', url: '/advisories/import' });
+        assert.equal(imported.statusCode, 200);
+        assert.deepEqual(
+          imported.json().enrichment.map((outcome: { kind: string; ok: boolean; records?: number }) => [outcome.kind, outcome.ok, outcome.records ?? null]),
+          [
+            ['kev', true, 4],
+            ['epss', true, 4],
+            ['nvd', false, null],
+          ],
+        );
+        clock.advance(60_000);
+        const after = (await app.inject({ method: 'GET', url: '/advisories' })).json();
+        const [kev, epss, nvd] = after.enrichment;
+        assert.deepEqual([kev.records, kev.dataVersion, kev.lastError, kev.ageSeconds, kev.stale], [4, '2026.06.15', null, 60, false]);
+        assert.deepEqual([epss.records, epss.dataVersion], [4, 'v2025.03.14 2026-03-28']);
+        assert.match(nvd.lastError, /no-such-nvd\.json cannot be read/);
+        assert.equal(nvd.stale, true);
+        const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+        assert.match(metrics, /ecrscan_advisory_data_age_seconds\{source="[^"]*known_exploited_vulnerabilities\.json"\} 60/);
+      });
 
       it('imports on request and tells what each source holds and how current it is', async (t) => {
         const missing = join(dir, 'no-such-dir');

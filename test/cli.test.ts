@@ -110,6 +110,9 @@ describe('ecrscan CLI against a running server', () => {
       { args: ['findings'], code: 2, stderr: /^ecrscan: findings needs the ID/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--status', 'open'], code: 2, stderr: /^ecrscan: --status must be one of active, fixed, all, got "open"\n$/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--severity', 'high,severe'], code: 2, stderr: /^ecrscan: --severity takes CRITICAL, HIGH/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--min-epss', '2'], code: 2, stderr: /^ecrscan: --min-epss takes a number from 0 to 1, got "2"\n$/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--sort', 'worst'], code: 2, stderr: /^ecrscan: --sort takes risk or severity, got "worst"\n$/ },
+      { args: ['events', '--kev', '--min-epss', 'likely'], code: 2, stderr: /^ecrscan: --min-epss takes a number from 0 to 1, got "likely"\n$/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6'], code: 1, stderr: /^ecrscan: no scan configuration with id 4471c156-29f5-40fe-883b-3cd26738d5a6 \(field: id\)\n$/ },
       { args: ['configs', 'show', 'e7c3b83c-b995-44d3-942b-8b1001f33ae'], code: 1, stderr: /^ecrscan: no scan configuration with id e7c3b83c-b995-44d3-942b-8b1001f33ae/ },
       { args: ['configs', 'add', join(dir, 'missing.json')], code: 1, stderr: /^ecrscan: cannot read .*missing\.json: ENOENT\n$/ },
@@ -253,6 +256,19 @@ describe('ecrscan findings and tables in 80 columns', () => {
     const json = await execute(['findings', id, '--json', '--severity', 'low'], env);
     const parsed = JSON.parse(json.stdout) as { findings: Array<{ package: string }> };
     assert.deepEqual(parsed.findings.map((each) => each.package), ['libsomething-with-a-very-long-package-name-indeed'], 'JSON keeps every text in full');
+  });
+
+  it('lists what can be fixed, in the server\'s risk order', async () => {
+    const fixable = await execute(['findings', id, '--fixable', '--json'], env);
+    assert.equal(fixable.code, 0, fixable.stderr);
+    assert.deepEqual((JSON.parse(fixable.stdout) as { findings: Array<{ name: string }> }).findings.map((each) => each.name), ['CVE-2024-0002']);
+    // No KEV or EPSS data here: risk falls back to the severity weight.
+    const risk = await execute(['findings', id, '--sort', 'risk', '--min-epss', '0'], env);
+    assert.equal(risk.code, 0, risk.stderr);
+    assert.equal(risk.stdout.trim(), 'no active findings', 'no finding has an EPSS score, so none reaches 0');
+    const ranked = await execute(['findings', id, '--sort', 'risk'], env);
+    fits(ranked.stdout);
+    assert.deepEqual(ranked.stdout.split('\n').filter((line) => /^(CRITICAL|HIGH|LOW)\s/.test(line)).map((row) => row.split(/\s+/)[0]), ['CRITICAL', 'HIGH', 'LOW']);
   });
 
   it('changes a configuration in place with configs set', async () => {

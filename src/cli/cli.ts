@@ -6,7 +6,7 @@ import { ADVISORIES_HELP, advisoriesCommand } from './commands/advisories-comman
 import { CHECK_FLAGS, CHECK_HELP, checkCommand } from './commands/check-command.js';
 import { CONFIGS_HELP, configsCommand } from './commands/configs-command.js';
 import { EVENTS_HELP, eventsCommand } from './commands/events-command.js';
-import { FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
+import { FINDINGS_FLAGS, FINDINGS_HELP, findingsCommand } from './commands/findings-command.js';
 import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
@@ -83,6 +83,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         severity: { type: 'string' },
         limit: { type: 'string' },
         follow: { type: 'boolean' },
+        ...FINDINGS_FLAGS,
         ...SERVE_FLAGS,
         ...SUBSCRIPTIONS_FLAGS,
         ...CHECK_FLAGS,
@@ -122,7 +123,20 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         out,
       );
     case 'findings':
-      return findingsCommand(client, args, { severity: values.severity, status: values.status, json: values.json === true }, out);
+      return findingsCommand(
+        client,
+        args,
+        {
+          severity: values.severity,
+          status: values.status,
+          json: values.json === true,
+          kev: values.kev === true,
+          fixable: values.fixable === true,
+          minEpss: values['min-epss'],
+          sort: values.sort,
+        },
+        out,
+      );
     case 'summary':
       return summaryCommand(client, values.json ? 'json' : values.text ? 'text' : 'table', out);
     case 'scan':
@@ -130,7 +144,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
     case 'events':
       return eventsCommand(
         client,
-        { config: values.config, type: values.type, severity: values.severity, limit: values.limit, follow: values.follow === true, json: values.json === true },
+        {
+          config: values.config,
+          type: values.type,
+          severity: values.severity,
+          kev: values.kev === true,
+          fixable: values.fixable === true,
+          ...(values['min-epss'] === undefined ? {} : { minEpss: values['min-epss'] }),
+          limit: values.limit,
+          follow: values.follow === true,
+          json: values.json === true,
+        },
         out,
       );
     case 'subscriptions':

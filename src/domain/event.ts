@@ -1,4 +1,4 @@
-import type { Cvss, Finding } from './finding.js';
+import type { Cvss, EpssScore, Finding, KevListing, Prioritisation } from './finding.js';
 import type { ImageStatus } from './image.js';
 import type { Severity } from './severity.js';
 
@@ -21,14 +21,20 @@ export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }
 
-/** What a finding event says about the finding: enough to act on without another request. */
-export type EventFinding = Omit<Finding, 'description'>;
+/**
+ * What a finding event says about the finding: enough to act on without another request.
+ * Events written by a prioritisation import also carry its KEV, EPSS and severity source.
+ */
+export type EventFinding = Omit<Finding, 'description'> & Partial<Prioritisation>;
 
 /** The values of an open finding before a `finding.changed`. */
 export interface FindingChange {
   severity: Severity;
   fixedVersion: string | null;
   cvss: Cvss | null;
+  /** The finding's KEV listing and EPSS score before a prioritisation import changed them. */
+  kev?: KevListing | null;
+  epss?: EpssScore | null;
 }
 
 /**
@@ -80,6 +86,12 @@ export interface EventQuery {
   types: EventType[] | null;
   /** Finding events of these severities; events without a severity are left out when set. */
   severities: Severity[] | null;
+  /** Finding events whose finding's CVE CISA's KEV catalogue lists now. */
+  kev?: boolean;
+  /** Finding events whose finding has a fixed version now. */
+  fixable?: boolean;
+  /** Finding events whose finding's CVE has an EPSS score at least this now. */
+  minEpss?: number | null;
   /** Only events past this `seq` in the chosen order (the `after` cursor, decoded). */
   afterSeq: number | null;
   limit: number;

@@ -23,8 +23,35 @@ export interface Finding {
 
 export type FindingStatus = 'ACTIVE' | 'FIXED';
 
+/** A listing in CISA's Known Exploited Vulnerabilities catalogue. */
+export interface KevListing {
+  /** YYYY-MM-DD. */
+  dateAdded: string;
+  dueDate: string | null;
+  /** As the catalogue says it: `Known` or `Unknown`. */
+  knownRansomwareCampaignUse: 'Known' | 'Unknown';
+}
+
+/** FIRST's EPSS: the probability of exploitation in the next 30 days, and its rank. */
+export interface EpssScore {
+  score: number;
+  percentile: number;
+  /** The day of the scores (YYYY-MM-DD), from the file's `#model_version` line. */
+  date: string | null;
+}
+
+/** Where a finding's severity and CVSS come from: its advisory, or NVD's base score when the advisory has none. */
+export type SeveritySource = 'advisory' | 'nvd';
+
+/** What the prioritisation sources say of a finding's CVE, joined when findings are read. */
+export interface Prioritisation {
+  kev: KevListing | null;
+  epss: EpssScore | null;
+  severitySource: SeveritySource;
+}
+
 /** A finding as stored: which image it is in and when it was first and last seen. */
-export interface StoredFinding extends Finding {
+export interface StoredFinding extends Finding, Prioritisation {
   id: number;
   configId: string;
   tag: string;

@@ -35,6 +35,9 @@ export interface ImageState {
   scannedAt: Date | null;
   error: string | null;
   counts: SeverityCounts;
+  /** Open findings CISA's KEV catalogue lists, and open findings with a fixed version. */
+  kev: number;
+  fixable: number;
   scanner: string | null;
 }
 

@@ -33,6 +33,9 @@ function storedFinding(overrides: Partial<StoredFinding> = {}): StoredFinding {
     cvss: { score: 4.7, vector: 'CVSS:3.1/AV:L/AC:H/PR:L/UI:N/S:U/C:H/I:N/A:N' },
     aliases: ['GHSA-xxxx-yyyy-zzzz'],
     path: null,
+    kev: null,
+    epss: null,
+    severitySource: 'advisory',
     firstSeen: new Date('2026-11-20T08:15:30Z'),
     lastSeen: new Date('2026-11-27T10:00:00Z'),
     fixedAt: null,
@@ -291,6 +294,24 @@ describe('renderAtomFeed: entries', () => {
     const bare = textOf(entriesOf(renderAtomFeed(feedInput([bareFinding({ package: '' })])))[0]!, 'content');
     assert.doesNotMatch(bare, /Package|version|CVSS|Digest|Aliases|Advisory|Fixed/);
     assert.doesNotMatch(bare, /: *$/m, 'no label without a value');
+  });
+
+  it('marks KEV-listed findings with a category, and tells KEV, EPSS and an NVD severity in the content', () => {
+    const finding = storedFinding({
+      severity: 'HIGH',
+      severitySource: 'nvd',
+      kev: { dateAdded: '2026-06-02', dueDate: '2026-06-05', knownRansomwareCampaignUse: 'Unknown' },
+      epss: { score: 0.35012, percentile: 0.97001, date: '2026-03-29' },
+    });
+    const [entry] = entriesOf(renderAtomFeed(feedInput([finding, storedFinding({ id: 2, name: 'CVE-2020-1971' })])));
+    const terms = Array.from(entry!.getElementsByTagNameNS(ATOM_NAMESPACE, 'category')).map((category) => category.getAttribute('term'));
+    assert.deepEqual(terms, ['HIGH', 'KEV']);
+    const lines = textOf(entry!, 'content').split('\n');
+    for (const expected of ['Severity: HIGH (NVD base score; the advisory has none)', 'Known exploited (CISA KEV): added 2026-06-02, due 2026-06-05', 'EPSS: 0.35012 (percentile 0.97001, 2026-03-29)']) {
+      assert.ok(lines.includes(expected), `content has line ${JSON.stringify(expected)}: ${JSON.stringify(lines)}`);
+    }
+    const plain = entriesOf(renderAtomFeed(feedInput([storedFinding()])))[0]!;
+    assert.equal(plain.getElementsByTagNameNS(ATOM_NAMESPACE, 'category').length, 1);
   });
 });
 

@@ -64,6 +64,7 @@ function entryElement({ finding, repository, tag = finding.tag }: AtomEntryInput
     <published>${published}</published>
 ${advisory}\
     <category term="${escapeXmlAttribute(finding.severity)}"/>
+${finding.kev ? '    <category term="KEV" label="Known exploited (CISA KEV)"/>\n' : ''}\
 ${summary}\
     <content type="text">${escapeXmlText(contentLines(finding, image).join('\n'))}</content>
   </entry>
@@ -77,8 +78,11 @@ function entryTitle(finding: StoredFinding, image: string): string {
 
 /** Readable "Label: value" lines; absent values are left out rather than shown empty. */
 function contentLines(finding: StoredFinding, image: string): string[] {
-  const lines = [`Vulnerability: ${finding.name}`, `Severity: ${finding.severity}`, `Image: ${image}`];
+  const severity = finding.severitySource === 'nvd' ? `${finding.severity} (NVD base score; the advisory has none)` : finding.severity;
+  const lines = [`Vulnerability: ${finding.name}`, `Severity: ${severity}`, `Image: ${image}`];
   pushLine(lines, 'Digest', finding.digest);
+  if (finding.kev) lines.push(`Known exploited (CISA KEV): added ${finding.kev.dateAdded}${finding.kev.dueDate ? `, due ${finding.kev.dueDate}` : ''}`);
+  if (finding.epss) lines.push(`EPSS: ${finding.epss.score} (percentile ${finding.epss.percentile}${finding.epss.date ? `, ${finding.epss.date}` : ''})`);
   pushFindingLines(lines, finding);
   if (finding.status === 'FIXED' && finding.fixedAt !== null) {
     lines.push(`Fixed in the image since: ${rfc3339(finding.fixedAt, 'fixedAt')}`);

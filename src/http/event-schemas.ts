@@ -2,7 +2,7 @@ import { type Static, Type } from 'typebox';
 import { EVENT_TYPES } from '../domain/event.js';
 import { IMAGE_STATUSES } from '../domain/image.js';
 import { SEVERITIES } from '../domain/severity.js';
-import { Nullable } from './schemas.js';
+import { EpssScore, KevListing, Nullable } from './schemas.js';
 
 // Schemas of the event log's routes: they validate requests and generate /openapi.json.
 
@@ -14,6 +14,9 @@ const PageQuery = {
   after: Type.Optional(Type.String({ maxLength: 64, description: 'cursor from the previous page (`next`)' })),
   type: Type.Optional(Type.String({ maxLength: 512, description: `comma-separated event types: ${EVENT_TYPES.join(', ')}` })),
   severity: Type.Optional(Type.String({ maxLength: 128, description: 'comma-separated severities of finding events (any case)' })),
+  kev: Type.Optional(Type.Boolean({ description: "true: only finding events whose CVE CISA's KEV catalogue lists now" })),
+  fixable: Type.Optional(Type.Boolean({ description: 'true: only finding events whose finding has a fixed version now' })),
+  minEpss: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'only finding events whose CVE has an EPSS score at least this now' })),
 };
 
 export const EventsQuery = Type.Object(
@@ -45,6 +48,9 @@ export const EventFinding = Type.Object({
   cvss: Cvss,
   aliases: Type.Array(Type.String()),
   path: Nullable(Type.String()),
+  kev: Type.Optional(Nullable(KevListing)),
+  epss: Type.Optional(Nullable(EpssScore)),
+  severitySource: Type.Optional(Type.Union([Type.Literal('advisory'), Type.Literal('nvd')], { description: 'events of a prioritisation import: where severity and cvss come from' })),
 });
 
 export const EventRepresentation = Type.Object({
@@ -61,7 +67,15 @@ export const EventRepresentation = Type.Object({
   digest: Nullable(Type.String()),
   severity: Nullable(Severity),
   finding: Type.Optional(EventFinding),
-  previous: Type.Optional(Type.Object({ severity: Severity, fixedVersion: Nullable(Type.String()), cvss: Cvss })),
+  previous: Type.Optional(
+    Type.Object({
+      severity: Severity,
+      fixedVersion: Nullable(Type.String()),
+      cvss: Cvss,
+      kev: Type.Optional(Nullable(KevListing)),
+      epss: Type.Optional(Nullable(EpssScore)),
+    }),
+  ),
   reason: Type.Optional(Type.Union([Type.Literal('not_found'), Type.Literal('image_removed'), Type.Literal('withdrawn')])),
   previousDigest: Type.Optional(Nullable(Type.String())),
   scope: Type.Optional(Type.Union([Type.Literal('config'), Type.Literal('image')])),

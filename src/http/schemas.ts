@@ -227,6 +227,8 @@ export const SummaryRepresentation = Type.Object(
                   status: ImageStatus,
                   scannedAt: Timestamp,
                   counts: Counts,
+                  kev: Type.Integer({ minimum: 0, description: "open findings listed in CISA's Known Exploited Vulnerabilities catalogue" }),
+                  fixable: Type.Integer({ minimum: 0, description: 'open findings with a fixed version' }),
                   error: Nullable(Type.String()),
                 },
                 { additionalProperties: false },
@@ -255,6 +257,14 @@ export const FindingsQuery = Type.Object(
       }),
     ),
     status: Type.Optional(StringEnum(['active', 'fixed', 'all'], { description: 'which findings (default active)' })),
+    kev: Type.Optional(Type.Boolean({ description: "true: only findings whose CVE CISA's KEV catalogue lists" })),
+    fixable: Type.Optional(Type.Boolean({ description: 'true: only findings with a fixed version' })),
+    minEpss: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'only findings whose CVE has an EPSS score at least this' })),
+    sort: Type.Optional(
+      StringEnum(['newest', 'risk'], {
+        description: 'newest (default): first seen, newest first. risk: KEV-listed first, then EPSS score × severity weight (CRITICAL 4, HIGH 3, MEDIUM 2, LOW 1), then severity, then newest',
+      }),
+    ),
     format: Type.Optional(StringEnum(['atom', 'json', 'sarif', 'csv'], { description: 'overrides Accept; sarif and csv are every finding at once' })),
   },
   { additionalProperties: false },
@@ -272,6 +282,24 @@ export const SarifLogSchema = Type.Object(
 
 export const FindingsCsv = Type.String({ description: 'RFC 4180 CSV with a header row, one row per finding per image' });
 
+export const KevListing = Type.Object(
+  {
+    dateAdded: Type.String({ format: 'date' }),
+    dueDate: Nullable(Type.String({ format: 'date' })),
+    knownRansomwareCampaignUse: StringEnum(['Known', 'Unknown']),
+  },
+  { additionalProperties: false, title: 'KevListing', description: "the CVE's entry in CISA's Known Exploited Vulnerabilities catalogue" },
+);
+
+export const EpssScore = Type.Object(
+  {
+    score: Type.Number({ minimum: 0, maximum: 1, description: 'probability of exploitation in the next 30 days' }),
+    percentile: Type.Number({ minimum: 0, maximum: 1 }),
+    date: Nullable(Type.String({ format: 'date', description: 'the day of the scores' })),
+  },
+  { additionalProperties: false, title: 'EpssScore', description: "the CVE's score in FIRST's Exploit Prediction Scoring System" },
+);
+
 export const FindingRepresentation = Type.Object(
   {
     name: Type.String(),
@@ -282,6 +310,9 @@ export const FindingRepresentation = Type.Object(
     uri: Nullable(Type.String()),
     description: Nullable(Type.String()),
     cvss: Nullable(Type.Object({ score: Nullable(Type.Number()), vector: Nullable(Type.String()) }, { additionalProperties: false })),
+    severitySource: StringEnum(['advisory', 'nvd'], { description: "where severity and cvss come from: the advisory, or NVD's CVSS base score when the advisory has no severity" }),
+    kev: Nullable(KevListing),
+    epss: Nullable(EpssScore),
     aliases: Type.Array(Type.String()),
     path: Nullable(Type.String({ description: 'file inside the image the package was read from' })),
     repository: RepositoryName,

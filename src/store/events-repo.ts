@@ -4,6 +4,7 @@ import type { EventDetail, EventFinding, EventPage, EventQuery, EventType, ScanE
 import type { Severity } from '../domain/severity.js';
 import { bumpStoreRevision } from './configs-repo.js';
 import { eventId } from './event-id.js';
+import { effectiveSeverity } from './image-counts.js';
 import type { Database, EventsTable, FindingsTable } from './tables.js';
 
 // Rows per INSERT: 9 bound columns × 1000 stays below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
@@ -86,6 +87,9 @@ async function insertNewFindingEvents(trx: Transaction<Database>, batch: NewFind
     .expression((eb) =>
       eb
         .selectFrom('findings')
+        // The severity the finding shows: NVD's where the advisory has none, so that
+        // severity filters and subscriptions see a Debian CVE as what it is.
+        .leftJoin('nvd_cvss', 'nvd_cvss.cve', 'findings.cve')
         .select([
           sql<string>`${'finding.new'}`.as('type'),
           sql<number>`${now}`.as('occurred_at'),
@@ -93,13 +97,13 @@ async function insertNewFindingEvents(trx: Transaction<Database>, batch: NewFind
           sql<string>`${batch.runId}`.as('run_id'),
           sql<string>`${batch.tag}`.as('tag'),
           sql<string | null>`${batch.digest}`.as('digest'),
-          'severity',
-          'id',
+          effectiveSeverity.as('severity'),
+          'findings.id',
           sql<null>`null`.as('detail'),
         ])
-        .where('image_id', '=', batch.imageId)
-        .where('id', '>', batch.afterFindingId)
-        .orderBy('id'),
+        .where('findings.image_id', '=', batch.imageId)
+        .where('findings.id', '>', batch.afterFindingId)
+        .orderBy('findings.id'),
     )
     .execute();
 }
@@ -160,6 +164,13 @@ export async function selectEvents(db: Kysely<Database>, query: EventQuery): Pro
   if (query.configIds) select = select.where('events.config_id', 'in', query.configIds);
   if (query.types) select = select.where('events.type', 'in', query.types);
   if (query.severities) select = select.where('events.severity', 'in', query.severities);
+  // Prioritisation filters ask about the finding as it is now, joined on its CVE.
+  if (query.kev) select = select.where((eb) => eb.exists(eb.selectFrom('kev_entries').select('kev_entries.cve').whereRef('kev_entries.cve', '=', 'findings.cve')));
+  if (query.fixable) select = select.where('findings.fixed_version', 'is not', null);
+  if (query.minEpss !== undefined && query.minEpss !== null) {
+    const minEpss = query.minEpss;
+    select = select.where((eb) => eb.exists(eb.selectFrom('epss_scores').select('epss_scores.cve').whereRef('epss_scores.cve', '=', 'findings.cve').where('epss_scores.score', '>=', minEpss)));
+  }
   if (query.afterSeq !== null) select = select.where('events.seq', query.order === 'asc' ? '>' : '<', query.afterSeq);
   const [rows, salt] = await Promise.all([select.orderBy('events.seq', query.order).limit(query.limit + 1).execute(), eventIdSalt(db)]);
   const page = rows.slice(0, query.limit);

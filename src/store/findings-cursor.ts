@@ -20,3 +20,18 @@ export function decodeCursor(cursor: string): FindingsCursor | null {
   // base64url decoding skips what it cannot read: only the exact encoding is ours.
   return encodeCursor(position.firstSeen, position.id) === cursor ? position : null;
 }
+
+/**
+ * `sort=risk` pages by position: its order is computed from data a daily import moves, so
+ * a page continues at an offset into the ranking rather than after a row.
+ */
+export function encodeOffsetCursor(offset: number): string {
+  return Buffer.from(`r${offset}`).toString('base64url');
+}
+
+export function decodeOffsetCursor(cursor: string): number | null {
+  const match = /^r([0-9]{1,9})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  if (!match) return null;
+  const offset = Number(match[1]);
+  return encodeOffsetCursor(offset) === cursor ? offset : null;
+}

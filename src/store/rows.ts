@@ -59,6 +59,8 @@ export function toImageState(row: Selectable<ImagesTable>): ImageState {
       INFORMATIONAL: Number(row.informational),
       UNDEFINED: Number(row.undefined),
     }),
+    kev: Number(row.kev),
+    fixable: Number(row.fixable),
   };
 }
 

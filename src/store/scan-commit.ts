@@ -1,10 +1,12 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { EventDetail } from '../domain/event.js';
 import type { Finding } from '../domain/finding.js';
+import type { Severity } from '../domain/severity.js';
 import { type ImageStatus, isFailingStatus } from '../domain/image.js';
-import { type Severity, zeroCounts } from '../domain/severity.js';
+import { cveOf } from '../prioritisation/cve-key.js';
 import { appendEvents, type NewEvent, type PendingEvent } from './events-repo.js';
 import { diffFindings, findingKey, isUnsettled, type PreviousFinding } from './finding-changes.js';
+import { refreshImageCounts } from './image-counts.js';
 import { toFinding } from './rows.js';
 import type { ImageResult, ScanResult } from './store.js';
 import type { Database, ImagesTable } from './tables.js';
@@ -228,7 +230,7 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
       .execute();
   }
   await closeUnseenFindings(context, imageId, unsettled);
-  await refreshCounts(context.trx, imageId);
+  await refreshImageCounts(context.trx, [imageId]);
 }
 
 /** Image-level events: a tag that appears, moves to another digest, starts or stops failing. */
@@ -260,7 +262,7 @@ async function removeImage(context: CommitContext, image: ImageRow): Promise<voi
     .where('fixed_at', 'is', null)
     .executeTakeFirst();
   await context.trx.updateTable('images').set({ removed_at: context.now }).where('id', '=', image.id).execute();
-  await refreshCounts(context.trx, Number(image.id));
+  await refreshImageCounts(context.trx, [Number(image.id)]);
   pushEvent(context, 'image.removed', image.tag, image.digest, null, { closedFindings: Number(closed.numUpdatedRows) });
 }
 
@@ -311,6 +313,7 @@ async function upsertFindings(context: CommitContext, imageId: number, findings:
       fixed_at: null,
       seen_run: context.runId,
       close_reason: null,
+      cve: cveOf(finding.name, finding.aliases),
     }));
     await context.trx
       .insertInto('findings')
@@ -325,6 +328,7 @@ async function upsertFindings(context: CommitContext, imageId: number, findings:
           cvss_score: eb.ref('excluded.cvss_score'),
           cvss_vector: eb.ref('excluded.cvss_vector'),
           aliases: eb.ref('excluded.aliases'),
+          cve: eb.ref('excluded.cve'),
           path: eb.ref('excluded.path'),
           last_seen: eb.ref('excluded.last_seen'),
           fixed_at: null,
@@ -376,29 +380,3 @@ function dedupeFindings(findings: Finding[]): Finding[] {
   return [...byKey.values()];
 }
 
-const COUNT_COLUMNS: Record<Severity, 'critical' | 'high' | 'medium' | 'low' | 'informational' | 'undefined'> = {
-  CRITICAL: 'critical',
-  HIGH: 'high',
-  MEDIUM: 'medium',
-  LOW: 'low',
-  INFORMATIONAL: 'informational',
-  UNDEFINED: 'undefined',
-};
-
-/** Counts are kept on the image row at write time so that the summary never counts findings. */
-async function refreshCounts(trx: Transaction<Database>, imageId: number): Promise<void> {
-  const rows = await trx
-    .selectFrom('findings')
-    .select(['severity', (eb) => eb.fn.countAll<number>().as('n')])
-    .where('image_id', '=', imageId)
-    .where('fixed_at', 'is', null)
-    .groupBy('severity')
-    .execute();
-  const counts = zeroCounts();
-  for (const row of rows) {
-    const severity = row.severity as Severity;
-    if (severity in counts) counts[severity] = Number(row.n);
-  }
-  const set = Object.fromEntries(Object.entries(COUNT_COLUMNS).map(([severity, column]) => [column, counts[severity as Severity]]));
-  await trx.updateTable('images').set(set).where('id', '=', imageId).execute();
-}

@@ -105,6 +105,14 @@ export interface FindingsQuery {
   after: string | null;
   severities: Severity[] | null;
   status: FindingStatus | 'ALL';
+  /** Only findings whose CVE CISA's KEV catalogue lists. */
+  kev?: boolean;
+  /** Only findings with a fixed version. */
+  fixable?: boolean;
+  /** Only findings whose CVE has an EPSS score at least this. */
+  minEpss?: number | null;
+  /** `newest` (default): first seen, newest first; `risk`: see prioritisation/risk-order.ts. */
+  sort?: 'newest' | 'risk';
 }
 
 export interface FindingsPage {

@@ -2,6 +2,7 @@ import type { Generated } from 'kysely';
 import type { AdvisoryTables } from './advisory-tables.js';
 import type { InventoryTables } from './inventory-tables.js';
 import type { NotifyTables } from './notify-tables.js';
+import type { PrioritisationTables } from './prioritisation-tables.js';
 
 /**
  * Row types of the tables the migrations create. Times are Unix milliseconds in a
@@ -51,6 +52,9 @@ export interface ImagesTable {
   low: number;
   informational: number;
   undefined: number;
+  /** Open findings listed in CISA's KEV catalogue, and open findings with a fixed version. */
+  kev: Generated<number>;
+  fixable: Generated<number>;
   removed_at: number | null;
 }
 
@@ -75,6 +79,8 @@ export interface FindingsTable {
   seen_run: string;
   path: string | null;
   close_reason: string | null;
+  /** The CVE the finding goes by (its name, or a CVE among its aliases): the key of its prioritisation data. */
+  cve: string | null;
 }
 
 export interface ScanRunsTable {
@@ -110,7 +116,7 @@ export interface StoreMetaTable {
   value: number;
 }
 
-export interface Database extends AdvisoryTables, InventoryTables, NotifyTables {
+export interface Database extends AdvisoryTables, InventoryTables, NotifyTables, PrioritisationTables {
   configs: ConfigsTable;
   images: ImagesTable;
   findings: FindingsTable;

@@ -10,7 +10,8 @@ import { formatTable } from '../table.js';
 
 export const ADVISORIES_HELP = `Usage:
   ecrscan advisories [--json]          each advisory source: last import, errors, records, staleness
-  ecrscan advisories import            have the server import its ECRSCAN_OSV_SOURCES now
+  ecrscan advisories import            have the server import its ECRSCAN_OSV_SOURCES and its
+                                       KEV, EPSS and NVD sources now
   ecrscan advisories import SOURCE     import a directory, zip or https URL of OSV records straight
                                        into the database at DATABASE_URL (no server needed);
                                        running services re-match stored inventories from it
@@ -25,7 +26,16 @@ const SourceRow = Type.Object({
   newestModified: Type.Union([Type.String(), Type.Null()]),
   stale: Type.Boolean(),
 });
-const Status = Type.Object({ sources: Type.Array(SourceRow), pendingChanges: Type.Integer() });
+const EnrichmentRow = Type.Object({
+  source: Type.String(),
+  kind: Type.String(),
+  lastImport: Type.Union([Type.String(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  records: Type.Integer(),
+  dataVersion: Type.Union([Type.String(), Type.Null()]),
+  stale: Type.Boolean(),
+});
+const Status = Type.Object({ sources: Type.Array(SourceRow), enrichment: Type.Optional(Type.Array(EnrichmentRow)), pendingChanges: Type.Integer() });
 type Status = Static<typeof Status>;
 
 const Outcome = Type.Object({
@@ -39,17 +49,28 @@ const Outcome = Type.Object({
   error: Type.Optional(Type.String()),
 });
 type Outcome = Static<typeof Outcome>;
-const Outcomes = Type.Object({ sources: Type.Array(Outcome) });
+const EnrichmentOutcome = Type.Object({
+  source: Type.String(),
+  kind: Type.String(),
+  ok: Type.Boolean(),
+  notModified: Type.Optional(Type.Boolean()),
+  records: Type.Optional(Type.Integer()),
+  events: Type.Optional(Type.Integer()),
+  error: Type.Optional(Type.String()),
+});
+type EnrichmentOutcome = Static<typeof EnrichmentOutcome>;
+const Outcomes = Type.Object({ sources: Type.Array(Outcome), enrichment: Type.Optional(Type.Array(EnrichmentOutcome)) });
 
 export async function advisoriesCommand(client: ApiClient, args: string[], json: boolean, env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
   const [sub, source, ...rest] = args;
   if (sub === undefined) return showStatus(client, json, out);
   if (sub !== 'import') throw new CliError(`unknown advisories command "${sub}"; run "ecrscan advisories --help"`, 2);
   if (rest.length > 0) throw new CliError('advisories import takes at most one SOURCE', 2);
-  const outcomes = source === undefined ? await importOnServer(client) : await importDirectly(source, env);
-  if (json) return out(JSON.stringify({ sources: outcomes }));
-  out(outcomes.map(describeOutcome).join('\n'));
-  const failed = outcomes.find((outcome) => !outcome.ok);
+  const { sources: outcomes, enrichment } = source === undefined ? await importOnServer(client) : { sources: await importDirectly(source, env), enrichment: [] };
+  // A file imported straight into the database is an OSV source: there is no enrichment to report.
+  if (json) return out(JSON.stringify(source === undefined ? { sources: outcomes, enrichment } : { sources: outcomes }));
+  out([...outcomes.map(describeOutcome), ...enrichment.map(describeEnrichment)].join('\n'));
+  const failed = [...outcomes, ...enrichment].find((outcome) => !outcome.ok);
   if (failed) throw new CliError(`import of ${failed.source} failed: ${failed.error ?? 'unknown error'}`);
 }
 
@@ -61,6 +82,17 @@ async function showStatus(client: ApiClient, json: boolean, out: (text: string) 
 }
 
 function renderStatus(status: Status): string {
+  const enrichment = status.enrichment ?? [];
+  const osv = renderOsvStatus(status);
+  if (enrichment.length === 0) return osv;
+  const rows = enrichment.map((source) => {
+    const state = source.lastError ? `FAILED: ${source.lastError}` : source.stale ? 'STALE' : 'OK';
+    return [source.kind.toUpperCase(), source.source, source.lastImport ?? 'never', source.dataVersion ?? '-', String(source.records), state];
+  });
+  return `${osv}\n\n${formatTable(['KIND', 'SOURCE', 'LAST IMPORT', 'DATA VERSION', 'RECORDS', 'STATE'], rows)}`;
+}
+
+function renderOsvStatus(status: Status): string {
   if (status.sources.length === 0) return 'no advisory sources: set ECRSCAN_OSV_SOURCES or run "ecrscan advisories import SOURCE"';
   const rows = status.sources.map((source) => {
     const records = Object.values(source.ecosystems).reduce((sum, n) => sum + n, 0);
@@ -70,10 +102,17 @@ function renderStatus(status: Status): string {
   return `${formatTable(['SOURCE', 'LAST IMPORT', 'NEWEST RECORD', 'ADVISORIES', 'STATE'], rows)}\n\nChanges waiting for re-match: ${status.pendingChanges}`;
 }
 
-async function importOnServer(client: ApiClient): Promise<Outcome[]> {
+async function importOnServer(client: ApiClient): Promise<{ sources: Outcome[]; enrichment: EnrichmentOutcome[] }> {
   const { body } = await client.request('POST', '/advisories/import');
   if (!Value.Check(Outcomes, body)) throw new CliError('the server answered with an unexpected import report');
-  return body.sources;
+  return { sources: body.sources, enrichment: body.enrichment ?? [] };
+}
+
+function describeEnrichment(outcome: EnrichmentOutcome): string {
+  const label = `${outcome.source} (${outcome.kind.toUpperCase()})`;
+  if (!outcome.ok) return `${label}: FAILED: ${outcome.error ?? 'unknown error'}`;
+  if (outcome.notModified) return `${label}: unchanged since the last import`;
+  return `${label}: ${outcome.records ?? 0} records, ${outcome.events ?? 0} findings changed`;
 }
 
 async function importDirectly(source: string, env: NodeJS.ProcessEnv): Promise<Outcome[]> {

@@ -4,6 +4,7 @@ import { Value } from 'typebox/value';
 import { EventsPage } from '../../http/event-schemas.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';
+import { checkedMinEpss } from './findings-command.js';
 import { formatTable } from '../table.js';
 
 type Page = Static<typeof EventsPage>;
@@ -11,7 +12,7 @@ type Event = Page['events'][number];
 
 export const EVENTS_HELP = `Usage:
   ecrscan events [--config ID] [--type LIST] [--severity LIST] [--limit N]
-                 [--follow] [--json]
+                 [--kev] [--fixable] [--min-epss N] [--follow] [--json]
 
 The latest changes the scans made (findings new, fixed, reopened or changed;
 images added, removed or moved; scans failing or recovering), oldest first.
@@ -20,6 +21,9 @@ Options:
   --config ID        only this configuration's events
   --type LIST        comma-separated event types, e.g. finding.new,finding.fixed
   --severity LIST    severities of finding events, e.g. high,critical
+  --kev              finding events of CVEs CISA's KEV catalogue lists now
+  --fixable          finding events of findings with a fixed version now
+  --min-epss N       finding events of CVEs with an EPSS score of at least N now
   --limit N          how many of the latest events (default 20, up to 1000)
   --follow           keep printing new events as they happen (every 2 s)
   --json             one JSON event per line instead of a table
@@ -29,6 +33,9 @@ export interface EventsOptions {
   config?: string;
   type?: string;
   severity?: string;
+  kev?: boolean;
+  fixable?: boolean;
+  minEpss?: string;
   limit?: string;
   follow: boolean;
   json: boolean;
@@ -44,6 +51,9 @@ export async function eventsCommand(client: ApiClient, options: EventsOptions, o
   if (options.config) filters.set('config', options.config);
   if (options.type) filters.set('type', options.type);
   if (options.severity) filters.set('severity', options.severity);
+  if (options.kev) filters.set('kev', 'true');
+  if (options.fixable) filters.set('fixable', 'true');
+  if (options.minEpss !== undefined) filters.set('minEpss', checkedMinEpss(options.minEpss));
   const latest = await fetchPage(client, withParams(filters, { order: 'desc', limit }));
   const shown = [...latest.events].reverse();
   print(shown, options.json, out, true);

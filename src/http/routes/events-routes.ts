@@ -73,8 +73,16 @@ export function registerEventRoutes(app: FastifyInstance, deps: AppDeps, publicB
   });
 }
 
-function commonQuery(query: Pick<EventsQuery, 'limit' | 'after' | 'type' | 'severity'>): Omit<EventQuery, 'configIds' | 'order'> {
-  return { limit: limitOf(query.limit), afterSeq: cursorOf(query.after), types: typesOf(query.type), severities: severitiesOf(query.severity) };
+function commonQuery(query: Pick<EventsQuery, 'limit' | 'after' | 'type' | 'severity' | 'kev' | 'fixable' | 'minEpss'>): Omit<EventQuery, 'configIds' | 'order'> {
+  return {
+    limit: limitOf(query.limit),
+    afterSeq: cursorOf(query.after),
+    types: typesOf(query.type),
+    severities: severitiesOf(query.severity),
+    kev: query.kev === true,
+    fixable: query.fixable === true,
+    minEpss: query.minEpss ?? null,
+  };
 }
 
 function listOf(raw: string): string[] {

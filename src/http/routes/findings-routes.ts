@@ -5,7 +5,7 @@ import { type ConfigState, ecrRegistryOf, splitImageKey } from '../../domain/sca
 import { type Severity, isSeverity } from '../../domain/severity.js';
 import { AppError } from '../../errors.js';
 import { renderAtomFeed } from '../../feed/atom-feed.js';
-import { decodeCursor } from '../../store/findings-cursor.js';
+import { decodeCursor, decodeOffsetCursor } from '../../store/findings-cursor.js';
 import type { FindingsPage } from '../../store/store.js';
 import { VERSION } from '../../version.js';
 import type { AppDeps } from '../app.js';
@@ -28,18 +28,34 @@ interface PageRequest {
   after: string | null;
   severities: Severity[] | null;
   status: FindingStatus | 'ALL';
+  kev: boolean;
+  fixable: boolean;
+  minEpss: number | null;
+  sort: 'newest' | 'risk';
   format: 'atom' | 'json' | 'sarif' | 'csv';
 }
 
 function parsePageRequest(request: FastifyRequest<{ Querystring: FindingsQuery }>): PageRequest {
   const query = request.query;
   const limit = query.limit ?? DEFAULT_LIMIT;
-  if (query.after !== undefined && decodeCursor(query.after) === null) {
+  const sort = query.sort ?? 'newest';
+  const decode = sort === 'risk' ? decodeOffsetCursor : decodeCursor;
+  if (query.after !== undefined && decode(query.after) === null) {
     throw new AppError('VALIDATION_FAILED', 'after must be the cursor of a previous page', [{ field: 'after', message: 'after is not a cursor this server handed out' }]);
   }
   const severities = query.severity ? [...new Set(query.severity.toUpperCase().split(',').filter(isSeverity))] : null;
   const status = query.status === 'fixed' ? 'FIXED' : query.status === 'all' ? 'ALL' : 'ACTIVE';
-  return { limit, after: query.after ?? null, severities, status, format: query.format ?? negotiate(request) };
+  return {
+    limit,
+    after: query.after ?? null,
+    severities,
+    status,
+    kev: query.kev === true,
+    fixable: query.fixable === true,
+    minEpss: query.minEpss ?? null,
+    sort,
+    format: query.format ?? negotiate(request),
+  };
 }
 
 function negotiate(request: FastifyRequest): 'atom' | 'json' {
@@ -54,6 +70,10 @@ function pageUrl(base: string, configId: string, page: PageRequest, after: strin
   if (page.limit !== DEFAULT_LIMIT) params.set('limit', String(page.limit));
   if (page.severities) params.set('severity', page.severities.join(','));
   if (page.status !== 'ACTIVE') params.set('status', page.status.toLowerCase());
+  if (page.kev) params.set('kev', 'true');
+  if (page.fixable) params.set('fixable', 'true');
+  if (page.minEpss !== null) params.set('minEpss', String(page.minEpss));
+  if (page.sort !== 'newest') params.set('sort', page.sort);
   if (after) params.set('after', after);
   const query = params.toString();
   return `${base}/findings/${configId}${query ? `?${query}` : ''}`;
@@ -64,7 +84,7 @@ function pageUrl(base: string, configId: string, page: PageRequest, after: strin
  * configuration's revision, so the revision and the request identify the body.
  */
 function etagOf(config: ConfigState, base: string, page: PageRequest): string {
-  const key = [config.revision, page.format, base, page.limit, page.after, page.severities?.join(','), page.status].join('|');
+  const key = [config.revision, page.format, base, ...queryKey(page)].join('|');
   return `"${createHash('sha1').update(key).digest('base64url').slice(0, 22)}"`;
 }
 
@@ -76,7 +96,7 @@ export function registerFindingsRoutes(app: FastifyInstance, deps: AppDeps, publ
       tags: ['findings'],
       summary: 'Findings of one configuration',
       description:
-        'An Atom feed by default, newest first, paged with RFC 5005 `next` links; `Accept: application/json` gives JSON. `format=sarif` (SARIF 2.1.0, for code scanning) and `format=csv` give every finding the filters select in one document, unpaged.',
+        'An Atom feed by default, newest first (or by risk with `sort=risk`), paged with RFC 5005 `next` links; `Accept: application/json` gives JSON. `format=sarif` (SARIF 2.1.0, for code scanning) and `format=csv` give every finding the filters select in one document, unpaged. `kev`, `fixable`, `minEpss` and `severity` filter; severities are the effective ones (NVD\'s where the advisory has none).',
       params: ConfigIdParams,
       querystring: FindingsQuery,
       response: {
@@ -128,7 +148,11 @@ function setValidators(reply: FastifyReply, etag: string, updated: Date): void {
 
 /** Everything a feed page's bytes depend on besides the stored data: the configuration, the query and the public base its links are built on. */
 function pageKey(request: FastifyRequest<{ Params: ConfigIdParams }>, base: string, page: PageRequest): string {
-  return [request.params.id, base, page.limit, page.after, page.severities?.join(','), page.status].join('|');
+  return [request.params.id, base, ...queryKey(page)].join('|');
+}
+
+function queryKey(page: PageRequest): unknown[] {
+  return [page.limit, page.after, page.severities?.join(','), page.status, page.kev, page.fixable, page.minEpss, page.sort];
 }
 
 interface RenderedPage {

@@ -11,6 +11,7 @@ import * as configCreatedBy from './2026-12-08-config-created-by.js';
 import * as advisoryRematch from './2026-12-09-advisory-rematch.js';
 import * as repositorySelection from './2026-12-10-repository-selection.js';
 import * as inventoryPostings from './2026-12-11-inventory-postings.js';
+import * as prioritisation from './2026-12-11-prioritisation.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -26,4 +27,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-09-advisory-rematch': advisoryRematch,
   '2026-12-10-repository-selection': repositorySelection,
   '2026-12-11-inventory-postings': inventoryPostings,
+  '2026-12-11-prioritisation': prioritisation,
 };
