@@ -40,6 +40,8 @@ export interface Config {
   advisoryRematch: boolean;
   advisoryMaxAgeMs: number;
   readyRequiresFreshAdvisories: boolean;
+  databaseSecret: string | null;
+  apiTokenSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +94,15 @@ function registryLimits(raw: string, name: string): Readonly<Record<string, { rp
     limits[match[1].toLowerCase()] = { rps, connections };
   }
   return Object.freeze(limits);
+}
+
+function secretArn(raw: string, name: string): string | null {
+  const arn = raw.trim();
+  if (arn === '') return null;
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(arn)) {
+    throw new ConfigError(`${name} must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got "${raw}"`);
+  }
+  return arn;
 }
 
 function boolean(raw: string, name: string): boolean {
@@ -405,6 +416,22 @@ export const OPTIONS = [
     default: 'false',
     doc: 'Make `/readyz` fail while a configured advisory source is stale (see `ECRSCAN_ADVISORY_MAX_AGE`).',
     parse: boolean,
+  }),
+  option({
+    key: 'databaseSecret',
+    env: 'ECRSCAN_DATABASE_SECRET',
+    flag: null,
+    default: '',
+    doc: 'AWS Lambda: the ARN of a Secrets Manager secret in the RDS format (`host`, `port`, `username`, `password`, `dbname`), read at cold start; it sets `DATABASE_URL`.',
+    parse: secretArn,
+  }),
+  option({
+    key: 'apiTokenSecret',
+    env: 'ECRSCAN_API_TOKEN_SECRET',
+    flag: null,
+    default: '',
+    doc: 'AWS Lambda: the ARN of a Secrets Manager secret whose string is the API token, read at cold start; it sets `ECRSCAN_API_TOKEN`.',
+    parse: secretArn,
   }),
 ] as const;
 

@@ -10,7 +10,8 @@ import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { createAnalysisPool } from './builtin/analysis/analysis-pool.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
-import type { SourceOutcome } from './builtin/osv/osv-importer.js';
+import { osvImportDue } from './builtin/osv/osv-due.js';
+import { importOsvSources, type SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
 import { createRematcher, type Rematcher } from './builtin/rematch/rematcher.js';
 import { createStoredMatch } from './builtin/rematch/stored-match.js';
@@ -38,6 +39,12 @@ export interface ScannerSet {
    * then on a schedule. Returns its stop. Failures are logged, never thrown.
    */
   startRefresh(): () => Promise<void>;
+  /**
+   * What `startRefresh` keeps current, done once, for a process that lives one cycle: the
+   * OSV import when the stored import times say it is due, then the re-match of recorded
+   * advisory changes. Failures are logged, never thrown.
+   */
+  refreshDue(signal: AbortSignal): Promise<void>;
   /** An advisory import now by the running refresh; null when none runs (not started, or no sources). */
   importAdvisories?(): Promise<SourceOutcome[]> | null;
   /** Closes clients and caches the scanners hold. */
@@ -104,6 +111,17 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
         await rematcher?.stop();
       };
     },
+    async refreshDue(signal) {
+      const log = logger.child({ part: 'osv' });
+      try {
+        if (await osvImportDue(db, config.osvSources, systemClock.now())) {
+          await importOsvSources(db, config.osvSources, { dataDir: osvDataDir(config.databaseUrl), log, signal });
+        }
+        if (config.advisoryRematch && !signal.aborted) await rematcherFor(deps).runPending();
+      } catch (err) {
+        if (!signal.aborted) log.error({ err }, 'advisory refresh failed');
+      }
+    },
     importAdvisories: () => refresher?.refreshNow() ?? null,
     async close() {
       share.stop();
@@ -115,8 +133,14 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
 
 /** The built-in scanner's re-match of stored inventories after advisory changes (ECRSCAN_ADVISORY_REMATCH). */
 function startRematch(deps: ScannerDeps): Rematcher {
+  const rematcher = rematcherFor(deps);
+  rematcher.start();
+  return rematcher;
+}
+
+function rematcherFor(deps: ScannerDeps): Rematcher {
   const db = deps.store.database;
-  const rematcher = createRematcher({
+  return createRematcher({
     store: deps.store,
     db,
     match: createStoredMatch(db, { analysers: PACKAGE_ANALYSERS, advisories: createAdvisoryLookup(db), clock: systemClock }),
@@ -127,6 +151,4 @@ function startRematch(deps: ScannerDeps): Rematcher {
     concurrency: deps.config.concurrency,
     leaseMs: deps.config.leaseSeconds * 1000,
   });
-  rematcher.start();
-  return rematcher;
 }
