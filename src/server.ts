@@ -11,7 +11,8 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { createNotifier, type Notifier } from './notify/notifier.js';
 import { createNotifyMetrics, type NotifyMetrics } from './notify/notify-metrics.js';
 import { createAdvisoryControl } from './scanners/builtin/osv/advisory-control.js';
-import { osvDataDir, type ScannerSet, type ScannerStore } from './scanners/create-scanners.js';
+import { osvDataDir } from './scanners/builtin/osv/osv-data-dir.js';
+import type { ScannerSet, ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -80,7 +81,7 @@ export async function checkServiceFiles(config: Readonly<Config>): Promise<ApiTo
 }
 
 /** Opens the store (migrated) and the metrics every role reports to; the store's close is registered. */
-export async function openServiceCore(config: Readonly<Config>, deps: ServiceDeps, releasers: Releasers): Promise<ServiceCore> {
+export async function openServiceCore(config: Readonly<Config>, deps: Pick<ServiceDeps, 'logger' | 'clock'>, releasers: Releasers): Promise<ServiceCore> {
   const { store, db } = await openDatabase(config.databaseUrl, {
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.databaseStatementTimeoutMs,

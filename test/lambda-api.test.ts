@@ -31,6 +31,8 @@ const CENTOS_FINDINGS = [
 const AUTH = { authorization: `Bearer ${TOKEN}` };
 
 interface Answer {
+  /** Whether the function sent the body base64-encoded (never, for the text this API answers). */
+  base64?: boolean;
   status: number;
   headers: Record<string, string>;
   body: string;
@@ -93,7 +95,7 @@ describe('the API function, with API Gateway HTTP API events, on PostgreSQL', { 
     const answer: ApiResult = await handler(httpApiEvent(request), lambdaContext('ecr-continuous-scan-ApiFunction'));
     const body = answer.isBase64Encoded ? Buffer.from(answer.body, 'base64').toString('utf8') : answer.body;
     const headers = Object.fromEntries(Object.entries(answer.headers).map(([name, value]) => [name.toLowerCase(), String(value)]));
-    return { status: answer.statusCode, headers, body };
+    return { base64: answer.isBase64Encoded === true, status: answer.statusCode, headers, body };
   }
 
   async function viaServer(request: ApiRequest): Promise<Answer> {
@@ -113,6 +115,7 @@ describe('the API function, with API Gateway HTTP API events, on PostgreSQL', { 
       assert.equal(lambda.headers[header], direct.headers[header], `${request.method} ${request.url}: ${header}`);
     }
     assert.equal(lambda.body, direct.body, `${request.method} ${request.url}: body`);
+    assert.equal(lambda.base64, false, `${request.method} ${request.url}: text is not sent base64-encoded`);
     return lambda;
   }
 

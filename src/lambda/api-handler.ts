@@ -34,11 +34,11 @@ export function createApiHandler(options: LambdaOptions): ApiHandler {
 }
 
 async function start(options: LambdaOptions): Promise<{ app: FastifyInstance; proxy: Proxy }> {
-  const { config, logger, deps } = await prepareLambdaService('api', options);
+  const { config, logger } = await prepareLambdaService('api', options);
   const releasers = createReleasers(logger);
   try {
     const tokens = await checkServiceFiles(config);
-    const core = await openServiceCore(config, deps, releasers);
+    const core = await openServiceCore(config, { logger }, releasers);
     const app = await buildServiceApp(config, core, tokens, { scanners: null, scheduler: null, notifier: null }, logger);
     app.addHook('onClose', () => releasers.close());
     const proxy = awsLambdaFastify<ApiEvent>(app, {

@@ -34,9 +34,14 @@ export function secretsManagerReader(): SecretReader {
  */
 export async function loadLambdaConfig(env: NodeJS.ProcessEnv, mode: RunMode, readSecret: SecretReader = secretsManagerReader()): Promise<Readonly<Config>> {
   const first = loadConfig(env, { mode });
+  // Both at once: each is a round trip to Secrets Manager within the cold start.
+  const [database, token] = await Promise.all([
+    first.databaseSecret ? readSecret(first.databaseSecret) : null,
+    first.apiTokenSecret ? readSecret(first.apiTokenSecret) : null,
+  ]);
   const resolved: NodeJS.ProcessEnv = { ...env };
-  if (first.databaseSecret) resolved.DATABASE_URL = databaseUrlOf(await readSecret(first.databaseSecret), first.databaseSecret);
-  if (first.apiTokenSecret) resolved.ECRSCAN_API_TOKEN = (await readSecret(first.apiTokenSecret)).trim();
+  if (database !== null && first.databaseSecret) resolved.DATABASE_URL = databaseUrlOf(database, first.databaseSecret);
+  if (token !== null) resolved.ECRSCAN_API_TOKEN = token.trim();
   return loadConfig(resolved, { mode });
 }
 

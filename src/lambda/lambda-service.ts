@@ -1,7 +1,5 @@
 import type { Config, RunMode } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
-import { createScanners } from '../scanners/create-scanners.js';
-import type { ServiceDeps } from '../server.js';
 import { loadLambdaConfig, type SecretReader } from './lambda-config.js';
 
 /** What a handler is built from; tests give their own environment and secret reader. */
@@ -15,12 +13,10 @@ export interface LambdaOptions {
 export interface LambdaService {
   config: Readonly<Config>;
   logger: Logger;
-  deps: ServiceDeps;
 }
 
-/** Configuration, logger and scanners of a function in the given role, as `ecrscan serve` makes them. */
+/** Configuration and logger of a function in the given role, as `ecrscan serve` makes them. */
 export async function prepareLambdaService(mode: RunMode, options: LambdaOptions): Promise<LambdaService> {
   const config = await loadLambdaConfig(options.env, mode, ...(options.readSecret ? [options.readSecret] : []));
-  const logger = createLogger(config.logLevel, options.logDestination);
-  return { config, logger, deps: { logger, scanners: (store) => createScanners({ store, config, logger }) } };
+  return { config, logger: createLogger(config.logLevel, options.logDestination) };
 }

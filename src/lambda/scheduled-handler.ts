@@ -1,4 +1,5 @@
 import { Compile } from 'typebox/compile';
+import { createScanners, type ScannerStore } from '../scanners/create-scanners.js';
 import { type CycleReport, runServiceCycle } from '../service-cycle.js';
 import { type LambdaOptions, type LambdaService, prepareLambdaService } from './lambda-service.js';
 import { ScheduledEvent } from './schedule-event.js';
@@ -23,7 +24,8 @@ export function createScheduledHandler(options: LambdaOptions): ScheduledHandler
   const prepared = prepareLambdaService('scheduler', options);
   prepared.catch(() => undefined);
   return async (event, context) => {
-    const { config, logger, deps }: LambdaService = await prepared;
+    const { config, logger }: LambdaService = await prepared;
+    const deps = { logger, scanners: (store: ScannerStore) => createScanners({ store, config, logger }) };
     if (!scheduledEvent.Check(event)) {
       // Refused rather than run: an invocation from elsewhere is a mistake to see in the log, not a cycle.
       logger.error({ event: summarise(event) }, 'not a scheduler event: nothing done');

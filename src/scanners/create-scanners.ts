@@ -1,4 +1,3 @@
-import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -10,6 +9,7 @@ import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { createAnalysisPool } from './builtin/analysis/analysis-pool.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
+import { osvDataDir } from './builtin/osv/osv-data-dir.js';
 import { osvImportDue } from './builtin/osv/osv-due.js';
 import { importOsvSources, type SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
@@ -20,6 +20,8 @@ import { startBudgetShare } from './budget-share.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
 import { createRequestBudget, type HostLimits } from './request-budget.js';
 import type { ScannerRegistry } from './registry.js';
+
+export { osvDataDir };
 
 /** The store, with the database it runs on: scanners keep tables of their own there (inventories, advisories). */
 export interface ScannerStore extends Store {
@@ -49,15 +51,6 @@ export interface ScannerSet {
   importAdvisories?(): Promise<SourceOutcome[]> | null;
   /** Closes clients and caches the scanners hold. */
   close(): Promise<void>;
-}
-
-/**
- * Where OSV downloads go while they are imported: beside a SQLite database file, else
- * (PostgreSQL, an in-memory database) in `./data/`, the service's data directory.
- */
-export function osvDataDir(databaseUrl: string): string {
-  const isFile = !/^postgres(ql)?:\/\//.test(databaseUrl) && databaseUrl !== ':memory:';
-  return isFile ? dirname(resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))) : resolve('data');
 }
 
 /** The scanners of a running service, by the id a configuration names. */
