@@ -71,12 +71,8 @@ export class EcrScanStack extends Stack {
       : this.auroraDatabase();
 
     const api = new HttpApi(this, 'Api', { description: 'ecr-continuous-scan HTTP API' });
-    const shared: Partial<lambda.FunctionProps> = {
-      runtime: lambda.Runtime.NODEJS_22_X,
-      architecture: lambda.Architecture.X86_64,
-      code,
-      ...(database.network ?? {}),
-    };
+    // The current Node.js LTS that Lambda runs; the code is bundled for it (LAMBDA_NODE_TARGET).
+    const shared = { runtime: lambda.Runtime.NODEJS_22_X, architecture: lambda.Architecture.X86_64, code, ...(database.network ?? {}) };
     const environment = {
       ECRSCAN_DATABASE_SECRET: database.secret.secretArn,
       ECRSCAN_API_TOKEN_SECRET: apiToken.secretArn,
@@ -86,8 +82,6 @@ export class EcrScanStack extends Stack {
 
     const apiFunction = new lambda.Function(this, 'ApiFunction', {
       ...shared,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      code,
       handler: API_HANDLER,
       description: 'ecr-continuous-scan: the HTTP API',
       memorySize: 1024,
@@ -106,8 +100,6 @@ export class EcrScanStack extends Stack {
 
     const scheduledFunction = new lambda.Function(this, 'ScheduledFunction', {
       ...shared,
-      runtime: lambda.Runtime.NODEJS_22_X,
-      code,
       handler: SCHEDULED_HANDLER,
       description: 'ecr-continuous-scan: one scheduler cycle (scans, notifications, advisories)',
       memorySize: 2048,
