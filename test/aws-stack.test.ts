@@ -45,7 +45,7 @@ describe('the AWS stack', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'ANY /' });
     template.resourceCountIs('AWS::Lambda::Function', 2);
     for (const handler of ['api-function.handler', 'scheduled-function.handler']) {
-      template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Runtime: 'nodejs22.x' });
+      template.hasResourceProperties('AWS::Lambda::Function', { Handler: handler, Runtime: 'nodejs24.x' });
     }
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'scheduled-function.handler',
@@ -54,6 +54,7 @@ describe('the AWS stack', () => {
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'api-function.handler',
+      MemorySize: 1769,
       Environment: { Variables: Match.objectLike({ ECRSCAN_MODE: 'api', ECRSCAN_DATABASE_SECRET: Match.anyValue(), ECRSCAN_API_TOKEN_SECRET: Match.anyValue() }) },
     });
     template.hasResourceProperties('AWS::RDS::DBCluster', { Engine: 'aurora-postgresql', ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 4 } });

@@ -22,7 +22,7 @@ export const API_HANDLER = 'api-function.handler';
 export const SCHEDULED_HANDLER = 'scheduled-function.handler';
 
 /** The Node.js version the bundle is compiled for: the one of the functions' runtime. */
-export const LAMBDA_NODE_TARGET = 'node22';
+export const LAMBDA_NODE_TARGET = 'node24';
 
 /**
  * Bundles the functions' code into `outdir` with esbuild: one ES module per entry point and
