@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Kysely } from 'kysely';
 import type { SubscriptionInput } from '../src/domain/subscription.js';
 import { createScheduledHandler, type ScheduledHandler } from '../src/lambda/scheduled-handler.js';
 import { generateSecret } from '../src/notify/secrets.js';
+import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
+import type { Database } from '../src/store/tables.js';
 import { databases } from './support/databases.js';
 import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
 import { lambdaContext } from './support/lambda-events.js';
@@ -41,6 +45,7 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
   let ecr: EcrEndpoint;
   let receiver: WebhookReceiver;
   let store: Store;
+  let db: Kysely<Database>;
   let env: NodeJS.ProcessEnv;
 
   before(async () => {
@@ -58,7 +63,7 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
     await store.close();
     env = { DATABASE_URL: databaseUrl, ECRSCAN_CONCURRENCY: '2', ECRSCAN_WEBHOOK_ALLOW_PRIVATE: 'true', LOG_LEVEL: 'silent' };
     // The test's own view of the function's database.
-    store = await (await import('../src/store/open-store.js')).openStore(databaseUrl);
+    ({ store, db } = await openDatabase(databaseUrl));
   });
   after(async () => {
     await store?.close();
@@ -133,6 +138,19 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
     assert.equal(a.scans + b.scans, repositories.length);
     for (const repository of repositories) assert.equal(ecr.image(repository, digestOf(`${repository}:1`))?.scansStarted, 1, repository);
     for (const id of ids) assert.equal((await store.getConfig(id))?.status, 'COMPLETE');
+  });
+
+  it('imports advisories when the stored import times say they are due, not at every cycle', async () => {
+    const source = fileURLToPath(new URL('./fixtures/osv', import.meta.url));
+    const withSources = { ...env, ECRSCAN_OSV_SOURCES: source };
+    const attempted = () => db.selectFrom('osv_source_attempts').select('attempted_at').where('source', '=', source).executeTakeFirst();
+    await invoke(createScheduledHandler({ env: withSources }), 60_000);
+    assert.ok(await db.selectFrom('osv_sources').select('imported_at').where('source', '=', source).executeTakeFirst(), 'the first cycle imported the source');
+    assert.ok(Number((await db.selectFrom('osv_advisories').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) > 0);
+    const first = await attempted();
+    assert.ok(first);
+    await invoke(createScheduledHandler({ env: withSources }), 60_000);
+    assert.equal(Number((await attempted())?.attempted_at), Number(first.attempted_at), 'the next cycle, minutes later, did not import again');
   });
 
   it('refuses an event that is not its schedule\'s, doing nothing', async () => {
