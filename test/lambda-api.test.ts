@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { DOMParser } from '@xmldom/xmldom';
 import { loadConfig } from '../src/config.js';
@@ -185,5 +186,25 @@ describe('the API function, with API Gateway HTTP API events, on PostgreSQL', { 
     assert.equal((await both({ method: 'GET', url: `/configs/${ids.amazonlinux}`, headers: AUTH })).status, 404);
     // Two at the API function's cold start, one at the scheduled function's.
     assert.equal(secrets.reads(), 3, 'the secrets are read once per cold start');
+  });
+
+  it('answers 503 with a problem document while it cannot start, and starts once it can', async () => {
+    const missing = 'arn:aws:secretsmanager:us-east-2:123456789012:secret:ecr-continuous-scan/not-yet-AbCdEf';
+    const lines: string[] = [];
+    const log = new Writable({ write: (chunk: Buffer, _encoding, done) => void (lines.push(chunk.toString('utf8')), done()) });
+    const failing = createApiHandler({ env: { ECRSCAN_DATABASE_SECRET: missing, LOG_LEVEL: 'silent' }, logDestination: log });
+    const answer = await failing(httpApiEvent({ method: 'GET', url: '/summary?format=json', headers: AUTH }), lambdaContext('f'));
+    assert.equal(answer.statusCode, 503);
+    assert.equal(answer.headers['content-type'], 'application/problem+json; charset=utf-8');
+    const problem = JSON.parse(answer.body) as Record<string, unknown>;
+    assert.deepEqual({ ...problem, detail: undefined }, { type: 'urn:ecrscan:problem:not-ready', title: 'Service not ready', status: 503, detail: undefined, instance: '/summary?format=json' });
+    assert.doesNotMatch(answer.body, /at [a-zA-Z.]+ \(/, 'no stack trace');
+    assert.match(lines.join(''), /"msg":"cold start failed"/);
+    // The secret appears: the next request starts the function.
+    const url = new URL(await postgres!.createDatabase());
+    secrets.put('ecr-continuous-scan/not-yet', JSON.stringify({ host: url.hostname, port: Number(url.port), username: 'postgres', password: 'trusted', dbname: url.pathname.slice(1) }));
+    const healthy = await failing(httpApiEvent({ method: 'GET', url: '/healthz' }), lambdaContext('f'));
+    assert.equal(healthy.statusCode, 200);
+    await (await failing.ready()).close();
   });
 });

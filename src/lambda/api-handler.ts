@@ -1,8 +1,10 @@
 import awsLambdaFastify, { type LambdaResponse, type PromiseHandler } from '@fastify/aws-lambda';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import type { FastifyInstance } from 'fastify';
+import { ERROR_CODES, problemType } from '../errors.js';
 import { buildServiceApp, checkServiceFiles, createReleasers, openServiceCore } from '../server.js';
-import { type LambdaOptions, prepareLambdaService } from './lambda-service.js';
+import { createLogger } from '../logger.js';
+import { type LambdaOptions, type LambdaService, prepareLambdaService } from './lambda-service.js';
 
 /** An API Gateway HTTP API event (payload format 2.0), the invocation's context, and the answer. */
 export type ApiEvent = APIGatewayProxyEventV2;
@@ -26,15 +28,64 @@ const TEXT_TYPES = /^(text\/|application\/([a-z0-9.+-]*\+)?(json|xml))/;
  * scheduled function's next cycle.
  */
 export function createApiHandler(options: LambdaOptions): ApiHandler {
-  const built = start(options);
-  // A failed cold start is reported by every request, not as an unhandled rejection.
+  // Started at once (the cold start runs in the function's init phase); after a failure, by the next request.
+  let built: ReturnType<typeof starting> | null = starting(options);
+  const handler = async (event: ApiEvent, context: ApiContext): Promise<ApiResult> => {
+    try {
+      built ??= starting(options);
+      return (await built).proxy(event, context);
+    } catch (err) {
+      if (!(err instanceof ColdStartError)) throw err;
+      // The database or Secrets Manager may be back by the next request.
+      built = null;
+      return notReady(event);
+    }
+  };
+  return Object.assign(handler, { ready: async () => (await (built ??= starting(options))).app });
+}
+
+/** A start whose failure is answered by the requests (a 503), never an unhandled rejection. */
+function starting(options: LambdaOptions): Promise<{ app: FastifyInstance; proxy: Proxy }> {
+  const built = start(options).catch((err: unknown) => {
+    throw new ColdStartError(err);
+  });
   built.catch(() => undefined);
-  const handler = async (event: ApiEvent, context: ApiContext): Promise<ApiResult> => (await built).proxy(event, context);
-  return Object.assign(handler, { ready: async () => (await built).app });
+  return built;
+}
+
+class ColdStartError extends Error {
+  override name = 'ColdStartError';
+  constructor(cause: unknown) {
+    super('the API function could not start', { cause });
+  }
+}
+
+/** The problem document a request gets while the function cannot start; what failed is in the log. */
+function notReady(event: ApiEvent): ApiResult {
+  return {
+    statusCode: ERROR_CODES.NOT_READY.status,
+    headers: { 'content-type': 'application/problem+json; charset=utf-8', 'retry-after': '5' },
+    body: JSON.stringify({
+      type: problemType('NOT_READY'),
+      title: ERROR_CODES.NOT_READY.title,
+      status: ERROR_CODES.NOT_READY.status,
+      detail: 'the service could not reach its database or its secrets; try again shortly',
+      instance: event.rawQueryString ? `${event.rawPath}?${event.rawQueryString}` : event.rawPath,
+    }),
+    isBase64Encoded: false,
+  };
 }
 
 async function start(options: LambdaOptions): Promise<{ app: FastifyInstance; proxy: Proxy }> {
-  const { config, logger } = await prepareLambdaService('api', options);
+  let prepared: LambdaService;
+  try {
+    prepared = await prepareLambdaService('api', options);
+  } catch (err) {
+    // No configuration, so no configured logger: the failure is logged at the default level.
+    createLogger('info', options.logDestination).error({ err }, 'cold start failed');
+    throw err;
+  }
+  const { config, logger } = prepared;
   const releasers = createReleasers(logger);
   try {
     const tokens = await checkServiceFiles(config);

@@ -1,4 +1,5 @@
 import { Compile } from 'typebox/compile';
+import { createLogger } from '../logger.js';
 import { createScanners, type ScannerStore } from '../scanners/create-scanners.js';
 import { type CycleReport, runServiceCycle } from '../service-cycle.js';
 import { type LambdaOptions, type LambdaService, prepareLambdaService } from './lambda-service.js';
@@ -21,20 +22,39 @@ export type ScheduledHandler = (event: unknown, context: ScheduledContext) => Pr
  * to go stale while the function sleeps between invocations.
  */
 export function createScheduledHandler(options: LambdaOptions): ScheduledHandler {
-  const prepared = prepareLambdaService('scheduler', options);
-  prepared.catch(() => undefined);
+  let prepared = preparing(options);
   return async (event, context) => {
-    const { config, logger }: LambdaService = await prepared;
-    const deps = { logger, scanners: (store: ScannerStore) => createScanners({ store, config, logger }) };
+    let service: LambdaService;
+    try {
+      service = await prepared;
+    } catch (err) {
+      // No configuration, so no configured logger; the next invocation reads the configuration again.
+      createLogger('info', options.logDestination).error({ err }, 'cold start failed');
+      prepared = preparing(options);
+      throw err;
+    }
+    const { config, logger } = service;
     if (!scheduledEvent.Check(event)) {
       // Refused rather than run: an invocation from elsewhere is a mistake to see in the log, not a cycle.
       logger.error({ event: summarise(event) }, 'not a scheduler event: nothing done');
       throw new Error('the scheduled function takes only its schedule\'s event ({"source":"ecrscan.schedule",…})');
     }
-    const report = await runServiceCycle(config, deps, context.getRemainingTimeInMillis());
-    logger.info({ ...report, scheduledTime: event.scheduledTime, executionId: event.executionId }, 'cycle finished');
-    return report;
+    const deps = { logger, scanners: (store: ScannerStore) => createScanners({ store, config, logger }) };
+    try {
+      const report = await runServiceCycle(config, deps, context.getRemainingTimeInMillis());
+      logger.info({ ...report, scheduledTime: event.scheduledTime, executionId: event.executionId }, 'cycle finished');
+      return report;
+    } catch (err) {
+      logger.error({ err, scheduledTime: event.scheduledTime, executionId: event.executionId }, 'cycle failed');
+      throw err;
+    }
   };
+}
+
+function preparing(options: LambdaOptions): Promise<LambdaService> {
+  const prepared = prepareLambdaService('scheduler', options);
+  prepared.catch(() => undefined);
+  return prepared;
 }
 
 function summarise(event: unknown): string {
