@@ -205,44 +205,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     worker.kick();
   }
 
-  async function stop(): Promise<void> {
-    if (stopped) return;
-    stopped = true;
-    clearInterval(timer);
-    unsubscribe?.();
-    await relay.idle();
-    await worker.idle();
-    // Messages in flight get a moment to be answered, then are cut short.
-    const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
-    await Promise.race([Promise.allSettled([...inFlight]), grace]);
-    shutdown.abort();
-    await Promise.allSettled([...inFlight]);
-    await recorder.idle();
-    await store.releaseDeliveries(owner);
-    await agent.close();
-  }
-
-  async function runPending(signal: AbortSignal): Promise<void> {
-    if (!stopped) throw new Error('runPending needs a notifier that is not started');
-    stopped = false;
-    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    try {
-      await relayStep();
-      // Each finished message frees its subscription's next one once recorded: go on until a claim finds nothing.
-      while (!signal.aborted) {
-        await recorder.idle();
-        worker.kick();
-        await worker.idle();
-        if (inFlight.size > 0) await Promise.race([...inFlight, aborted]);
-        else if (unrecorded.length === 0) break;
-      }
-    } finally {
-      await stop();
-    }
-  }
-
-  return {
-    runPending,
+  const notifier: Notifier = {
     start() {
       if (!stopped) return;
       stopped = false;
@@ -252,6 +215,40 @@ export function createNotifier(options: NotifierOptions): Notifier {
       tick();
     },
     wake: tick,
-    stop,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      unsubscribe?.();
+      await relay.idle();
+      await worker.idle();
+      // Messages in flight get a moment to be answered, then are cut short.
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS).unref());
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      shutdown.abort();
+      await Promise.allSettled([...inFlight]);
+      await recorder.idle();
+      await store.releaseDeliveries(owner);
+      await agent.close();
+    },
+    async runPending(signal) {
+      if (!stopped) throw new Error('runPending needs a notifier that is not started');
+      stopped = false;
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      try {
+        await relayStep();
+        // Each finished message frees its subscription's next one once recorded: go on until a claim finds nothing.
+        while (!signal.aborted) {
+          await recorder.idle();
+          worker.kick();
+          await worker.idle();
+          if (inFlight.size > 0) await Promise.race([...inFlight, aborted]);
+          else if (unrecorded.length === 0) break;
+        }
+      } finally {
+        await notifier.stop();
+      }
+    },
   };
+  return notifier;
 }
