@@ -110,7 +110,9 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
     const handler = createScheduledHandler({ env });
     const started = Date.now();
     const cut = await invoke(handler, 1_500);
-    assert.ok(Date.now() - started < 1_500 + 1_000, 'the invocation returned about when its time was up');
+    // The property, not a speed: a cycle that outlived its invocation would be killed by Lambda mid-commit.
+    // The margin is for the scans in flight to stop and the store to close on a loaded machine.
+    assert.ok(Date.now() - started < 1_500 + 2_000, 'the invocation returned about when its time was up');
     assert.equal(cut.cutShort, true);
     assert.equal(cut.scans, 1);
     assert.ok(ecr.callCount('ListImages') + ecr.callCount('DescribeImages') > 0, 'the scan had begun');
