@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -139,6 +140,24 @@ describe('the AWS stack', () => {
     assert.equal(keys.size, 1);
     const dir = join(assembly.directory, `asset.${[...keys][0]!.replace(/\.zip$/, '')}`);
     for (const file of ['api-function.js', 'scheduled-function.js', 'analysis-worker.js', 'package.json']) assert.ok(existsSync(join(dir, file)), file);
+    // Loaded as Lambda loads it (an ES module by its path, in a fresh process): every chunk resolves,
+    // and the scheduled handler refuses an event that is not its schedule's.
+    const script = `
+      const api = await import(${JSON.stringify(join(dir, 'api-function.js'))});
+      const scheduled = await import(${JSON.stringify(join(dir, 'scheduled-function.js'))});
+      const refusal = await scheduled.handler({ source: 'aws.events' }, { getRemainingTimeInMillis: () => 1000 }).then(() => 'ran', (err) => err.message);
+      process.stdout.write(JSON.stringify({ api: typeof api.handler, scheduled: typeof scheduled.handler, refusal }));
+      process.exit(0);`;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', AWS_REGION: 'us-east-2' },
+      timeout: 60_000,
+    });
+    assert.equal(child.status, 0, child.stderr);
+    const loaded = JSON.parse(child.stdout) as Record<string, string>;
+    assert.deepEqual({ api: loaded.api, scheduled: loaded.scheduled }, { api: 'function', scheduled: 'function' });
+    assert.match(loaded.refusal ?? '', /takes only its schedule's event/);
   });
 });
 
