@@ -9,6 +9,7 @@ import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
 import { benchImagePull } from './image-scan.bench.js';
+import { benchLambda } from './lambda.bench.js';
 import { benchPostgres } from './postgres.bench.js';
 import { benchPrioritisation } from './prioritisation.bench.js';
 import { benchRepositorySelection } from './repository-selection.bench.js';
@@ -51,6 +52,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'hostile-scan': benchHostileScan,
   'repository-selection': benchRepositorySelection,
   'busy-api': benchBusyApi,
+  lambda: benchLambda,
 };
 
 interface Outcome {

@@ -43,6 +43,8 @@ export interface Config {
   kevSource: string | null;
   epssSource: string | null;
   nvdSources: string[];
+  databaseSecret: string | null;
+  apiTokenSecret: string | null;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +104,15 @@ function sourceLocation(raw: string, name: string): string {
   const value = raw.trim();
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value) && !/^https:\/\//i.test(value)) throw new ConfigError(`${name} must be a file or an https:// URL, got "${raw}"`);
   return value;
+}
+
+function secretArn(raw: string, name: string): string | null {
+  const arn = raw.trim();
+  if (arn === '') return null;
+  if (!/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$/.test(arn)) {
+    throw new ConfigError(`${name} must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), got "${raw}"`);
+  }
+  return arn;
 }
 
 function boolean(raw: string, name: string): boolean {
@@ -439,6 +450,22 @@ export const OPTIONS = [
     default: '',
     doc: "Comma-separated NVD CVE records in the CVE API 2.0 JSON format (API answers or single records, gzipped or not): files or `https://` URLs. Findings whose advisory has no severity take NVD's CVSS base score and its severity (`severitySource: \"nvd\"`).",
     parse: (raw, name) => list(raw).map((item) => sourceLocation(item, name)),
+  }),
+  option({
+    key: 'databaseSecret',
+    env: 'ECRSCAN_DATABASE_SECRET',
+    flag: null,
+    default: '',
+    doc: 'AWS Lambda: the ARN of a Secrets Manager secret in the RDS format (`host`, `port`, `username`, `password`, `dbname`), read at cold start; it sets `DATABASE_URL`.',
+    parse: secretArn,
+  }),
+  option({
+    key: 'apiTokenSecret',
+    env: 'ECRSCAN_API_TOKEN_SECRET',
+    flag: null,
+    default: '',
+    doc: 'AWS Lambda: the ARN of a Secrets Manager secret whose string is the API token, read at cold start; it sets `ECRSCAN_API_TOKEN`.',
+    parse: secretArn,
   }),
 ] as const;
 

@@ -33,6 +33,12 @@ export interface Notifier {
   wake(): void;
   /** Stops claiming, waits for messages in flight, gives up leases. */
   stop(): Promise<void>;
+  /**
+   * One bounded pass, for a notifier that is not started: relays the events committed so
+   * far, sends every message due until none is left or `signal` aborts, then stops as
+   * `stop` does. Messages not sent are left to the next pass (or another process).
+   */
+  runPending(signal: AbortSignal): Promise<void>;
 }
 
 // Events per relay transaction; a run's events are never split (see the store's relay).
@@ -199,7 +205,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     worker.kick();
   }
 
-  return {
+  const notifier: Notifier = {
     start() {
       if (!stopped) return;
       stopped = false;
@@ -225,5 +231,24 @@ export function createNotifier(options: NotifierOptions): Notifier {
       await store.releaseDeliveries(owner);
       await agent.close();
     },
+    async runPending(signal) {
+      if (!stopped) throw new Error('runPending needs a notifier that is not started');
+      stopped = false;
+      const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+      try {
+        await relayStep();
+        // Each finished message frees its subscription's next one once recorded: go on until a claim finds nothing.
+        while (!signal.aborted) {
+          await recorder.idle();
+          worker.kick();
+          await worker.idle();
+          if (inFlight.size > 0) await Promise.race([...inFlight, aborted]);
+          else if (unrecorded.length === 0) break;
+        }
+      } finally {
+        await notifier.stop();
+      }
+    },
   };
+  return notifier;
 }

@@ -1,4 +1,3 @@
-import { dirname, resolve } from 'node:path';
 import type { Kysely } from 'kysely';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
@@ -10,7 +9,9 @@ import { PACKAGE_ANALYSERS } from './builtin/analysers/registry.js';
 import { createAnalysisPool } from './builtin/analysis/analysis-pool.js';
 import { BUILTIN_SCANNER_ID, BUILTIN_SCANNER_VERSION, createBuiltinScanner } from './builtin/builtin-scanner.js';
 import { createAdvisoryLookup } from './builtin/osv/advisory-store.js';
-import type { SourceOutcome } from './builtin/osv/osv-importer.js';
+import { osvDataDir } from './builtin/osv/osv-data-dir.js';
+import { osvImportDue } from './builtin/osv/osv-due.js';
+import { importOsvSources, type SourceOutcome } from './builtin/osv/osv-importer.js';
 import { type OsvRefresher, startOsvRefresh } from './builtin/osv/osv-refresh.js';
 import { createRematcher, type Rematcher } from './builtin/rematch/rematcher.js';
 import { createStoredMatch } from './builtin/rematch/stored-match.js';
@@ -19,6 +20,8 @@ import { startBudgetShare } from './budget-share.js';
 import { createEcrScanner } from './ecr/ecr-scanner.js';
 import { createRequestBudget, type HostLimits } from './request-budget.js';
 import type { ScannerRegistry } from './registry.js';
+
+export { osvDataDir };
 
 /** The store, with the database it runs on: scanners keep tables of their own there (inventories, advisories). */
 export interface ScannerStore extends Store {
@@ -38,19 +41,16 @@ export interface ScannerSet {
    * then on a schedule. Returns its stop. Failures are logged, never thrown.
    */
   startRefresh(): () => Promise<void>;
+  /**
+   * What `startRefresh` keeps current, done once, for a process that lives one cycle: the
+   * OSV import when the stored import times say it is due, then the re-match of recorded
+   * advisory changes. Failures are logged, never thrown.
+   */
+  refreshDue(signal: AbortSignal): Promise<void>;
   /** An advisory import now by the running refresh; null when none runs (not started, or no sources). */
   importAdvisories?(): Promise<SourceOutcome[]> | null;
   /** Closes clients and caches the scanners hold. */
   close(): Promise<void>;
-}
-
-/**
- * Where OSV downloads go while they are imported: beside a SQLite database file, else
- * (PostgreSQL, an in-memory database) in `./data/`, the service's data directory.
- */
-export function osvDataDir(databaseUrl: string): string {
-  const isFile = !/^postgres(ql)?:\/\//.test(databaseUrl) && databaseUrl !== ':memory:';
-  return isFile ? dirname(resolve(databaseUrl.replace(/^sqlite:(\/\/)?/, ''))) : resolve('data');
 }
 
 /** The scanners of a running service, by the id a configuration names. */
@@ -104,6 +104,17 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
         await rematcher?.stop();
       };
     },
+    async refreshDue(signal) {
+      const log = logger.child({ part: 'osv' });
+      try {
+        if (await osvImportDue(db, config.osvSources, systemClock.now())) {
+          await importOsvSources(db, config.osvSources, { dataDir: osvDataDir(config.databaseUrl), log, signal });
+        }
+        if (config.advisoryRematch && !signal.aborted) await rematcherFor(deps).runPending();
+      } catch (err) {
+        if (!signal.aborted) log.error({ err }, 'advisory refresh failed');
+      }
+    },
     importAdvisories: () => refresher?.refreshNow() ?? null,
     async close() {
       share.stop();
@@ -115,8 +126,14 @@ export function createScanners(deps: ScannerDeps): ScannerSet {
 
 /** The built-in scanner's re-match of stored inventories after advisory changes (ECRSCAN_ADVISORY_REMATCH). */
 function startRematch(deps: ScannerDeps): Rematcher {
+  const rematcher = rematcherFor(deps);
+  rematcher.start();
+  return rematcher;
+}
+
+function rematcherFor(deps: ScannerDeps): Rematcher {
   const db = deps.store.database;
-  const rematcher = createRematcher({
+  return createRematcher({
     store: deps.store,
     db,
     match: createStoredMatch(db, { analysers: PACKAGE_ANALYSERS, advisories: createAdvisoryLookup(db), clock: systemClock }),
@@ -127,6 +144,4 @@ function startRematch(deps: ScannerDeps): Rematcher {
     concurrency: deps.config.concurrency,
     leaseMs: deps.config.leaseSeconds * 1000,
   });
-  rematcher.start();
-  return rematcher;
 }

@@ -41,8 +41,13 @@ export interface Scheduler {
   wake(): void;
   /** Aborts the running scan of a configuration (it was deleted). */
   cancel(configId: string): void;
-  /** Claims and finishes every scan due now; for tests and benchmarks that drive a clock. */
-  runDue(): Promise<number>;
+  /**
+   * Claims and finishes every scan due now (tests and benchmarks that drive a clock, a
+   * bounded cycle). When `signal` aborts it stops claiming, stops the scans in flight
+   * uncommitted and gives their leases back, so that the next run takes them at once.
+   * Returns the scans claimed.
+   */
+  runDue(signal?: AbortSignal): Promise<number>;
   readonly owner: string;
 }
 
@@ -228,15 +233,20 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     cancel(configId) {
       running.get(configId)?.controller.abort(new Error('configuration deleted'));
     },
-    async runDue() {
+    async runDue(signal) {
       let total = 0;
-      for (;;) {
+      const aborted = new Promise<void>((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+      while (!signal?.aborted) {
         const claimed = await claim();
         if (claimed.length === 0 && running.size === 0) return total;
         total += claimed.length;
         claimed.forEach(launch);
-        await Promise.race([...running.values()].map((scan) => scan.done));
+        await Promise.race([...[...running.values()].map((scan) => scan.done), aborted]);
       }
+      for (const { controller } of running.values()) controller.abort(new Error('the run reached its deadline'));
+      await Promise.allSettled([...running.values()].map((scan) => scan.done));
+      await store.releaseLeases(owner, clock.now());
+      return total;
     },
   };
 }
