@@ -174,7 +174,7 @@ export const SummaryQuery = Type.Object(
     format: Type.Optional(StringEnum(['text', 'json'], { description: 'overrides Accept' })),
     repository: Type.Optional(
       Type.String({
-        pattern: '^[a-z0-9._/*-]{1,256}$',
+        pattern: '^[a-z0-9*][a-z0-9._/*-]{0,255}$',
         description: 'only configurations of this repository; `*` matches any run of characters (`team/*`, `*nginx*`)',
       }),
     ),
