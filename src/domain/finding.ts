@@ -21,7 +21,17 @@ export interface Finding {
   path: string | null;
 }
 
-export type FindingStatus = 'ACTIVE' | 'FIXED';
+/** `SUPPRESSED`: open, but covered by a suppression, so left out of counts, feeds and notifications. */
+export type FindingStatus = 'ACTIVE' | 'FIXED' | 'SUPPRESSED';
+
+/** The suppression covering a finding, as findings show it. */
+export interface FindingSuppression {
+  id: string;
+  status: string;
+  justification: string | null;
+  reason: string;
+  expiresAt: Date | null;
+}
 
 /** A finding as stored: which image it is in and when it was first and last seen. */
 export interface StoredFinding extends Finding {
@@ -33,4 +43,6 @@ export interface StoredFinding extends Finding {
   lastSeen: Date;
   fixedAt: Date | null;
   status: FindingStatus;
+  /** The suppression that covers it, if any (a fixed finding keeps it, for when it comes back). */
+  suppression?: FindingSuppression | null;
 }

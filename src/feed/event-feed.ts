@@ -66,6 +66,13 @@ export function eventTitle(event: ScanEvent): string {
       return `Scan of ${image} failed: ${event.detail.error ?? 'unknown error'}`;
     case 'scan.recovered':
       return `Scan of ${image} succeeds again`;
+    case 'suppression.created':
+    case 'suppression.updated':
+    case 'suppression.expired':
+    case 'suppression.deleted': {
+      const suppression = event.detail.suppression;
+      return `Suppression of ${suppression?.vulnerability ?? 'a vulnerability'} in ${event.repository} ${event.type.slice('suppression.'.length)}`;
+    }
   }
 }
 

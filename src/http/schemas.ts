@@ -251,7 +251,9 @@ export const FindingsQuery = Type.Object(
         description: `comma-separated severities, any case: ${SEVERITIES.join(', ')}`,
       }),
     ),
-    status: Type.Optional(StringEnum(['active', 'fixed', 'all'], { description: 'which findings (default active)' })),
+    status: Type.Optional(
+      StringEnum(['active', 'fixed', 'suppressed', 'all'], { description: 'which findings (default active: open and not suppressed)' }),
+    ),
     format: Type.Optional(StringEnum(['atom', 'json', 'sarif', 'csv'], { description: 'overrides Accept; sarif and csv are every finding at once' })),
   },
   { additionalProperties: false },
@@ -287,7 +289,21 @@ export const FindingRepresentation = Type.Object(
     firstSeen: Type.String({ format: 'date-time' }),
     lastSeen: Type.String({ format: 'date-time' }),
     fixedAt: Timestamp,
-    status: StringEnum(['ACTIVE', 'FIXED']),
+    status: StringEnum(['ACTIVE', 'FIXED', 'SUPPRESSED']),
+    suppression: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            id: Type.String(),
+            status: Type.String({ description: 'not_affected, accepted_risk, false_positive or will_not_fix' }),
+            justification: Nullable(Type.String()),
+            reason: Type.String(),
+            expiresAt: Timestamp,
+          },
+          { additionalProperties: false, description: 'the suppression that covers the finding (see /suppressions)' },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false, title: 'Finding' },
 );

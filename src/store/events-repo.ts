@@ -99,6 +99,7 @@ async function insertNewFindingEvents(trx: Transaction<Database>, batch: NewFind
         ])
         .where('image_id', '=', batch.imageId)
         .where('id', '>', batch.afterFindingId)
+        .where('suppressed_by', 'is', null)
         .orderBy('id'),
     )
     .execute();

@@ -12,8 +12,16 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
     .innerJoin('images', 'images.id', 'findings.image_id')
     .selectAll('findings')
     .select(['images.tag', 'images.digest'])
+    .leftJoin('suppressions', 'suppressions.id', 'findings.suppressed_by')
+    .select([
+      'suppressions.status as s_status',
+      'suppressions.justification as s_justification',
+      'suppressions.reason as s_reason',
+      'suppressions.expires_at as s_expires_at',
+    ])
     .where('findings.config_id', '=', configId);
-  if (query.status === 'ACTIVE') select = select.where('findings.fixed_at', 'is', null);
+  if (query.status === 'ACTIVE') select = select.where('findings.fixed_at', 'is', null).where('findings.suppressed_by', 'is', null);
+  if (query.status === 'SUPPRESSED') select = select.where('findings.fixed_at', 'is', null).where('findings.suppressed_by', 'is not', null);
   if (query.status === 'FIXED') select = select.where('findings.fixed_at', 'is not', null);
   if (query.severities) select = select.where('findings.severity', 'in', query.severities);
   const after = query.after === null ? null : decodeCursor(query.after);
@@ -42,7 +50,11 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
       firstSeen: new Date(Number(row.first_seen)),
       lastSeen: new Date(Number(row.last_seen)),
       fixedAt: toDate(row.fixed_at),
-      status: row.fixed_at === null ? 'ACTIVE' : 'FIXED',
+      status: row.fixed_at !== null ? 'FIXED' : row.suppressed_by !== null ? 'SUPPRESSED' : 'ACTIVE',
+      suppression:
+        row.suppressed_by === null || row.s_status === null || row.s_reason === null
+          ? null
+          : { id: row.suppressed_by, status: row.s_status, justification: row.s_justification, reason: row.s_reason, expiresAt: toDate(row.s_expires_at) },
     }),
   );
   const next = rows.length > query.limit && last ? encodeCursor(Number(last.first_seen), Number(last.id)) : null;

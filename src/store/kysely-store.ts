@@ -17,6 +17,7 @@ import {
   selectSubscription,
   selectSubscriptions,
 } from './subscriptions-repo.js';
+import { changeSuppression, earliestExpiry, expireDue, insertSuppression, putSuppressions, removeSuppression, selectSuppression, selectSuppressions } from './suppressions-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
 import type { Store } from './store.js';
@@ -147,6 +148,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     releaseDeliveries: (owner) => release(db, owner),
     countFailingSubscriptions: () => countFailing(db),
     pruneDeliveries: (before, batch) => pruneFinishedDeliveries(db, before, batch),
+    createSuppression: writing((input, createdBy, now) => insertSuppression(db, input, createdBy, now)),
+    putSuppressions: writing((inputs, createdBy, now) => putSuppressions(db, inputs, createdBy, now)),
+    listSuppressions: () => selectSuppressions(db),
+    getSuppression: (id) => selectSuppression(db, id),
+    updateSuppression: writing((id, input, now) => changeSuppression(db, id, input, now)),
+    deleteSuppression: writing((id, now) => removeSuppression(db, id, now)),
+    expireSuppressions: writing((now) => expireDue(db, now)),
+    nextSuppressionExpiry: () => earliestExpiry(db),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
     close: async () => {
       await revisions.close();
