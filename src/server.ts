@@ -13,6 +13,7 @@ import { createAdvisoryControl } from './scanners/builtin/osv/advisory-control.j
 import { osvDataDir, type ScannerSet, type ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/open-store.js';
+import { startSuppressionExpiry } from './triage/suppression-expiry.js';
 import type { Store } from './store/store.js';
 
 export interface RunningService {
@@ -92,6 +93,8 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
       releasers.push(
         startEventRetention({ store, clock, logger: deps.logger.child({ part: 'events' }), retentionMs: config.eventRetentionMs }),
       );
+      const expiry = startSuppressionExpiry({ store, clock, logger: deps.logger.child({ part: 'suppressions' }) });
+      releasers.push(() => expiry.stop());
       // Webhooks are delivered by the processes that scan: API-only processes stay request-bound.
       notifier = createNotifier({
         store,

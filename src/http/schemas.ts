@@ -22,7 +22,7 @@ import { SEVERITIES } from '../domain/severity.js';
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** A string enum that validators and OpenAPI tools both read as one (`type` and `enum`). */
-function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
