@@ -3,7 +3,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { SuppressionPut } from '../../store/suppression-store.js';
 import { type Suppression, type SuppressionScope, type SuppressionStatus, type VexJustification, VULNERABILITY_PATTERN } from '../suppression.js';
-import { parseImageReference, parsePurl, purlEncode } from './purl.js';
+import { parseImageReference, type Purl, parsePurl, purlEncode } from './purl.js';
 import schema from './openvex-json-schema.json' with { type: 'json' };
 
 // ajv-formats is CommonJS; its default export arrives as the module object under NodeNext.
@@ -145,10 +145,18 @@ function scopeOf(component: Component, index: number, field: string): Scope {
     const repository = repositoryUrl ? (parseImageReference(repositoryUrl)?.repository ?? repositoryUrl) : purl.name === '*' ? null : purl.name;
     return { package: null, configId: purl.qualifiers.get(CONFIG_QUALIFIER) ?? null, repository, tag: purl.qualifiers.get('tag') ?? null };
   }
-  if (purl) return { package: purl.name, configId: null, repository: null, tag: null };
+  if (purl) return { package: packageName(purl), configId: null, repository: null, tag: null };
   const image = parseImageReference(reference);
   if (image) return { package: null, configId: null, repository: image.repository, tag: image.tag };
   throw new VexDocumentError(index, field, `product "${reference.slice(0, 120)}" is neither a package URL nor an image reference`);
+}
+
+/** The package name as findings carry it (OSV's naming): Maven's group:artifact, npm's @scope/name, Go's module path. */
+function packageName(purl: Purl): string {
+  if (purl.namespace === null) return purl.name;
+  if (purl.type === 'maven') return `${purl.namespace}:${purl.name}`;
+  if (purl.type === 'npm' || purl.type === 'golang' || purl.type === 'composer') return `${purl.namespace}/${purl.name}`;
+  return purl.name;
 }
 
 export interface VexExportOptions {
