@@ -35,22 +35,8 @@ export const SuppressionBody = Type.Object(
 );
 export type SuppressionBody = Static<typeof SuppressionBody>;
 
-/** PUT: the whole suppression under the id of the path. */
-export const SuppressionPutBody = Type.Object(
-  {
-    vulnerability: Fields.vulnerability,
-    package: Type.Optional(Fields.package),
-    configId: Type.Optional(Fields.configId),
-    repository: Type.Optional(Fields.repository),
-    tag: Type.Optional(Fields.tag),
-    status: Fields.status,
-    justification: Type.Optional(Fields.justification),
-    reason: Fields.reason,
-    expiresAt: Type.Optional(Fields.expiresAt),
-  },
-  { additionalProperties: false, title: 'SuppressionPut' },
-);
-export type SuppressionPutBody = Static<typeof SuppressionPutBody>;
+/** Every field but the id: what a suppression is made of once a body is read. */
+export type SuppressionFields = Omit<SuppressionBody, 'id'>;
 
 export const SuppressionPatch = Type.Object(
   {

@@ -2,19 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
-import { checkSuppression, isActive, SUPPRESSION_ID_PATTERN, type Suppression, type SuppressionInput, SuppressionRuleError } from '../../triage/suppression.js';
+import { checkSuppression, isActive, type Suppression, type SuppressionInput, SuppressionRuleError } from '../../triage/suppression.js';
 import type { AppDeps } from '../app.js';
-import { NoQuery } from '../schemas.js';
+import { NoQuery, Problem } from '../schemas.js';
 import {
   SuppressionBody,
   SuppressionIdParams,
   SuppressionPatch,
-  SuppressionPutBody,
+  SuppressionFields,
   SuppressionRepresentation,
 } from '../suppression-schemas.js';
 
 const TAGS = ['suppressions'];
-const ID = new RegExp(SUPPRESSION_ID_PATTERN);
 
 function notFound(id: string): AppError {
   return new AppError('SUPPRESSION_NOT_FOUND', `no suppression with id ${id}`, [{ field: 'id', message: 'id is unknown' }]);
@@ -46,7 +45,7 @@ export function suppressionJson(suppression: Suppression, now: Date) {
 }
 
 /** A body's fields as a suppression, checked across fields; a named configuration must exist. */
-async function inputOf(deps: AppDeps, body: SuppressionPutBody, now: Date): Promise<SuppressionInput> {
+async function inputOf(deps: AppDeps, body: SuppressionFields, now: Date): Promise<SuppressionInput> {
   const input: SuppressionInput = {
     vulnerability: body.vulnerability,
     package: body.package ?? null,
@@ -68,8 +67,8 @@ async function inputOf(deps: AppDeps, body: SuppressionPutBody, now: Date): Prom
   return input;
 }
 
-function patched(before: Suppression, patch: SuppressionPatch): SuppressionPutBody {
-  const pick = <K extends keyof SuppressionPatch>(key: K, value: SuppressionPutBody[K]) => (patch[key] === undefined ? value : patch[key]);
+function patched(before: Suppression, patch: SuppressionPatch): SuppressionFields {
+  const pick = <K extends keyof SuppressionPatch>(key: K, value: SuppressionFields[K]) => (patch[key] === undefined ? value : patch[key]);
   const status = patch.status ?? before.status;
   return {
     vulnerability: patch.vulnerability ?? before.vulnerability,
@@ -115,14 +114,14 @@ export function registerSuppressionRoutes(app: FastifyInstance, deps: AppDeps): 
       description:
         'Its findings (by name or alias, narrowed by package, configuration, repository and tag globs) leave the summary counts, the Atom feeds of open findings and notifications at once, and come back when it expires or is deleted. Writes `suppression.created` events.',
       body: SuppressionBody,
-      response: { 201: SuppressionRepresentation, 409: Type.Null({ description: 'a suppression with this id exists: PUT replaces it' }) },
+      response: { 201: SuppressionRepresentation, 409: Problem },
     },
     handler: async (request, reply) => {
       const now = clock.now();
       const input = await inputOf(deps, request.body, now);
       const id = request.body.id ?? randomUUID();
       const created = await store.createSuppression({ id, ...input }, principalName(request), now);
-      if (!created) throw new AppError('SUPPRESSION_EXISTS', `a suppression with id ${id} exists; PUT /suppressions/${id} replaces it`, [{ field: 'id', message: 'id is taken' }]);
+      if (!created) throw new AppError('SUPPRESSION_EXISTS', `a suppression with id ${id} exists; PATCH /suppressions/${id} changes it`, [{ field: 'id', message: 'id is taken' }]);
       request.log.info({ suppressionId: id, vulnerability: input.vulnerability }, 'suppression created');
       return reply.code(201).header('location', `/suppressions/${id}`).send(suppressionJson(created, now));
     },
@@ -141,28 +140,6 @@ export function registerSuppressionRoutes(app: FastifyInstance, deps: AppDeps): 
       const suppression = await store.getSuppression(request.params.id);
       if (!suppression) throw notFound(request.params.id);
       return suppressionJson(suppression, clock.now());
-    },
-  });
-
-  app.put<{ Params: SuppressionIdParams; Body: SuppressionPutBody }>('/suppressions/:id', {
-    schema: {
-      operationId: 'putSuppression',
-      tags: TAGS,
-      summary: 'Create or replace a suppression by id',
-      description: 'Idempotent: what an ignore file kept in git applies. Creating answers 201, replacing or repeating 200.',
-      params: SuppressionIdParams,
-      body: SuppressionPutBody,
-      response: { 200: SuppressionRepresentation, 201: SuppressionRepresentation },
-    },
-    handler: async (request, reply) => {
-      const now = clock.now();
-      const id = request.params.id;
-      if (!ID.test(id)) throw invalid('id', 'id must be letters, digits and . _ : - (at most 128)');
-      const input = await inputOf(deps, request.body, now);
-      const result = await store.putSuppressions([{ id, ...input }], principalName(request), now);
-      const stored = await store.getSuppression(id);
-      if (!stored) throw notFound(id);
-      return reply.code(result.created.length > 0 ? 201 : 200).send(suppressionJson(stored, now));
     },
   });
 
