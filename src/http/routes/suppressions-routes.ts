@@ -132,6 +132,7 @@ export function registerSuppressionRoutes(app: FastifyInstance, deps: AppDeps): 
       operationId: 'getSuppression',
       tags: TAGS,
       summary: 'One suppression',
+      description: 'The suppression with who created it, when, its expiry and whether it is active.',
       params: SuppressionIdParams,
       querystring: NoQuery,
       response: { 200: SuppressionRepresentation },
