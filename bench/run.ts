@@ -14,6 +14,7 @@ import { benchRepositorySelection } from './repository-selection.bench.js';
 import { benchScanLatency } from './scan-latency.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { benchSqliteSync } from './sqlite-sync.bench.js';
+import { benchSuppressions } from './suppressions.bench.js';
 import { benchWebhooks } from './webhooks.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
@@ -49,6 +50,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'hostile-scan': benchHostileScan,
   'repository-selection': benchRepositorySelection,
   'busy-api': benchBusyApi,
+  suppressions: benchSuppressions,
 };
 
 interface Outcome {

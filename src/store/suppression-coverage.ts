@@ -6,6 +6,8 @@ import type { Database, SuppressionsTable } from './tables.js';
 // Ids per `IN (…)` list and patterns per `OR` of LIKEs: far below every dialect's parameter limit.
 const ID_CHUNK = 1000;
 const PATTERN_CHUNK = 50;
+// Findings per page of a full pass: bounded memory whatever the table's size.
+const SCAN_PAGE = 20_000;
 
 export function toSuppression(row: Selectable<SuppressionsTable>): Suppression {
   return {
@@ -94,38 +96,70 @@ function count(change: CoverageChange, suppressionId: string, configId: string):
   change.bySuppression.set(suppressionId, byConfig);
 }
 
-/** Findings named by, or aliasing, any of the ids: the LIKE over the aliases' JSON narrows, the exact match is done in code. */
+/**
+ * Findings named by, or aliasing, any of the ids. A few ids: a LIKE over the aliases' JSON
+ * narrows in the database and the exact match is done here. Many (an OpenVEX import): one
+ * pass over every finding in pages, matched here against a set, since each LIKE list is a
+ * full scan of its own.
+ */
 async function findingsGoingBy(trx: Transaction<Database>, vulnerabilities: string[]): Promise<CandidateRow[]> {
+  if (vulnerabilities.length > PATTERN_CHUNK * 2) return everyFindingGoingBy(trx, new Set(vulnerabilities));
   const rows: CandidateRow[] = [];
   const seen = new Set<number>();
   for (let start = 0; start < vulnerabilities.length; start += PATTERN_CHUNK) {
     const chunk = vulnerabilities.slice(start, start + PATTERN_CHUNK);
-    const found = await trx
-      .selectFrom('findings')
-      .innerJoin('images', 'images.id', 'findings.image_id')
-      .innerJoin('configs', 'configs.id', 'findings.config_id')
-      .select([
-        'findings.id',
-        'findings.config_id',
-        'findings.image_id',
-        'findings.name',
-        'findings.package',
-        'findings.aliases',
-        'findings.suppressed_by',
-        'findings.fixed_at',
-        'images.tag',
-        'configs.repository',
-      ])
+    const found = await candidates(trx)
       .where((eb) => eb.or([eb('findings.name', 'in', chunk), ...chunk.map((id) => eb('findings.aliases', 'like', `%${JSON.stringify(id)}%`))]))
       .execute();
     for (const row of found) {
-      const id = Number(row.id);
-      if (seen.has(id)) continue;
-      seen.add(id);
-      rows.push({ ...row, id, image_id: Number(row.image_id), fixed_at: row.fixed_at === null ? null : Number(row.fixed_at) });
+      const candidate = toCandidate(row);
+      if (seen.has(candidate.id)) continue;
+      seen.add(candidate.id);
+      rows.push(candidate);
     }
   }
   return rows;
+}
+
+async function everyFindingGoingBy(trx: Transaction<Database>, vulnerabilities: ReadonlySet<string>): Promise<CandidateRow[]> {
+  const rows: CandidateRow[] = [];
+  let after = 0;
+  for (;;) {
+    const page = await candidates(trx).where('findings.id', '>', after).orderBy('findings.id').limit(SCAN_PAGE).execute();
+    for (const row of page) {
+      if (vulnerabilities.has(row.name) || (row.aliases !== '[]' && (JSON.parse(row.aliases) as string[]).some((alias) => vulnerabilities.has(alias)))) {
+        rows.push(toCandidate(row));
+      }
+    }
+    const last = page.at(-1);
+    if (!last || page.length < SCAN_PAGE) return rows;
+    after = Number(last.id);
+  }
+}
+
+function candidates(trx: Transaction<Database>) {
+  return trx
+    .selectFrom('findings')
+    .innerJoin('images', 'images.id', 'findings.image_id')
+    .innerJoin('configs', 'configs.id', 'findings.config_id')
+    .select([
+      'findings.id',
+      'findings.config_id',
+      'findings.image_id',
+      'findings.name',
+      'findings.package',
+      'findings.aliases',
+      'findings.suppressed_by',
+      'findings.fixed_at',
+      'images.tag',
+      'configs.repository',
+    ]);
+}
+
+type CandidateSelect = Awaited<ReturnType<ReturnType<typeof candidates>['execute']>>[number];
+
+function toCandidate(row: CandidateSelect): CandidateRow {
+  return { ...row, id: Number(row.id), image_id: Number(row.image_id), fixed_at: row.fixed_at === null ? null : Number(row.fixed_at) };
 }
 
 /** Suppressions of these vulnerabilities that cover findings at `now`. */
