@@ -78,14 +78,17 @@ function suppressions(): SuppressionPut[] {
   });
 }
 
-async function timeMs(fn: () => Promise<unknown>, times: number): Promise<number[]> {
-  const samples: number[] = [];
+/** Wall-clock milliseconds of each call, and this process's CPU milliseconds per call over them all. */
+async function timeMs(fn: () => Promise<unknown>, times: number): Promise<{ wall: number[]; cpu: number }> {
+  const wall: number[] = [];
+  const cpuBefore = process.cpuUsage();
   for (let i = 0; i < times; i++) {
     const started = performance.now();
     await fn();
-    samples.push(performance.now() - started);
+    wall.push(performance.now() - started);
   }
-  return samples;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { wall, cpu: (cpu.user + cpu.system) / 1000 / times };
 }
 
 export async function benchSuppressions(): Promise<readonly BenchRow[]> {
@@ -122,34 +125,43 @@ export async function benchSuppressions(): Promise<readonly BenchRow[]> {
       if (response.statusCode !== 200) throw new Error(`findings page answered ${response.statusCode}`);
     },
   };
-  const samples: Record<string, { with: number[]; without: number[] }> = {};
-  for (const name of Object.keys(cases)) samples[name] = { with: [], without: [] };
+  type Sides = { with: number[]; without: number[] };
+  const samples: Record<string, { wall: Sides; cpu: Sides }> = {};
+  for (const name of Object.keys(cases)) samples[name] = { wall: { with: [], without: [] }, cpu: { with: [], without: [] } };
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, make] of Object.entries(cases)) {
       // Alternating which side goes first, so that neither always runs on a warmer cache.
       const order: Array<'with' | 'without'> = round % 2 === 0 ? ['without', 'with'] : ['with', 'without'];
-      for (const side of order) samples[name]![side].push(median(await timeMs(make(side), REQUESTS_PER_ROUND)));
+      for (const side of order) {
+        const { wall, cpu } = await timeMs(make(side), REQUESTS_PER_ROUND);
+        samples[name]!.wall[side].push(median(wall));
+        samples[name]!.cpu[side].push(cpu);
+      }
     }
   }
   for (const app of Object.values(apps)) await app.close();
   for (const store of Object.values(stores)) await store.close();
 
-  const rows: BenchRow[] = Object.entries(samples).map(([name, { with: withMs, without }]) => {
-    const ratio = median(withMs) / median(without);
+  // The target is judged on CPU time per request: on a machine shared with other work the
+  // wall clock swings by a third between rounds, the process's own CPU time far less.
+  const rows: BenchRow[] = Object.entries(samples).map(([name, { wall, cpu }]) => {
+    const ratio = median(cpu.with) / median(cpu.without);
     return {
       name,
-      'without (median ms)': Number(median(without).toFixed(3)),
-      'with 10,000 suppressions (median ms)': Number(median(withMs).toFixed(3)),
+      'CPU ms without': Number(median(cpu.without).toFixed(3)),
+      'CPU ms with 10,000 suppressions': Number(median(cpu.with).toFixed(3)),
       ratio: Number(ratio.toFixed(3)),
+      'wall ms without / with (median)': `${median(wall.without).toFixed(2)} / ${median(wall.with).toFixed(2)}`,
       target: `≤ ${MAX_RATIO}`,
       met: ratio <= MAX_RATIO,
     };
   });
   rows.push({
     name: `import of ${SUPPRESSIONS} suppressions (one transaction, ${CONFIGS * IMAGES * FINDINGS_PER_IMAGE} findings)`,
-    'without (median ms)': null,
-    'with 10,000 suppressions (median ms)': Math.round(importMs),
+    'CPU ms without': null,
+    'CPU ms with 10,000 suppressions': null,
     ratio: null,
+    'wall ms without / with (median)': `${Math.round(importMs)} (wall)`,
     target: `${covered} findings of the first configuration suppressed`,
     met: null,
   });

@@ -222,6 +222,33 @@ for (const dialect of await databases()) {
       ]);
     });
 
+    it('applies a large batch (an import of many vulnerabilities) with one pass over the findings, alike', async (t) => {
+      const { service, api } = await setUp(t);
+      const many = Array.from({ length: 150 }, (_, i) => ({
+        id: `batch-${i}`,
+        vulnerability: i === 149 ? 'CVE-2024-1234' : `CVE-2031-${10_000 + i}`,
+        package: null,
+        configId: i === 149 ? api : null,
+        repository: null,
+        tag: null,
+        status: 'will_not_fix' as const,
+        justification: null,
+        reason: 'batch',
+        expiresAt: null,
+      }));
+      const result = await service.store.putSuppressions(many, 'batch-token', service.clock.now());
+      assert.equal(result.created.length, 150);
+      assert.deepEqual((await findingsOf(service, api, 'suppressed')).map((f) => [f.name, f.suppression?.id]), [
+        ['DEBIAN-CVE-2024-1234', 'batch-149'],
+        ['DEBIAN-CVE-2024-1234', 'batch-149'],
+      ]);
+      assert.equal((await totals(service))['HIGH'], 1, 'team/web keeps its finding');
+      const again = await service.store.putSuppressions(many, 'batch-token', service.clock.now());
+      assert.equal(again.unchanged.length, 150);
+      const stored = await get<{ createdBy: string }>(service, '/suppressions/batch-149');
+      assert.equal(stored.createdBy, 'batch-token');
+    });
+
     it('refuses bad suppressions with a problem naming the field, and unknown ids with 404', async (t) => {
       const { service } = await setUp(t);
       const cases: Array<[Record<string, unknown>, string]> = [
