@@ -16,11 +16,11 @@ export const FINDINGS_HELP = `Usage:
 Options:
   --severity LIST    only these severities, comma-separated, any case
                      (critical,high)
-  --status STATUS    active (default), fixed or all
+  --status STATUS    active (default), suppressed, fixed or all
   --json             the findings as JSON, every field in full
   --url URL          the server (or ECRSCANAPI_URL)`;
 
-const STATUSES = ['active', 'fixed', 'all'];
+const STATUSES = ['active', 'suppressed', 'fixed', 'all'];
 const PAGE_SIZE = 1000;
 /** A bound on what one command reads: 100 pages of 1000. */
 const MAX_PAGES = 100;
