@@ -23,6 +23,7 @@ interface FindingJson {
 interface EventJson {
   type: string;
   configId: string;
+  runId: string | null;
   finding?: { name: string };
   suppression?: { id: string; vulnerability: string };
   affectedFindings?: number;
@@ -212,6 +213,9 @@ for (const dialect of await databases()) {
       assert.equal(imported.statusCode, 200, imported.body);
       assert.equal(imported.json<{ created: string[] }>().created.length, 2);
       assert.equal((await totals(service))['LOW'], 0);
+      const importEvents = await suppressionEvents(service);
+      assert.equal(importEvents.length, 2, 'one per configuration with zlib findings');
+      assert.ok(importEvents[0]?.runId && importEvents[0].runId === importEvents[1]?.runId, 'one change, one digest per configuration');
       const again = await service.app.inject({ method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: { ...document, statements: [...statements, good] } });
       assert.equal(again.json<{ unchanged: string[] }>().unchanged.length, 2, 'a re-import is idempotent');
 

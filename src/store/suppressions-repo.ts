@@ -1,4 +1,5 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
+import { v7 as uuidv7 } from 'uuid';
 import type { EventSuppression, EventType } from '../domain/event.js';
 import type { Suppression, SuppressionInput } from '../triage/suppression.js';
 import { appendEvents, type NewEvent } from './events-repo.js';
@@ -186,7 +187,9 @@ async function applyChanges(trx: Transaction<Database>, changes: Changed[], vuln
       .where('id', 'in', configs.slice(start, start + ID_CHUNK))
       .execute();
   }
-  await appendEvents(trx, await eventsOf(trx, changes, coverage), now);
+  // One id for the change's events, as a scan run's: a subscription gets one message per
+  // configuration for an import of thousands, not one per suppression.
+  await appendEvents(trx, await eventsOf(trx, changes, coverage, uuidv7({ msecs: now })), now);
 }
 
 /**
@@ -194,7 +197,7 @@ async function applyChanges(trx: Transaction<Database>, changes: Changed[], vuln
  * suppressed or gave back, and the configuration it is narrowed to. The event log is kept
  * per configuration, so a suppression that touches none writes none.
  */
-async function eventsOf(trx: Transaction<Database>, changes: Changed[], coverage: CoverageChange): Promise<NewEvent[]> {
+async function eventsOf(trx: Transaction<Database>, changes: Changed[], coverage: CoverageChange, changeId: string): Promise<NewEvent[]> {
   const scoped = [...new Set(changes.flatMap((change) => (change.suppression.configId === null ? [] : [change.suppression.configId])))];
   const existing = new Set<string>();
   for (let start = 0; start < scoped.length; start += ID_CHUNK) {
@@ -210,7 +213,7 @@ async function eventsOf(trx: Transaction<Database>, changes: Changed[], coverage
       events.push({
         type: change.type,
         configId,
-        runId: null,
+        runId: changeId,
         tag: null,
         digest: null,
         severity: null,
