@@ -24,6 +24,7 @@ interface EventJson {
   type: string;
   configId: string;
   runId: string | null;
+  tag?: string | null;
   finding?: { name: string };
   suppression?: { id: string; vulnerability: string };
   affectedFindings?: number;
@@ -110,7 +111,7 @@ for (const dialect of await databases()) {
       assert.equal((await findingsOf(service, api, 'all')).length, 6);
 
       // A GHSA alias suppresses too, and one event per configuration says how many findings it took.
-      await suppress(service, { vulnerability: 'GHSA-aaaa-bbbb-cccc', repository: 'team/w*', status: 'accepted_risk', reason: 'zlib is not reachable' });
+      const ghsa = await suppress(service, { vulnerability: 'GHSA-aaaa-bbbb-cccc', repository: 'team/w*', status: 'accepted_risk', reason: 'zlib is not reachable' });
       assert.deepEqual(await totals(service), { CRITICAL: 3, HIGH: 0, MEDIUM: 0, LOW: 2, INFORMATIONAL: 0, UNDEFINED: 0 });
       const events = await suppressionEvents(service);
       assert.deepEqual(
@@ -122,6 +123,14 @@ for (const dialect of await databases()) {
         ].sort(),
       );
 
+      const suppressedEvents = (await get<{ events: EventJson[] }>(service, '/events?type=finding.suppressed')).events;
+      assert.deepEqual(suppressedEvents.map((event) => [event.configId, event.tag, event.finding?.name, event.suppression?.id ?? null]).sort(), [
+        [api, '1.0', 'DEBIAN-CVE-2024-1234', created.id],
+        [api, '2.0', 'DEBIAN-CVE-2024-1234', created.id],
+        [web, 'main', 'CVE-2024-9999', ghsa.id],
+        [web, 'main', 'DEBIAN-CVE-2024-1234', created.id],
+      ].sort());
+
       const deleted = await service.app.inject({ method: 'DELETE', url: `/suppressions/${created.id}` });
       assert.equal(deleted.statusCode, 204);
       assert.deepEqual(await totals(service), { CRITICAL: 3, HIGH: 3, MEDIUM: 0, LOW: 2, INFORMATIONAL: 0, UNDEFINED: 0 });
@@ -130,6 +139,12 @@ for (const dialect of await databases()) {
         ['suppression.deleted', 2],
         ['suppression.deleted', 1],
       ]);
+      const back = (await get<{ events: EventJson[] }>(service, '/events?type=finding.unsuppressed')).events;
+      assert.deepEqual(back.map((event) => [event.configId, event.tag, event.finding?.name]).sort(), [
+        [api, '1.0', 'DEBIAN-CVE-2024-1234'],
+        [api, '2.0', 'DEBIAN-CVE-2024-1234'],
+        [web, 'main', 'DEBIAN-CVE-2024-1234'],
+      ].sort());
     });
 
     it('narrows by package, configuration and tag glob, and keeps suppressed findings out of the next scan\'s events', async (t) => {

@@ -17,6 +17,8 @@ export const EVENT_TYPES = [
   'suppression.updated',
   'suppression.expired',
   'suppression.deleted',
+  'finding.suppressed',
+  'finding.unsuppressed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

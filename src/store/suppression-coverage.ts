@@ -35,6 +35,18 @@ export interface CoverageChange {
   images: Set<number>;
   /** Every configuration with a finding whose suppression changed, open or fixed: their pages change. */
   configs: Set<string>;
+  /** Open findings that left or came back to the counts, for their events. */
+  moved: MovedFinding[];
+}
+
+export interface MovedFinding {
+  findingId: number;
+  configId: string;
+  tag: string;
+  digest: string | null;
+  severity: string;
+  /** The suppression now covering it, or null when it counts again. */
+  suppressionId: string | null;
 }
 
 interface CandidateRow {
@@ -46,7 +58,9 @@ interface CandidateRow {
   aliases: string;
   suppressed_by: string | null;
   fixed_at: number | null;
+  severity: string;
   tag: string;
+  digest: string | null;
   repository: string;
 }
 
@@ -56,7 +70,7 @@ interface CandidateRow {
  * kept up to date too, so that one reopened by a later scan is suppressed from the start.
  */
 export async function recomputeCoverage(trx: Transaction<Database>, vulnerabilities: readonly string[], now: number): Promise<CoverageChange> {
-  const change: CoverageChange = { bySuppression: new Map(), images: new Set(), configs: new Set() };
+  const change: CoverageChange = { bySuppression: new Map(), images: new Set(), configs: new Set(), moved: [] };
   const candidates = await findingsGoingBy(trx, [...new Set(vulnerabilities)]);
   if (candidates.length === 0) return change;
   const ids = new Set<string>();
@@ -80,6 +94,7 @@ export async function recomputeCoverage(trx: Transaction<Database>, vulnerabilit
     if (row.fixed_at === null && (cover === null) !== (row.suppressed_by === null)) {
       count(change, cover ?? row.suppressed_by ?? '', row.config_id);
       change.images.add(row.image_id);
+      change.moved.push({ findingId: row.id, configId: row.config_id, tag: row.tag, digest: row.digest, severity: row.severity, suppressionId: cover });
     }
   }
   for (const [cover, findingIds] of moves) {
@@ -151,7 +166,9 @@ function candidates(trx: Transaction<Database>) {
       'findings.aliases',
       'findings.suppressed_by',
       'findings.fixed_at',
+      'findings.severity',
       'images.tag',
+      'images.digest',
       'configs.repository',
     ]);
 }

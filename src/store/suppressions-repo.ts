@@ -1,6 +1,7 @@
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import { v7 as uuidv7 } from 'uuid';
 import type { EventSuppression, EventType } from '../domain/event.js';
+import type { Severity } from '../domain/severity.js';
 import type { Suppression, SuppressionInput } from '../triage/suppression.js';
 import { appendEvents, type NewEvent } from './events-repo.js';
 import { refreshCounts } from './scan-commit.js';
@@ -220,6 +221,22 @@ async function eventsOf(trx: Transaction<Database>, changes: Changed[], coverage
         detail: { suppression: eventSuppression(change.suppression), affectedFindings: affected.get(configId) ?? 0 },
       });
     }
+  }
+  // Then each open finding that left or came back to the counts, so that a subscription
+  // hears of findings that count again, in the same message as the change.
+  const byId = new Map(changes.map((change) => [change.suppression.id, change.suppression]));
+  for (const moved of coverage.moved) {
+    const suppression = moved.suppressionId === null ? undefined : byId.get(moved.suppressionId);
+    events.push({
+      type: moved.suppressionId === null ? 'finding.unsuppressed' : 'finding.suppressed',
+      configId: moved.configId,
+      runId: changeId,
+      tag: moved.tag,
+      digest: moved.digest,
+      severity: moved.severity as Severity,
+      findingId: moved.findingId,
+      detail: suppression ? { suppression: eventSuppression(suppression) } : {},
+    });
   }
   return events;
 }
