@@ -195,7 +195,7 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
     { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: { ...VEX, statements: [{ vulnerability: { name: 'CVE-2019-1000' }, status: 'not_affected' }] } }, status: 400 },
     { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { 'content-type': 'application/json' }, payload: VEX }, status: 401 },
     { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: VEX }, status: 403 },
-    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: JSON.stringify({ ...VEX, tooling: 'x'.repeat(1100 * 1024) }) }, status: 413 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: JSON.stringify({ ...VEX, tooling: 'x'.repeat(70 * 1024) }) }, status: 413 },
     { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
     { operation: 'GET /vex', request: { method: 'GET', url: '/vex', headers: READ_ONLY }, status: 200 },
     { operation: 'GET /vex', request: { method: 'GET', url: '/vex?format=csaf', headers: AUTH }, status: 400 },

@@ -50,7 +50,7 @@ export const SuppressionPatch = Type.Object(
     reason: Type.Optional(Fields.reason),
     expiresAt: Type.Optional(Fields.expiresAt),
   },
-  { additionalProperties: false, minProperties: 1, title: 'SuppressionPatch' },
+  { additionalProperties: false, title: 'SuppressionPatch' },
 );
 export type SuppressionPatch = Static<typeof SuppressionPatch>;
 

@@ -158,6 +158,8 @@ export function registerSuppressionRoutes(app: FastifyInstance, deps: AppDeps): 
       const before = await store.getSuppression(request.params.id);
       if (!before) throw notFound(request.params.id);
       const now = clock.now();
+      // Nothing to change: nothing is written and no event is logged.
+      if (Object.keys(request.body).length === 0) return suppressionJson(before, now);
       const input = await inputOf(deps, patched(before, request.body), now);
       const updated = await store.updateSuppression(before.id, input, now);
       if (!updated) throw notFound(request.params.id);

@@ -8,20 +8,17 @@ import { NoQuery } from '../schemas.js';
 import { VexDocumentBody, VexExport, VexImportResult } from '../suppression-schemas.js';
 
 const TAGS = ['suppressions'];
-/** VEX documents list a statement per vulnerability and product: more than the API's 64 KiB. */
-const VEX_BODY_LIMIT = 1024 * 1024;
 
 export function registerVexRoutes(app: FastifyInstance, deps: AppDeps): void {
   const { store, clock } = deps;
 
   app.post<{ Body: Record<string, unknown> }>('/vex', {
-    bodyLimit: VEX_BODY_LIMIT,
     schema: {
       operationId: 'importVex',
       tags: TAGS,
       summary: 'Import an OpenVEX document as suppressions',
       description:
-        'Each `not_affected` or `fixed` statement (and `affected` with status_notes `accepted_risk` or `will_not_fix`, as exported) becomes a suppression per product: a package URL narrows it to a package, an OCI purl or image reference to a repository and tag. Ids come from the document id, vulnerability and product, so a later version of the document replaces what the earlier made. A document that is not valid OpenVEX 0.2 is a 400 naming the statement, and nothing changes.',
+        'Each `not_affected` or `fixed` statement (and `affected` with status_notes `accepted_risk` or `will_not_fix`, as exported) becomes a suppression per product: a package URL narrows it to a package, an OCI purl or image reference to a repository and tag. Ids come from the document id, vulnerability and product, so a later version of the document replaces what the earlier made. A document that is not valid OpenVEX 0.2 is a 400 naming the statement, and nothing changes. Like every body, at most 64 KiB: split a larger document.',
       body: VexDocumentBody,
       response: { 200: VexImportResult },
     },
