@@ -16,6 +16,7 @@ import { benchRepositorySelection } from './repository-selection.bench.js';
 import { benchScanLatency } from './scan-latency.bench.js';
 import { benchSchedulerCycle } from './scheduler-cycle.bench.js';
 import { benchSqliteSync } from './sqlite-sync.bench.js';
+import { benchSuppressions } from './suppressions.bench.js';
 import { benchWebhooks } from './webhooks.bench.js';
 import { type BenchRow, renderTables } from './support/table.js';
 
@@ -53,6 +54,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'repository-selection': benchRepositorySelection,
   'busy-api': benchBusyApi,
   lambda: benchLambda,
+  suppressions: benchSuppressions,
 };
 
 interface Outcome {

@@ -11,6 +11,8 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, title: 'Not found' },
   CONFIG_NOT_FOUND: { status: 404, title: 'Scan configuration not found' },
   SUBSCRIPTION_NOT_FOUND: { status: 404, title: 'Subscription not found' },
+  SUPPRESSION_NOT_FOUND: { status: 404, title: 'Suppression not found' },
+  SUPPRESSION_EXISTS: { status: 409, title: 'Suppression already exists' },
   METHOD_NOT_ALLOWED: { status: 405, title: 'Method not allowed' },
   NO_ADVISORY_SOURCES: { status: 409, title: 'No advisory sources configured' },
   NOT_ACCEPTABLE: { status: 406, title: 'No acceptable representation' },

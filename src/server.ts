@@ -17,6 +17,7 @@ import { osvDataDir } from './scanners/builtin/osv/osv-data-dir.js';
 import type { ScannerSet, ScannerStore } from './scanners/create-scanners.js';
 import { createScheduler, type Scheduler } from './scheduler/scheduler.js';
 import { openDatabase } from './store/open-store.js';
+import { startSuppressionExpiry } from './triage/suppression-expiry.js';
 import type { Store } from './store/store.js';
 import type { Database } from './store/tables.js';
 
@@ -187,6 +188,8 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
       scheduler.start();
       releasers.push(() => scheduler.stop());
       releasers.push(startServiceRetention(config, core, deps.logger));
+      const expiry = startSuppressionExpiry({ store: core.store, clock: core.clock, logger: deps.logger.child({ part: 'suppressions' }) });
+      releasers.push(() => expiry.stop());
       // Webhooks are delivered by the processes that scan: API-only processes stay request-bound.
       const notifier = createServiceNotifier(config, core, deps.logger);
       workers.notifier = notifier;

@@ -69,7 +69,7 @@ const CASES: Case[] = [
   { name: 'events in an unknown order', request: () => ({ method: 'GET', url: '/events?order=newest' }), status: 400, field: 'order', detail: /^order must be one of asc, desc$/ },
   { name: 'a repository over 256 characters, named', request: () => post({ ...VALID, repository: `a${'b'.repeat(256)}` }), status: 400, field: 'repository', detail: /^repository must be at most 256 characters long$/ },
   { name: 'findings with a limit that is not a number', request: (id) => ({ method: 'GET', url: `/findings/${id}?limit=ten` }), status: 400, field: 'limit', detail: /^limit must be a whole number$/ },
-  { name: 'findings with an unknown status', request: (id) => ({ method: 'GET', url: `/findings/${id}?status=open` }), status: 400, field: 'status', detail: /^status must be one of active, fixed, all$/ },
+  { name: 'findings with an unknown status', request: (id) => ({ method: 'GET', url: `/findings/${id}?status=open` }), status: 400, field: 'status', detail: /^status must be one of active, fixed, suppressed, all$/ },
   { name: 'the summary in an unknown format', request: () => ({ method: 'GET', url: '/summary?format=xml' }), status: 400, field: 'format', detail: /^format must be one of text, json$/ },
   { name: 'an unknown parameter on the list', request: () => ({ method: 'GET', url: '/configs?status=FAILED' }), status: 400, field: 'status' },
   { name: 'changing the registry', request: (id) => patch(id, { registry: '210987654321' }), status: 400, field: 'registry', detail: /registry cannot be changed/ },

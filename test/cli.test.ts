@@ -108,7 +108,7 @@ describe('ecrscan CLI against a running server', () => {
     const cases: Array<{ args: string[]; code: number; stderr: RegExp; env?: NodeJS.ProcessEnv }> = [
       { args: ['configs', 'add', invalid], code: 1, stderr: /^ecrscan: repository must be lower-case path components .* \(field: repository\)\n$/ },
       { args: ['findings'], code: 2, stderr: /^ecrscan: findings needs the ID/ },
-      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--status', 'open'], code: 2, stderr: /^ecrscan: --status must be one of active, fixed, all, got "open"\n$/ },
+      { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--status', 'open'], code: 2, stderr: /^ecrscan: --status must be one of active, suppressed, fixed, all, got "open"\n$/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--severity', 'high,severe'], code: 2, stderr: /^ecrscan: --severity takes CRITICAL, HIGH/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--min-epss', '2'], code: 2, stderr: /^ecrscan: --min-epss takes a number from 0 to 1, got "2"\n$/ },
       { args: ['findings', '4471c156-29f5-40fe-883b-3cd26738d5a6', '--sort', 'worst'], code: 2, stderr: /^ecrscan: --sort takes risk or severity, got "worst"\n$/ },

@@ -27,6 +27,15 @@ const AUTH = { authorization: `Bearer ${ADMIN}` };
 const READ_ONLY = { authorization: `Basic ${Buffer.from(`feeds:${READER}`).toString('base64')}` };
 const UNKNOWN_ID = '4471c156-29f5-40fe-883b-3cd26738d5a6';
 const WEBHOOK = { url: 'https://hooks.example.com/services/T000/B000/XXXX', format: 'slack', description: 'security channel' };
+const SUPPRESSION = { id: 'contract-1', vulnerability: 'CVE-2019-1001', status: 'accepted_risk', reason: 'behind the proxy', expiresAt: '2099-01-01T00:00:00Z' };
+const VEX = {
+  '@context': 'https://openvex.dev/ns/v0.2.0',
+  '@id': 'https://openvex.dev/docs/example/vex-contract',
+  author: 'contract test',
+  timestamp: '2026-11-27T10:00:00Z',
+  version: 1,
+  statements: [{ vulnerability: { name: 'CVE-2019-2000' }, products: [{ '@id': 'pkg:deb/debian/openssl@1.0' }], status: 'not_affected', justification: 'component_not_present' }],
+};
 const ECR_BODY = { region: 'us-west-2', registry: '123456789012', repository: 'test/centos', tags: ['7'] };
 
 interface Exchange {
@@ -173,6 +182,42 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
     { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${subscription}` }, status: 401 },
     { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${subscription}`, headers: READ_ONLY }, status: 403 },
     { operation: 'DELETE /subscriptions/{id}', request: { method: 'DELETE', url: `/subscriptions/${spareSubscription}`, headers: AUTH }, status: 404 },
+
+    { operation: 'GET /suppressions', request: { method: 'GET', url: '/suppressions', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /suppressions', request: { method: 'GET', url: '/suppressions?state=active', headers: AUTH }, status: 400 },
+    { operation: 'GET /suppressions', request: { method: 'GET', url: '/suppressions' }, status: 401 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: JSON_HEADERS, payload: SUPPRESSION }, status: 201 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: JSON_HEADERS, payload: { ...SUPPRESSION, id: 'contract-2', expiresAt: null } }, status: 201 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: JSON_HEADERS, payload: { ...SUPPRESSION, status: 'ignored' } }, status: 400 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: { 'content-type': 'application/json' }, payload: SUPPRESSION }, status: 401 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: SUPPRESSION }, status: 403 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: JSON_HEADERS, payload: { ...SUPPRESSION, id: 'contract-1' } }, status: 409 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: JSON_HEADERS, payload: JSON.stringify({ ...SUPPRESSION, reason: 'x'.repeat(70 * 1024) }) }, status: 413 },
+    { operation: 'POST /suppressions', request: { method: 'POST', url: '/suppressions', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'GET /suppressions/{id}', request: { method: 'GET', url: '/suppressions/contract-1', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /suppressions/{id}', request: { method: 'GET', url: '/suppressions/contract-1?v=1', headers: AUTH }, status: 400 },
+    { operation: 'GET /suppressions/{id}', request: { method: 'GET', url: '/suppressions/contract-1' }, status: 401 },
+    { operation: 'GET /suppressions/{id}', request: { method: 'GET', url: `/suppressions/${UNKNOWN_ID}`, headers: AUTH }, status: 404 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: JSON_HEADERS, payload: { reason: 'still behind the proxy' } }, status: 200 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: JSON_HEADERS, payload: { justification: 'component_not_present' } }, status: 400 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: { 'content-type': 'application/json' }, payload: {} }, status: 401 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: {} }, status: 403 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: `/suppressions/${UNKNOWN_ID}`, headers: JSON_HEADERS, payload: { reason: 'x' } }, status: 404 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: JSON_HEADERS, payload: JSON.stringify({ reason: 'x'.repeat(70 * 1024) }) }, status: 413 },
+    { operation: 'PATCH /suppressions/{id}', request: { method: 'PATCH', url: '/suppressions/contract-1', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'DELETE /suppressions/{id}', request: { method: 'DELETE', url: '/suppressions/contract-2', headers: AUTH }, status: 204 },
+    { operation: 'DELETE /suppressions/{id}', request: { method: 'DELETE', url: '/suppressions/contract-1' }, status: 401 },
+    { operation: 'DELETE /suppressions/{id}', request: { method: 'DELETE', url: '/suppressions/contract-1', headers: READ_ONLY }, status: 403 },
+    { operation: 'DELETE /suppressions/{id}', request: { method: 'DELETE', url: '/suppressions/contract-2', headers: AUTH }, status: 404 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: VEX }, status: 200 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: { ...VEX, statements: [{ vulnerability: { name: 'CVE-2019-1000' }, status: 'not_affected' }] } }, status: 400 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { 'content-type': 'application/json' }, payload: VEX }, status: 401 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { ...READ_ONLY, 'content-type': 'application/json' }, payload: VEX }, status: 403 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: JSON_HEADERS, payload: JSON.stringify({ ...VEX, tooling: 'x'.repeat(70 * 1024) }) }, status: 413 },
+    { operation: 'POST /vex', request: { method: 'POST', url: '/vex', headers: { ...AUTH, 'content-type': 'text/plain' }, payload: 'x' }, status: 415 },
+    { operation: 'GET /vex', request: { method: 'GET', url: '/vex', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /vex', request: { method: 'GET', url: '/vex?format=csaf', headers: AUTH }, status: 400 },
+    { operation: 'GET /vex', request: { method: 'GET', url: '/vex' }, status: 401 },
 
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${spare}`, headers: AUTH }, status: 204 },
     { operation: 'DELETE /configs/{id}', request: { method: 'DELETE', url: `/configs/${config}` }, status: 401 },

@@ -11,6 +11,7 @@ import { SCAN_HELP, scanCommand } from './commands/scan-command.js';
 import { SERVE_FLAGS, SERVE_HELP, serveCommand } from './commands/serve-command.js';
 import { SUBSCRIPTIONS_FLAGS, SUBSCRIPTIONS_HELP, subscriptionsCommand } from './commands/subscriptions-command.js';
 import { SUMMARY_HELP, summaryCommand } from './commands/summary-command.js';
+import { SUPPRESSIONS_HELP, suppressionsCommand } from './commands/suppressions-command.js';
 import { imageMain } from './image/image-entry.js';
 import { IMAGE_HELP } from './image/image-options.js';
 import { type CliOutcome, runAsProgram, runCommand } from './outcome.js';
@@ -27,6 +28,9 @@ Usage:
   ecrscan events [--follow]                what the scans changed: findings new
                                            and fixed, failures
   ecrscan subscriptions list|add URL|rm ID|test ID
+  ecrscan suppressions list|apply FILE|rm ID
+                                           ignore vulnerabilities with a reason
+                                           and an expiry (FILE: YAML, by id)
   ecrscan advisories [import [SOURCE]]  advisory data per source; import it now
   ecrscan image REF|--input PATH [--format F] [--exit-code N]
                                            scan one image here, without a
@@ -47,6 +51,7 @@ const HELPS: Record<string, string> = {
   scan: SCAN_HELP,
   events: EVENTS_HELP,
   subscriptions: SUBSCRIPTIONS_HELP,
+  suppressions: SUPPRESSIONS_HELP,
   advisories: ADVISORIES_HELP,
   image: IMAGE_HELP,
   check: CHECK_HELP,
@@ -164,6 +169,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, out: (text: s
         { json: values.json === true, format: values.format, timeoutMs: values.timeout === undefined ? 30_000 : parseTimeout(values.timeout) },
         out,
       );
+    case 'suppressions':
+      return suppressionsCommand(client, args, values.json === true, out);
     case 'advisories':
       return advisoriesCommand(client, args, values.json === true, env, out);
     case 'check':

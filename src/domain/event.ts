@@ -13,6 +13,12 @@ export const EVENT_TYPES = [
   'image.digest_changed',
   'scan.failed',
   'scan.recovered',
+  'suppression.created',
+  'suppression.updated',
+  'suppression.expired',
+  'suppression.deleted',
+  'finding.suppressed',
+  'finding.unsuppressed',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -57,6 +63,20 @@ export interface EventDetail {
   error?: string | null;
   /** `image.removed`: how many open findings closed with it. */
   closedFindings?: number;
+  /** `suppression.*`: the suppression as it is after the change (before it, for a deletion). */
+  suppression?: EventSuppression;
+  /** `suppression.*`: open findings of the configuration that it took out of, or gave back to, the counts. */
+  affectedFindings?: number;
+}
+
+/** What a suppression event says about the suppression. */
+export interface EventSuppression {
+  id: string;
+  vulnerability: string;
+  status: string;
+  justification: string | null;
+  reason: string;
+  expiresAt: string | null;
 }
 
 /** One change, as the event log keeps it. `seq` orders events in commit order. */

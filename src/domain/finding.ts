@@ -21,7 +21,17 @@ export interface Finding {
   path: string | null;
 }
 
-export type FindingStatus = 'ACTIVE' | 'FIXED';
+/** `SUPPRESSED`: open, but covered by a suppression, so left out of counts, feeds and notifications. */
+export type FindingStatus = 'ACTIVE' | 'FIXED' | 'SUPPRESSED';
+
+/** The suppression covering a finding, as findings show it. */
+export interface FindingSuppression {
+  id: string;
+  status: string;
+  justification: string | null;
+  reason: string;
+  expiresAt: Date | null;
+}
 
 /** A listing in CISA's Known Exploited Vulnerabilities catalogue. */
 export interface KevListing {
@@ -60,4 +70,6 @@ export interface StoredFinding extends Finding, Prioritisation {
   lastSeen: Date;
   fixedAt: Date | null;
   status: FindingStatus;
+  /** The suppression that covers it, if any (a fixed finding keeps it, for when it comes back). */
+  suppression?: FindingSuppression | null;
 }

@@ -42,6 +42,8 @@ const FINDING_VERBS = {
   'finding.fixed': 'fixed',
   'finding.reopened': 'found again',
   'finding.changed': 'changed',
+  'finding.suppressed': 'suppressed',
+  'finding.unsuppressed': 'no longer suppressed',
 } as const;
 
 /** One line that says what happened, e.g. `[HIGH] in image team/api:1.0 found CVE-2026-1234`. */
@@ -52,7 +54,9 @@ export function eventTitle(event: ScanEvent): string {
     case 'finding.new':
     case 'finding.fixed':
     case 'finding.reopened':
-    case 'finding.changed': {
+    case 'finding.changed':
+    case 'finding.suppressed':
+    case 'finding.unsuppressed': {
       const was = event.type === 'finding.changed' && event.detail.previous ? ` (was ${event.detail.previous.severity})` : '';
       return `[${event.severity ?? 'UNDEFINED'}] in image ${image} ${FINDING_VERBS[event.type]} ${finding?.name ?? 'a finding'}${was}`;
     }
@@ -66,6 +70,13 @@ export function eventTitle(event: ScanEvent): string {
       return `Scan of ${image} failed: ${event.detail.error ?? 'unknown error'}`;
     case 'scan.recovered':
       return `Scan of ${image} succeeds again`;
+    case 'suppression.created':
+    case 'suppression.updated':
+    case 'suppression.expired':
+    case 'suppression.deleted': {
+      const suppression = event.detail.suppression;
+      return `Suppression of ${suppression?.vulnerability ?? 'a vulnerability'} in ${event.repository} ${event.type.slice('suppression.'.length)}`;
+    }
   }
 }
 

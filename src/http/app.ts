@@ -21,6 +21,8 @@ import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
+import { registerSuppressionRoutes } from './routes/suppressions-routes.js';
+import { registerVexRoutes } from './routes/vex-routes.js';
 import { createSummaryCache } from './summary-cache.js';
 import { installValidation } from './validation.js';
 import { type ApiToken, loadTokens } from './tokens.js';
@@ -82,6 +84,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.advisories) registerAdvisoryRoutes(app, deps.advisories);
   registerOpsRoutes(app, deps, summaries);
   registerSubscriptionRoutes(app, deps);
+  registerSuppressionRoutes(app, deps);
+  registerVexRoutes(app, deps);
   answerOtherMethods(app, routes);
   return app;
 }

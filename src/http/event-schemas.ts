@@ -82,6 +82,17 @@ export const EventRepresentation = Type.Object({
   status: Type.Optional(Type.Union([...IMAGE_STATUSES.map((status) => Type.Literal(status))])),
   error: Type.Optional(Nullable(Type.String())),
   closedFindings: Type.Optional(Type.Integer()),
+  suppression: Type.Optional(
+    Type.Object({
+      id: Type.String(),
+      vulnerability: Type.String(),
+      status: Type.String(),
+      justification: Nullable(Type.String()),
+      reason: Type.String(),
+      expiresAt: Nullable(Type.String({ format: 'date-time' })),
+    }),
+  ),
+  affectedFindings: Type.Optional(Type.Integer({ description: 'suppression events: open findings of the configuration it suppressed or gave back' })),
 });
 
 export const EventsPage = Type.Object({ events: Type.Array(EventRepresentation), next: Nullable(Type.String()) }, { title: 'EventsPage' });

@@ -66,6 +66,7 @@ export function findingJson(finding: StoredFinding, config: Pick<ScanConfig, 're
     lastSeen: finding.lastSeen.toISOString(),
     fixedAt: iso(finding.fixedAt),
     status: finding.status,
+    suppression: finding.suppression ? { ...finding.suppression, expiresAt: iso(finding.suppression.expiresAt) } : null,
   };
 }
 

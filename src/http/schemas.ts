@@ -22,7 +22,7 @@ import { SEVERITIES } from '../domain/severity.js';
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** A string enum that validators and OpenAPI tools both read as one (`type` and `enum`). */
-function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; title?: string } = {}) {
   return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 }
 
@@ -256,7 +256,7 @@ export const FindingsQuery = Type.Object(
         description: `comma-separated severities, any case: ${SEVERITIES.join(', ')}`,
       }),
     ),
-    status: Type.Optional(StringEnum(['active', 'fixed', 'all'], { description: 'which findings (default active)' })),
+    status: Type.Optional(StringEnum(['active', 'fixed', 'suppressed', 'all'], { description: 'which findings (default active: open and not suppressed)' })),
     kev: Type.Optional(Type.Boolean({ description: "true: only findings whose CVE CISA's KEV catalogue lists" })),
     fixable: Type.Optional(Type.Boolean({ description: 'true: only findings with a fixed version' })),
     minEpss: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'only findings whose CVE has an EPSS score at least this' })),
@@ -321,7 +321,21 @@ export const FindingRepresentation = Type.Object(
     firstSeen: Type.String({ format: 'date-time' }),
     lastSeen: Type.String({ format: 'date-time' }),
     fixedAt: Timestamp,
-    status: StringEnum(['ACTIVE', 'FIXED']),
+    status: StringEnum(['ACTIVE', 'FIXED', 'SUPPRESSED']),
+    suppression: Type.Optional(
+      Nullable(
+        Type.Object(
+          {
+            id: Type.String(),
+            status: Type.String({ description: 'not_affected, accepted_risk, false_positive or will_not_fix' }),
+            justification: Nullable(Type.String()),
+            reason: Type.String(),
+            expiresAt: Timestamp,
+          },
+          { additionalProperties: false, description: 'the suppression that covers the finding (see /suppressions)' },
+        ),
+      ),
+    ),
   },
   { additionalProperties: false, title: 'Finding' },
 );

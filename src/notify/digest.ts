@@ -9,7 +9,8 @@ export const TOP_FINDINGS = 10;
 export const TOP_CHANGES = 10;
 
 /** Finding events that ask for attention: counted by severity and listed first. */
-const ATTENTION: ReadonlySet<EventType> = new Set(['finding.new', 'finding.reopened', 'finding.changed']);
+// A finding whose suppression went counts again: it needs the same attention as a new one.
+const ATTENTION: ReadonlySet<EventType> = new Set(['finding.new', 'finding.reopened', 'finding.changed', 'finding.unsuppressed']);
 
 export interface DigestConfig {
   id: string;

@@ -103,6 +103,7 @@ async function insertNewFindingEvents(trx: Transaction<Database>, batch: NewFind
         ])
         .where('findings.image_id', '=', batch.imageId)
         .where('findings.id', '>', batch.afterFindingId)
+        .where('findings.suppressed_by', 'is', null)
         .orderBy('findings.id'),
     )
     .execute();

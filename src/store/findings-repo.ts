@@ -22,8 +22,16 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
     .leftJoin('nvd_cvss', 'nvd_cvss.cve', 'findings.cve')
     .selectAll('findings')
     .select(['images.tag', 'images.digest'])
+    .leftJoin('suppressions', 'suppressions.id', 'findings.suppressed_by')
+    .select([
+      'suppressions.status as s_status',
+      'suppressions.justification as s_justification',
+      'suppressions.reason as s_reason',
+      'suppressions.expires_at as s_expires_at',
+    ])
     .where('findings.config_id', '=', configId);
-  if (query.status === 'ACTIVE') page = page.where('findings.fixed_at', 'is', null);
+  if (query.status === 'ACTIVE') page = page.where('findings.fixed_at', 'is', null).where('findings.suppressed_by', 'is', null);
+  if (query.status === 'SUPPRESSED') page = page.where('findings.fixed_at', 'is', null).where('findings.suppressed_by', 'is not', null);
   if (query.status === 'FIXED') page = page.where('findings.fixed_at', 'is not', null);
   if (query.severities) page = page.where(effectiveSeverity, 'in', query.severities);
   if (query.kev) page = page.where('kev_entries.cve', 'is not', null);
@@ -61,7 +69,11 @@ export async function selectFindings(db: Kysely<Database>, configId: string, que
       firstSeen: new Date(Number(row.first_seen)),
       lastSeen: new Date(Number(row.last_seen)),
       fixedAt: toDate(row.fixed_at),
-      status: row.fixed_at === null ? 'ACTIVE' : 'FIXED',
+      status: row.fixed_at !== null ? 'FIXED' : row.suppressed_by !== null ? 'SUPPRESSED' : 'ACTIVE',
+      suppression:
+        row.suppressed_by === null || row.s_status === null || row.s_reason === null
+          ? null
+          : { id: row.suppressed_by, status: row.s_status, justification: row.s_justification, reason: row.s_reason, expiresAt: toDate(row.s_expires_at) },
     };
   });
   return { findings, next };

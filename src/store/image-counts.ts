@@ -21,7 +21,8 @@ export const effectiveSeverity = sql<string>`case when findings.severity = 'UNDE
 
 /**
  * Counts are kept on the image row at write time so that the summary never counts
- * findings: open findings by effective severity, those KEV lists, and those with a fix.
+ * findings: open findings by effective severity, those KEV lists, and those with a fix;
+ * suppressed findings are left out.
  * Called by a scan commit for the image it wrote, and by a prioritisation import for the
  * images whose findings' CVEs it changed, in their transactions.
  */
@@ -41,6 +42,7 @@ export async function refreshImageCounts(trx: Transaction<Database>, imageIds: r
       ])
       .where('findings.image_id', 'in', ids)
       .where('findings.fixed_at', 'is', null)
+      .where('findings.suppressed_by', 'is', null)
       .groupBy(['findings.image_id', effectiveSeverity])
       .execute();
     const byImage = new Map<number, { counts: Record<Severity, number>; kev: number; fixable: number }>(

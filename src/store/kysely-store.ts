@@ -17,6 +17,7 @@ import {
   selectSubscription,
   selectSubscriptions,
 } from './subscriptions-repo.js';
+import { changeSuppression, earliestExpiry, expireDue, insertSuppression, putSuppressions, removeSuppression, selectSuppression, selectSuppressions } from './suppressions-repo.js';
 import type { StoreDialect } from './dialect.js';
 import { queriedRevisions, type RevisionSource } from './revision-source.js';
 import type { Store } from './store.js';
@@ -64,6 +65,11 @@ export const STORE_WRITES = [
   'leaseConfig',
   'releaseLease',
   'releaseLeases',
+  'createSuppression',
+  'putSuppressions',
+  'updateSuppression',
+  'deleteSuppression',
+  'expireSuppressions',
 ] as const;
 export type StoreWrites = Pick<Store, (typeof STORE_WRITES)[number]>;
 
@@ -99,6 +105,11 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     leaseConfig: (configId, owner, now, leaseMs) => takeLease(db, configId, owner, now, leaseMs),
     releaseLease: (configId, owner) => giveBackLease(db, configId, owner),
     releaseLeases: (owner, now) => dropLeases(db, owner, now),
+    createSuppression: (input, createdBy, now) => insertSuppression(db, input, createdBy, now),
+    putSuppressions: (inputs, createdBy, now) => putSuppressions(db, inputs, createdBy, now),
+    updateSuppression: (id, input, now) => changeSuppression(db, id, input, now),
+    deleteSuppression: (id, now) => removeSuppression(db, id, now),
+    expireSuppressions: (now) => expireDue(db, now),
   };
   return {
     createConfig: writing(writes.createConfig),
@@ -147,6 +158,14 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     releaseDeliveries: (owner) => release(db, owner),
     countFailingSubscriptions: () => countFailing(db),
     pruneDeliveries: (before, batch) => pruneFinishedDeliveries(db, before, batch),
+    createSuppression: writing(writes.createSuppression),
+    putSuppressions: writing(writes.putSuppressions),
+    listSuppressions: () => selectSuppressions(db),
+    getSuppression: (id) => selectSuppression(db, id),
+    updateSuppression: writing(writes.updateSuppression),
+    deleteSuppression: writing(writes.deleteSuppression),
+    expireSuppressions: writing(writes.expireSuppressions),
+    nextSuppressionExpiry: () => earliestExpiry(db),
     ping: () => pingWithin(db, PING_TIMEOUT_MS),
     close: async () => {
       await revisions.close();

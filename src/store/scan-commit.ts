@@ -8,6 +8,7 @@ import { appendEvents, type NewEvent, type PendingEvent } from './events-repo.js
 import { diffFindings, findingKey, isUnsettled, type PreviousFinding } from './finding-changes.js';
 import { refreshImageCounts } from './image-counts.js';
 import { toFinding } from './rows.js';
+import { coverImageFindings } from './suppression-coverage.js';
 import type { ImageResult, ScanResult } from './store.js';
 import type { Database, ImagesTable } from './tables.js';
 
@@ -208,6 +209,8 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
   // An image that was not there before has no findings yet: no need to read them.
   const previous = known ?? (before ? await previousFindings(context.trx, imageId) : new Map<string, PreviousFinding>());
   await upsertFindings(context, imageId, findings);
+  // Suppressed findings leave counts and feeds, and their changes notify no one.
+  const suppressed = await coverImageFindings(context.trx, context.configId, imageId, image.tag, context.now);
   let lastKnownId = 0;
   for (const known of previous.values()) lastKnownId = Math.max(lastKnownId, known.id);
   context.events.push({ type: 'finding.new*', configId: context.configId, runId: context.runId, imageId, afterFindingId: lastKnownId, tag: image.tag, digest });
@@ -219,7 +222,7 @@ async function writeImage(context: CommitContext, image: ImageResult, before: Im
       detail.reason = isWithdrawn(change.finding, withdrawn) ? 'withdrawn' : 'not_found';
       if (detail.reason === 'withdrawn') withdrawnIds.push(change.findingId);
     }
-    pushEvent(context, change.type, image.tag, digest, change.finding.severity, detail, change.findingId);
+    if (!suppressed.has(change.findingId)) pushEvent(context, change.type, image.tag, digest, change.finding.severity, detail, change.findingId);
   }
   // Closed first with their own reason; the rest of the unseen close as not found.
   for (let start = 0; start < withdrawnIds.length; start += ID_CHUNK) {

@@ -4,6 +4,7 @@ import type { ImageState, ImageStatus } from '../domain/image.js';
 import type { ConfigState, ConfigStatus, ScanConfig, ScanProgress } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
 import type { SubscriptionStore } from './subscription-store.js';
+import type { SuppressionStore } from './suppression-store.js';
 
 export type ScanTrigger = 'schedule' | 'manual';
 export type RunOutcome = 'QUEUED' | 'RUNNING' | 'COMPLETE' | 'PARTIAL' | 'FAILED' | 'ABANDONED';
@@ -104,6 +105,7 @@ export interface FindingsQuery {
   /** Opaque position after which the page starts, as returned in `next`. */
   after: string | null;
   severities: Severity[] | null;
+  /** `ACTIVE`: open and not suppressed; `SUPPRESSED`: open and covered by a suppression. */
   status: FindingStatus | 'ALL';
   /** Only findings whose CVE CISA's KEV catalogue lists. */
   kev?: boolean;
@@ -124,7 +126,7 @@ export interface FindingsPage {
  * Everything the service keeps. One implementation over Kysely serves every dialect;
  * callers pass the time in, so that tests can drive a clock.
  */
-export interface Store extends SubscriptionStore {
+export interface Store extends SubscriptionStore, SuppressionStore {
   /** `createdBy`: the name of the token that registers it, when the server has tokens. */
   createConfig(config: Omit<ScanConfig, 'id' | 'created'>, now: Date, createdBy?: string | null): Promise<ConfigState>;
   listConfigs(): Promise<ConfigState[]>;

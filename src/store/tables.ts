@@ -81,6 +81,25 @@ export interface FindingsTable {
   close_reason: string | null;
   /** The CVE the finding goes by (its name, or a CVE among its aliases): the key of its prioritisation data. */
   cve: string | null;
+  /** The suppression that covers it, if any: it then leaves counts, feeds and notifications. */
+  suppressed_by: string | null;
+}
+
+export interface SuppressionsTable {
+  id: string;
+  vulnerability: string;
+  package: string | null;
+  config_id: string | null;
+  repository: string | null;
+  tag: string | null;
+  status: string;
+  justification: string | null;
+  reason: string;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  expires_at: number | null;
+  expired_at: number | null;
 }
 
 export interface ScanRunsTable {
@@ -123,4 +142,5 @@ export interface Database extends AdvisoryTables, InventoryTables, NotifyTables,
   scan_runs: ScanRunsTable;
   store_meta: StoreMetaTable;
   events: EventsTable;
+  suppressions: SuppressionsTable;
 }

@@ -17,7 +17,7 @@ export const FINDINGS_HELP = `Usage:
 Options:
   --severity LIST    only these severities, comma-separated, any case
                      (critical,high)
-  --status STATUS    active (default), fixed or all
+  --status STATUS    active (default), suppressed, fixed or all
   --kev              only findings CISA's KEV catalogue lists as exploited
   --fixable          only findings with a fixed version
   --min-epss N       only findings with an EPSS score of at least N (0 to 1)
@@ -25,7 +25,7 @@ Options:
   --json             the findings as JSON, every field in full
   --url URL          the server (or ECRSCANAPI_URL)`;
 
-const STATUSES = ['active', 'fixed', 'all'];
+const STATUSES = ['active', 'suppressed', 'fixed', 'all'];
 
 export const FINDINGS_FLAGS = {
   kev: { type: 'boolean' },

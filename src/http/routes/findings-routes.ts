@@ -44,7 +44,7 @@ function parsePageRequest(request: FastifyRequest<{ Querystring: FindingsQuery }
     throw new AppError('VALIDATION_FAILED', 'after must be the cursor of a previous page', [{ field: 'after', message: 'after is not a cursor this server handed out' }]);
   }
   const severities = query.severity ? [...new Set(query.severity.toUpperCase().split(',').filter(isSeverity))] : null;
-  const status = query.status === 'fixed' ? 'FIXED' : query.status === 'all' ? 'ALL' : 'ACTIVE';
+  const status = query.status === 'fixed' ? 'FIXED' : query.status === 'suppressed' ? 'SUPPRESSED' : query.status === 'all' ? 'ALL' : 'ACTIVE';
   return {
     limit,
     after: query.after ?? null,

@@ -12,6 +12,7 @@ import * as advisoryRematch from './2026-12-09-advisory-rematch.js';
 import * as repositorySelection from './2026-12-10-repository-selection.js';
 import * as inventoryPostings from './2026-12-11-inventory-postings.js';
 import * as prioritisation from './2026-12-11-prioritisation.js';
+import * as suppressions from './2026-12-11-suppressions.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -28,4 +29,5 @@ export const migrations: Record<string, Migration> = {
   '2026-12-10-repository-selection': repositorySelection,
   '2026-12-11-inventory-postings': inventoryPostings,
   '2026-12-11-prioritisation': prioritisation,
+  '2026-12-11-suppressions': suppressions,
 };

@@ -109,7 +109,16 @@ export function createWriteLock(): WriteLock {
 }
 
 /** The store's writes made for a request someone waits on; the others are background work. */
-const REQUEST_WRITES: ReadonlySet<string> = new Set(['createConfig', 'updateConfig', 'deleteConfig', 'requestScan']);
+const REQUEST_WRITES: ReadonlySet<string> = new Set([
+  'createConfig',
+  'updateConfig',
+  'deleteConfig',
+  'requestScan',
+  'createSuppression',
+  'putSuppressions',
+  'updateSuppression',
+  'deleteSuppression',
+]);
 
 class SplitDriver implements Driver {
   constructor(
