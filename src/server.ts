@@ -3,6 +3,7 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, ConfigError } from './config.js';
 import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { defaultDashboardDir, loadDashboard } from './http/dashboard.js';
 import { loadTokens } from './http/tokens.js';
 import { missingLocalSources } from './scanners/builtin/osv/osv-importer.js';
 import type { Logger } from './logger.js';
@@ -120,7 +121,20 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
         refreshNow: () => withScanners?.importAdvisories?.() ?? null,
         log: deps.logger.child({ part: 'osv' }),
       });
-      app = await buildApp({ store, config, tokens, logger: deps.logger, metrics, clock, notifications, advisories, ...(scheduler ? { scans: scheduler } : {}) });
+      const dashboard = loadDashboard(defaultDashboardDir());
+      if (!dashboard) deps.logger.warn({ dir: defaultDashboardDir() }, 'web dashboard not built (npm run build); serving the API alone');
+      app = await buildApp({
+        store,
+        config,
+        tokens,
+        logger: deps.logger,
+        metrics,
+        clock,
+        notifications,
+        advisories,
+        dashboard,
+        ...(scheduler ? { scans: scheduler } : {}),
+      });
       const built = app;
       // Fastify's close drains in-flight requests before it resolves.
       releasers.push(() => built.close());
