@@ -5,6 +5,7 @@ import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchBusyApi } from './busy-api.bench.js';
 import { benchCliImage } from './cli-image.bench.js';
+import { benchDashboard } from './dashboard.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
@@ -49,6 +50,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'hostile-scan': benchHostileScan,
   'repository-selection': benchRepositorySelection,
   'busy-api': benchBusyApi,
+  dashboard: benchDashboard,
 };
 
 interface Outcome {
