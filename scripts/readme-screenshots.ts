@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
   }
-  const server = await startServer(['--api-only'], { DATABASE_URL: file, LOG_LEVEL: 'warn' });
+  const server = await startServer(['--api-only'], { DATABASE_URL: file });
   const browser = await launchChromium(chromium);
   try {
     await mkdir(OUT, { recursive: true });
