@@ -14,22 +14,29 @@ import { TableScroll } from '../components/table-scroll';
 const PAGE_LIMIT = 1000;
 const ROW_HEIGHT = 40;
 
-/** Every finding of the configuration, fixed ones too, read page by page. */
-function useAllFindings(id: string, round: number): { findings: Finding[] | null; problem: Problem | null } {
-  const [state, setState] = useState<{ findings: Finding[] | null; problem: Problem | null }>({ findings: null, problem: null });
+interface AllFindings {
+  findings: Finding[] | null;
+  /** True while later pages are still being read: what is shown so far is usable already. */
+  loading: boolean;
+  problem: Problem | null;
+}
+
+/** Every finding of the configuration, fixed ones too, read page by page and shown as each page arrives. */
+function useAllFindings(id: string, round: number): AllFindings {
+  const [state, setState] = useState<AllFindings>({ findings: null, loading: true, problem: null });
   useEffect(() => {
     let current = true;
     (async () => {
-      const all: Finding[] = [];
+      let all: Finding[] = [];
       let after: string | null = null;
       do {
         const query: string = `format=json&status=all&limit=${PAGE_LIMIT}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
         const page: { findings: Finding[]; next: string | null } = await api('GET', `/findings/${encodeURIComponent(id)}?${query}`);
-        all.push(...page.findings);
+        all = all.concat(page.findings);
         after = page.next;
+        if (current) setState({ findings: all, loading: after !== null, problem: null });
       } while (after && current);
-      if (current) setState({ findings: all, problem: null });
-    })().catch((err: unknown) => current && setState({ findings: null, problem: problemFrom(err) }));
+    })().catch((err: unknown) => current && setState({ findings: null, loading: false, problem: problemFrom(err) }));
     return () => {
       current = false;
     };
@@ -73,7 +80,7 @@ export function filterFindings(findings: readonly Finding[], haystacks: readonly
 export function ConfigPage({ id }: { id: string }) {
   const config = useApi<ScanConfig>(`/configs/${encodeURIComponent(id)}`);
   const [round, setRound] = useState(0);
-  const { findings, problem: findingsProblem } = useAllFindings(id, round);
+  const { findings, loading: findingsLoading, problem: findingsProblem } = useAllFindings(id, round);
   const events = useApi<EventsPage>(`/findings/${encodeURIComponent(id)}/events?format=json&limit=50`);
   const [filter, setFilter] = useState<FindingFilter>({ text: '', severities: [], status: 'ACTIVE', fixable: false });
   const [sort, setSort] = useState<SortKey>('severity');
@@ -266,7 +273,7 @@ export function ConfigPage({ id }: { id: string }) {
             </select>
           </span>
           <span class="muted" role="status" data-testid="finding-count">
-            {findings ? `${shown.length} of ${findings.length} findings` : 'Loading findings…'}
+            {findings ? `${shown.length} of ${findings.length} findings${findingsLoading ? ' so far, reading more…' : ''}` : 'Loading findings…'}
           </span>
         </div>
         <VirtualRows

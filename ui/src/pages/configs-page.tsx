@@ -12,36 +12,53 @@ import { TableScroll } from '../components/table-scroll';
 const PAGE_SIZE = 50;
 type SortKey = 'repository' | 'registry' | 'status' | 'lastScan' | 'nextScan' | 'findings';
 
+/**
+ * A table row. The summary (cached by the server per revision, so quick) and the list of
+ * configurations (tags, scanner, next scan) are read at once; the table shows whichever
+ * comes first and fills in the rest when the other arrives.
+ */
 interface Row {
-  config: ScanConfig;
-  counts: Counts;
+  id: string;
+  registry: string;
+  region: string | null;
+  repository: string;
+  status: string;
+  lastScan: string | null;
+  lastError: string | null;
+  counts: Counts | null;
+  config: ScanConfig | null;
 }
 
 function compareRows(key: SortKey): (a: Row, b: Row) => number {
   switch (key) {
     case 'findings':
-      return (a, b) => compareCounts(a.counts, b.counts);
+      return (a, b) => compareCounts(a.counts ?? {}, b.counts ?? {});
     case 'lastScan':
+      return (a, b) => (a.lastScan ?? '').localeCompare(b.lastScan ?? '');
     case 'nextScan':
-      return (a, b) => (a.config[key] ?? '').localeCompare(b.config[key] ?? '');
+      return (a, b) => (a.config?.nextScan ?? '').localeCompare(b.config?.nextScan ?? '');
     default:
-      return (a, b) => a.config[key].localeCompare(b.config[key]);
+      return (a, b) => a[key].localeCompare(b[key]);
   }
 }
 
-function countsByConfig(summary: Summary | null): Map<string, Counts> {
-  const out = new Map<string, Counts>();
+function rowsOf(configs: ScanConfig[] | null, summary: Summary | null): Row[] {
+  const counts = new Map<string, Counts>();
   for (const config of summary?.configs ?? []) {
-    const counts = zeroCounts();
-    for (const image of config.images) addCounts(counts, image.counts);
-    out.set(config.id, counts);
+    const sum = zeroCounts();
+    for (const image of config.images) addCounts(sum, image.counts);
+    counts.set(config.id, sum);
   }
-  return out;
+  if (configs) {
+    return configs.map((config) => ({ ...config, counts: summary ? (counts.get(config.id) ?? {}) : null, config }));
+  }
+  return (summary?.configs ?? []).map((config) => ({ ...config, counts: counts.get(config.id) ?? {}, config: null }));
 }
 
 export function ConfigsPage() {
-  const configs = useApi<ScanConfig[]>('/configs');
+  // The summary first: the server keeps it rendered, so it comes back at once and the table shows.
   const summary = useApi<Summary>('/summary?format=json');
+  const configs = useApi<ScanConfig[]>('/configs');
   const [filter, setFilter] = useState('');
   const [status, setStatus] = useState('');
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'repository', descending: false });
@@ -49,17 +66,17 @@ export function ConfigsPage() {
   const [editing, setEditing] = useState<ScanConfig | 'new' | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [problem, setProblem] = useState<Problem | null>(null);
-  const counts = useMemo(() => countsByConfig(summary.data), [summary.data]);
+  const all = useMemo(() => rowsOf(configs.data, summary.data), [configs.data, summary.data]);
+  const loaded = configs.data !== null || summary.data !== null;
 
   const rows = useMemo(() => {
     const needle = filter.trim().toLowerCase();
-    const matching = (configs.data ?? [])
-      .filter((config) => !status || config.status === status)
-      .filter((config) => !needle || `${config.registry}/${config.repository} ${config.tags?.join(' ') ?? ''}`.toLowerCase().includes(needle))
-      .map((config) => ({ config, counts: counts.get(config.id) ?? {} }));
+    const matching = all
+      .filter((row) => !status || row.status === status)
+      .filter((row) => !needle || `${row.registry}/${row.repository} ${row.config?.tags?.join(' ') ?? ''}`.toLowerCase().includes(needle));
     const compare = compareRows(sort.key);
     return matching.sort((a, b) => (sort.descending ? -compare(a, b) : compare(a, b)));
-  }, [configs.data, counts, filter, status, sort]);
+  }, [all, filter, status, sort]);
 
   if (configs.problem) return <ProblemView problem={configs.problem} />;
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
@@ -75,10 +92,10 @@ export function ConfigsPage() {
       setProblem(problemFrom(err));
     }
   }
-  const scan = (config: ScanConfig) => act(async () => (await api<{ runId: string }>('POST', `/configs/${config.id}/scan`), `Scan of ${config.repository} queued.`));
-  const remove = (config: ScanConfig) => {
-    if (!confirm(`Delete ${config.registry}/${config.repository} with its images and findings?`)) return;
-    void act(async () => (await api('DELETE', `/configs/${config.id}`), `${config.repository} deleted.`));
+  const scan = (row: Row) => act(async () => (await api<{ runId: string }>('POST', `/configs/${row.id}/scan`), `Scan of ${row.repository} queued.`));
+  const remove = (row: Row) => {
+    if (!confirm(`Delete ${row.registry}/${row.repository} with its images and findings?`)) return;
+    void act(async () => (await api('DELETE', `/configs/${row.id}`), `${row.repository} deleted.`));
   };
 
   const header = (key: SortKey, label: string) => (
@@ -124,7 +141,7 @@ export function ConfigsPage() {
             ))}
           </select>
         </span>
-        <span class="muted">{configs.data ? `${rows.length} of ${configs.data.length}` : 'Loading…'}</span>
+        <span class="muted">{loaded ? `${rows.length} of ${all.length}` : 'Loading…'}</span>
       </div>
       <TableScroll label="Configurations">
         <table class="data">
@@ -143,30 +160,33 @@ export function ConfigsPage() {
             </tr>
           </thead>
           <tbody>
-            {shown.map(({ config, counts: configCounts }) => (
-              <tr key={config.id}>
+            {shown.map((row) => (
+              <tr key={row.id}>
                 <th scope="row">
-                  <a href={configHref(config.id)}>{config.repository}</a>
+                  <a href={configHref(row.id)}>{row.repository}</a>
                 </th>
-                <td class="mono">{config.registry}{config.region ? ` (${config.region})` : ''}</td>
-                <td>{config.tags?.join(', ') ?? <span class="muted">all</span>}</td>
-                <td>{config.scanner}</td>
-                <td>
-                  <span class={`status status-${config.status.toLowerCase()}`}>{config.status}</span>
-                  {config.lastError ? <div class="error-text small">{config.lastError}</div> : null}
+                <td class="mono">
+                  {row.registry}
+                  {row.region ? ` (${row.region})` : ''}
                 </td>
-                <td>{formatTime(config.lastScan)}</td>
-                <td>{formatTime(config.nextScan)}</td>
-                <td>{summary.data ? <SeverityBadges counts={configCounts} /> : '…'}</td>
+                <td>{row.config ? (row.config.tags?.join(', ') ?? <span class="muted">all</span>) : '…'}</td>
+                <td>{row.config?.scanner ?? '…'}</td>
+                <td>
+                  <span class={`status status-${row.status.toLowerCase()}`}>{row.status}</span>
+                  {row.lastError ? <div class="error-text small">{row.lastError}</div> : null}
+                </td>
+                <td>{formatTime(row.lastScan)}</td>
+                <td>{row.config ? formatTime(row.config.nextScan) : '…'}</td>
+                <td>{row.counts ? <SeverityBadges counts={row.counts} /> : '…'}</td>
                 <td class="row-actions">
-                  <button type="button" onClick={() => void scan(config)}>
-                    Scan now<span class="visually-hidden"> {config.repository}</span>
+                  <button type="button" onClick={() => void scan(row)}>
+                    Scan now<span class="visually-hidden"> {row.repository}</span>
                   </button>
-                  <button type="button" onClick={() => setEditing(config)}>
-                    Edit<span class="visually-hidden"> {config.repository}</span>
+                  <button type="button" disabled={!row.config} onClick={() => row.config && setEditing(row.config)}>
+                    Edit<span class="visually-hidden"> {row.repository}</span>
                   </button>
-                  <button type="button" class="danger" onClick={() => remove(config)}>
-                    Delete<span class="visually-hidden"> {config.repository}</span>
+                  <button type="button" class="danger" onClick={() => remove(row)}>
+                    Delete<span class="visually-hidden"> {row.repository}</span>
                   </button>
                 </td>
               </tr>
