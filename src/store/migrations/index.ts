@@ -10,7 +10,6 @@ import * as subscriptions from './2026-12-07-subscriptions.js';
 import * as configCreatedBy from './2026-12-08-config-created-by.js';
 import * as advisoryRematch from './2026-12-09-advisory-rematch.js';
 import * as repositorySelection from './2026-12-10-repository-selection.js';
-import * as findingsHistory from './2026-12-10-findings-history.js';
 
 /** Every migration, bundled in the code and applied in key order at start. */
 export const migrations: Record<string, Migration> = {
@@ -25,5 +24,4 @@ export const migrations: Record<string, Migration> = {
   '2026-12-08-config-created-by': configCreatedBy,
   '2026-12-09-advisory-rematch': advisoryRematch,
   '2026-12-10-repository-selection': repositorySelection,
-  '2026-12-10-findings-history': findingsHistory,
 };
