@@ -28,7 +28,9 @@ function configLines(summary: Summary): ConfigLine[] {
 export function OverviewPage() {
   const summary = useApi<Summary>('/summary?format=json');
   const [days, setDays] = useState(30);
-  const history = useApi<History>(`/history?days=${days}`);
+  // Asked once the totals are in: on SQLite the history's first reading after a write holds
+  // the server for a moment, and the figures people come for should not wait behind it.
+  const history = useApi<History>(summary.data ? `/history?days=${days}` : null);
   const advisories = useApi<{ sources: AdvisorySource[] }>('/advisories');
   if (summary.problem) return <ProblemView problem={summary.problem} />;
   if (!summary.data) return <p aria-busy="true">Loading…</p>;
