@@ -11,6 +11,8 @@ import type { EventsPage, Finding, ScanConfig } from '../types';
 import { useApi } from '../use-api';
 import { TableScroll } from '../components/table-scroll';
 
+/** A small first page puts rows on screen at once; the rest come in the API's largest pages. */
+const FIRST_PAGE = 100;
 const PAGE_LIMIT = 1000;
 const ROW_HEIGHT = 40;
 
@@ -30,7 +32,7 @@ function useAllFindings(id: string, round: number): AllFindings {
       let all: Finding[] = [];
       let after: string | null = null;
       do {
-        const query: string = `format=json&status=all&limit=${PAGE_LIMIT}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
+        const query: string = `format=json&status=all&limit=${after ? PAGE_LIMIT : FIRST_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
         const page: { findings: Finding[]; next: string | null } = await api('GET', `/findings/${encodeURIComponent(id)}?${query}`);
         all = all.concat(page.findings);
         after = page.next;
