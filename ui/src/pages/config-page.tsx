@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { api, type Problem, problemFrom } from '../api';
 import { ConfigForm } from '../components/config-form';
 import { EventList } from '../components/event-list';
@@ -6,78 +6,13 @@ import { FindingDetail } from '../components/finding-detail';
 import { ProblemView } from '../components/problem-view';
 import { SeverityBadges, SeverityLabel } from '../components/severity-badges';
 import { VirtualRows } from '../components/virtual-rows';
-import { SEVERITIES, type Severity, formatTime, severityRank, shortDigest, zeroCounts } from '../format';
+import { COMPARE, type FindingFilter, filterFindings, type SortKey, useAllFindings } from '../findings';
+import { SEVERITIES, type Severity, formatTime, shortDigest, zeroCounts } from '../format';
 import type { EventsPage, Finding, ScanConfig } from '../types';
 import { useApi } from '../use-api';
 import { TableScroll } from '../components/table-scroll';
 
-/** A small first page puts rows on screen at once; the rest come in the API's largest pages. */
-const FIRST_PAGE = 100;
-const PAGE_LIMIT = 1000;
 const ROW_HEIGHT = 40;
-
-interface AllFindings {
-  findings: Finding[] | null;
-  /** True while later pages are still being read: what is shown so far is usable already. */
-  loading: boolean;
-  problem: Problem | null;
-}
-
-/** Every finding of the configuration, fixed ones too, read page by page and shown as each page arrives. */
-function useAllFindings(id: string, round: number): AllFindings {
-  const [state, setState] = useState<AllFindings>({ findings: null, loading: true, problem: null });
-  useEffect(() => {
-    let current = true;
-    (async () => {
-      let all: Finding[] = [];
-      let after: string | null = null;
-      do {
-        const query: string = `format=json&status=all&limit=${after ? PAGE_LIMIT : FIRST_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`;
-        const page: { findings: Finding[]; next: string | null } = await api('GET', `/findings/${encodeURIComponent(id)}?${query}`);
-        all = all.concat(page.findings);
-        after = page.next;
-        if (current) setState({ findings: all, loading: after !== null, problem: null });
-      } while (after && current);
-    })().catch((err: unknown) => current && setState({ findings: null, loading: false, problem: problemFrom(err) }));
-    return () => {
-      current = false;
-    };
-  }, [id, round]);
-  return state;
-}
-
-interface FindingFilter {
-  text: string;
-  severities: Severity[];
-  status: 'ACTIVE' | 'FIXED' | 'ALL';
-  fixable: boolean;
-}
-
-type SortKey = 'severity' | 'name' | 'package' | 'tag' | 'firstSeen';
-
-const COMPARE: Record<SortKey, (a: Finding, b: Finding) => number> = {
-  severity: (a, b) => severityRank(a.severity) - severityRank(b.severity) || (b.cvss?.score ?? 0) - (a.cvss?.score ?? 0),
-  name: (a, b) => a.name.localeCompare(b.name),
-  package: (a, b) => (a.package ?? '').localeCompare(b.package ?? ''),
-  tag: (a, b) => a.tag.localeCompare(b.tag),
-  firstSeen: (a, b) => b.firstSeen.localeCompare(a.firstSeen),
-};
-
-/** Filters in one pass over precomputed lower-case text: 10,000 findings answer within a frame or two. */
-function filterFindings(findings: readonly Finding[], haystacks: readonly string[], filter: FindingFilter): Finding[] {
-  const needle = filter.text.trim().toLowerCase();
-  const severities = new Set(filter.severities);
-  const out: Finding[] = [];
-  for (let i = 0; i < findings.length; i++) {
-    const finding = findings[i]!;
-    if (filter.status !== 'ALL' && finding.status !== filter.status) continue;
-    if (severities.size > 0 && !severities.has(finding.severity)) continue;
-    if (filter.fixable && !finding.fixedVersion) continue;
-    if (needle && !haystacks[i]!.includes(needle)) continue;
-    out.push(finding);
-  }
-  return out;
-}
 
 export function ConfigPage({ id }: { id: string }) {
   const config = useApi<ScanConfig>(`/configs/${encodeURIComponent(id)}`);
