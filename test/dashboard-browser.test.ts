@@ -232,10 +232,13 @@ describe('the web dashboard in Chromium', { skip }, () => {
     const high = page.locator('.total.sev-high .total-count');
     await high.waitFor();
     assert.equal(await high.textContent(), '2');
+    await page.locator('.trend canvas').waitFor();
     await checkPage('overview');
+    assert.deepEqual(await unreachableByKeyboard(page), [], 'overview');
     await page.getByRole('link', { name: 'Activity' }).click();
     await page.locator('td', { hasText: 'finding.new' }).first().waitFor();
     await checkPage('activity');
+    assert.deepEqual(await unreachableByKeyboard(page), [], 'activity');
     await page.getByLabel('Event', { exact: true }).selectOption('scan.failed');
     await page.getByText('No event yet.').waitFor();
   });
@@ -270,6 +273,7 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByText('renamed').waitFor();
     await checkPage('subscriptions');
+    assert.deepEqual(await unreachableByKeyboard(page), [], 'subscriptions');
     await page.getByRole('button', { name: 'Delete http://127.0.0.1:9' }).click();
     await page.getByText('Subscription deleted.').waitFor();
   });
