@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +24,7 @@ import { findRegistryBinary, type RegistryServer, startRegistry } from './suppor
 const DEBIAN_FIXTURES = fileURLToPath(new URL('./fixtures/osv/debian-12/', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../.test-output/dashboard/', import.meta.url));
 const TOKEN = 'dashboard-admin-token-0123456789';
+const READER = 'dashboard-reader-token-0123456789';
 const WIDTHS = [1280, 390] as const;
 
 const chromiumPath = findChromium();
@@ -87,9 +89,12 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     registry = await startRegistry();
     await pushOlderDebian(registry);
+    const tokensFile = join(dir, 'tokens.json');
+    await writeFile(tokensFile, JSON.stringify({ tokens: [{ name: 'viewer', role: 'read', sha256: createHash('sha256').update(READER).digest('hex') }] }));
     server = await startServer([], {
       DATABASE_URL: join(dir, 'service.sqlite'),
       ECRSCAN_API_TOKEN: TOKEN,
+      ECRSCAN_TOKENS_FILE: tokensFile,
       ECRSCAN_INSECURE_REGISTRIES: registry.host,
       ECRSCAN_OSV_SOURCES: DEBIAN_FIXTURES,
       ECRSCAN_WEBHOOK_ALLOW_PRIVATE: 'true',
@@ -108,7 +113,9 @@ describe('the web dashboard in Chromium', { skip }, () => {
       if (url.includes(TOKEN)) tokenInUrls.push(url);
       const path = new URL(url).pathname;
       const api = path !== '/' && !path.startsWith('/assets/');
-      if (api && request.headers()['authorization'] !== `Bearer ${TOKEN}`) unauthenticatedApiCalls.push(`${request.method()} ${path}`);
+      const sent = request.headers()['authorization'];
+      if (api && sent !== `Bearer ${TOKEN}` && sent !== `Bearer ${READER}`) unauthenticatedApiCalls.push(`${request.method()} ${path}`);
+      if (url.includes(READER)) tokenInUrls.push(url);
     });
     // Deleting asks for confirmation; the walkthrough confirms.
     page.on('dialog', (dialog) => void dialog.accept());
@@ -284,6 +291,21 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await alert.waitFor();
     assert.match((await alert.textContent()) ?? '', /404/);
     await checkPage('config-unknown');
+  });
+
+  it('with a read-only token shows everything and the API\'s 403 for a change', async () => {
+    await page.goto(`${server.url}/#/configs`);
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.getByLabel('Token', { exact: true }).fill(READER);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('button', { name: 'Scan now debian/app' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()) ?? '', /403[\s\S]*needs the write role/);
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    await page.getByLabel('Token', { exact: true }).fill(TOKEN);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByRole('link', { name: 'debian/app' }).waitFor();
   });
 
   it('deletes the configuration, and the counts go back to none', async () => {
