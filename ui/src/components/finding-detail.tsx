@@ -11,14 +11,18 @@ function safeLink(uri: string | null): string | null {
 /** One finding in a modal dialog: the browser keeps focus inside it and Escape closes it. */
 export function FindingDetail({ finding, onClose }: { finding: Finding; onClose: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  // The parent re-renders often (findings arrive page by page): the latest onClose is kept
+  // aside so that the dialog is opened once per finding, not on every render.
+  const closing = useRef(onClose);
+  closing.current = onClose;
   useEffect(() => {
     const element = dialog.current;
     if (!element) return;
-    element.showModal();
-    const closed = (): void => onClose();
+    if (!element.open) element.showModal();
+    const closed = (): void => closing.current();
     element.addEventListener('close', closed);
     return () => element.removeEventListener('close', closed);
-  }, [finding, onClose]);
+  }, [finding]);
   const link = safeLink(finding.uri);
   return (
     <dialog ref={dialog} class="detail" aria-labelledby="finding-title">
