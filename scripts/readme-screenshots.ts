@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +33,7 @@ interface Seed {
 }
 
 const SEEDS: Seed[] = [
-  { config: ecr('payments/api', ['latest', '2.14.0']), tags: ['latest', '2.14.0'], findings: 60, fixedPerScan: 6, newPerScan: 2 },
+  { config: ecr('payments/api', ['latest', '2.14.0']), tags: ['latest', '2.14.0'], findings: 90, fixedPerScan: 4, newPerScan: 1 },
   { config: ecr('payments/worker', ['latest']), tags: ['latest'], findings: 40, fixedPerScan: 1, newPerScan: 3 },
   { config: host('ghcr.io', 'acme/web-frontend', ['main', 'release-*']), tags: ['main', 'release-7'], findings: 25, fixedPerScan: 2, newPerScan: 2 },
   { config: ecr('platform/ingress', ['1.9', '1.10']), tags: ['1.9', '1.10'], findings: 15, fixedPerScan: 1, newPerScan: 0 },
@@ -66,7 +67,7 @@ async function seed(store: Store, now: number): Promise<void> {
             const first = base + scan * entry.fixedPerScan;
             const count = entry.findings + scan * (entry.newPerScan - entry.fixedPerScan);
             const keys = Array.from({ length: Math.max(0, count) }, (_, k) => first + k);
-            return { tag, digest: `sha256:${String(base + scan).padStart(64, '0')}`, status: 'COMPLETE', error: null, scanner: entry.config.scanner ?? 'ecr', findings: syntheticFindings(keys) };
+            return { tag, digest: `sha256:${createHash('sha256').update(`${base}:${scan}`).digest('hex')}`, status: 'COMPLETE', error: null, scanner: entry.config.scanner ?? 'ecr', findings: syntheticFindings(keys) };
           });
       await store.commitScan({
         configId: claim.config.id,
