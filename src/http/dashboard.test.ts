@@ -10,7 +10,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { systemClock } from '../clock.js';
 import { buildApp } from './app.js';
-import { DASHBOARD_CSP, loadDashboard } from './dashboard.js';
+import { DASHBOARD_CSP, dashboardDirFor, loadDashboard } from './dashboard.js';
 
 const TOKEN = 'dashboard-unit-token-0123456789';
 
@@ -74,5 +74,10 @@ describe('serving the dashboard', () => {
     assert.equal((await bare.inject({ method: 'GET', url: '/' })).statusCode, 401);
     assert.equal((await bare.inject({ method: 'GET', url: '/', headers: { authorization: `Bearer ${TOKEN}` } })).statusCode, 404);
     assert.equal((await bare.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  });
+
+  it('finds dist/ui from the sources and from the compiled tree alike', () => {
+    assert.equal(dashboardDirFor('/app/src/http/dashboard.ts'), '/app/dist/ui');
+    assert.equal(dashboardDirFor('/app/dist/src/http/dashboard.js'), '/app/dist/ui');
   });
 });

@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { Type } from 'typebox';
@@ -38,15 +38,18 @@ export const DASHBOARD_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** dist/ui of the package this module belongs to, whether it runs from src/ (tsx) or dist/src/. */
+/**
+ * dist/ui of the package, for this module at src/http/ (run by tsx) or dist/src/http/
+ * (compiled). Read from the layout, not by looking for package.json: the compiled tree
+ * has a copy of it in dist/.
+ */
+export function dashboardDirFor(moduleFile: string): string {
+  const tree = dirname(dirname(dirname(moduleFile)));
+  return basename(tree) === 'dist' ? join(tree, 'ui') : join(tree, 'dist', 'ui');
+}
+
 export function defaultDashboardDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return join(dir, 'dist', 'ui');
+  return dashboardDirFor(fileURLToPath(import.meta.url));
 }
 
 /** null when the dashboard has not been built: the API serves on without it. */
