@@ -5,6 +5,7 @@ import { benchAuth } from './auth.bench.js';
 import { benchBuiltinScan } from './builtin-scan.bench.js';
 import { benchBusyApi } from './busy-api.bench.js';
 import { benchCliImage } from './cli-image.bench.js';
+import { benchDashboard } from './dashboard.bench.js';
 import { benchEcosystemInventory } from './ecosystem-inventory.bench.js';
 import { benchEventLog } from './event-log.bench.js';
 import { benchHostileScan } from './hostile-scan.bench.js';
@@ -55,6 +56,7 @@ const BENCHMARKS: Record<string, () => Promise<readonly BenchRow[]>> = {
   'busy-api': benchBusyApi,
   lambda: benchLambda,
   suppressions: benchSuppressions,
+  dashboard: benchDashboard,
 };
 
 interface Outcome {

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from './clock.js';
 import { type Config, ConfigError } from './config.js';
 import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
+import { type Dashboard, defaultDashboardDir, loadDashboard } from './http/dashboard.js';
 import { type ApiToken, loadTokens } from './http/tokens.js';
 import { missingLocalSources } from './scanners/builtin/osv/osv-importer.js';
 import type { Logger } from './logger.js';
@@ -145,7 +146,14 @@ export interface ServiceWorkers {
 }
 
 /** The HTTP API over the core, not listening: a process listens, a Lambda function hands it events. */
-export async function buildServiceApp(config: Readonly<Config>, core: ServiceCore, tokens: ApiToken[], workers: ServiceWorkers, logger: Logger): Promise<FastifyInstance> {
+export async function buildServiceApp(
+  config: Readonly<Config>,
+  core: ServiceCore,
+  tokens: ApiToken[],
+  workers: ServiceWorkers,
+  logger: Logger,
+  dashboard: Dashboard | null = null,
+): Promise<FastifyInstance> {
   const { store, db, metrics, clock, publicUrl } = core;
   const { scanners, scheduler, notifier, prioritisation } = workers;
   const notifications = { allowPrivate: config.webhookAllowPrivate, publicUrl, wake: () => notifier?.wake() };
@@ -160,7 +168,7 @@ export async function buildServiceApp(config: Readonly<Config>, core: ServiceCor
     refreshPrioritisationNow: () => prioritisation?.refreshNow() ?? null,
     log: logger.child({ part: 'osv' }),
   });
-  return buildApp({ store, config, tokens, logger, metrics, clock, notifications, advisories, ...(scheduler ? { scans: scheduler } : {}) });
+  return buildApp({ store, config, tokens, logger, metrics, clock, notifications, advisories, dashboard, ...(scheduler ? { scans: scheduler } : {}) });
 }
 
 /**
@@ -199,7 +207,9 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      const built = await buildServiceApp(config, core, tokens, workers, deps.logger);
+      const dashboard = loadDashboard(defaultDashboardDir());
+      if (!dashboard) deps.logger.warn({ dir: defaultDashboardDir() }, 'web dashboard not built (npm run build); serving the API alone');
+      const built = await buildServiceApp(config, core, tokens, workers, deps.logger, dashboard);
       app = built;
       // Fastify's close drains in-flight requests before it resolves.
       releasers.push(() => built.close());

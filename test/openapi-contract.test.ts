@@ -108,6 +108,12 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
     { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: { ...AUTH, accept: 'image/png' } }, status: 406 },
     { operation: 'GET /summary', request: { method: 'GET', url: '/summary', headers: AUTH }, status: 500, failing: true },
 
+    { operation: 'GET /history', request: { method: 'GET', url: '/history', headers: AUTH }, status: 200 },
+    { operation: 'GET /history', request: { method: 'GET', url: '/history?days=90', headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /history', request: { method: 'GET', url: '/history?days=0', headers: AUTH }, status: 400 },
+    { operation: 'GET /history', request: { method: 'GET', url: '/history' }, status: 401 },
+    { operation: 'GET /history', request: { method: 'GET', url: '/history', headers: AUTH }, status: 500, failing: true },
+
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: READ_ONLY }, status: 200 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?severity=high&limit=2`, headers: { ...AUTH, accept: 'application/json' } }, status: 200 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=sarif`, headers: AUTH }, status: 200 },

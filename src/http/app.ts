@@ -11,6 +11,7 @@ import type { AdvisoryControl } from '../scanners/builtin/osv/advisory-control.j
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
 import { installCors } from './cors.js';
+import { type Dashboard, registerDashboardRoutes } from './dashboard.js';
 import { answerBelowFastify, FRAMEWORK_OPTIONS, parseJsonOrNothing, refuseBadHost } from './framework-errors.js';
 import { openApiOptions } from './openapi.js';
 import { installErrorHandling, sendProblem } from './problem.js';
@@ -19,6 +20,7 @@ import { registerAdvisoryRoutes } from './routes/advisories-routes.js';
 import { registerConfigRoutes } from './routes/configs-routes.js';
 import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
+import { registerHistoryRoutes } from './routes/history-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
 import { registerSuppressionRoutes } from './routes/suppressions-routes.js';
@@ -46,6 +48,8 @@ export interface AppDeps {
   notifications?: { allowPrivate: boolean; publicUrl: string; wake(): void };
   /** The built-in scanner's advisory data: GET /advisories, POST /advisories/import, freshness. */
   advisories?: AdvisoryControl;
+  /** The built web dashboard, served at `/`; without it `/` is a 404 like any unknown path. */
+  dashboard?: Dashboard | null;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -81,11 +85,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const publicBase = createPublicBase({ publicUrl: deps.config.publicUrl ?? null, trustedProxies: deps.config.trustedProxies ?? [] });
   registerFindingsRoutes(app, deps, publicBase);
   registerEventRoutes(app, deps, publicBase);
+  registerHistoryRoutes(app, deps);
   if (deps.advisories) registerAdvisoryRoutes(app, deps.advisories);
   registerOpsRoutes(app, deps, summaries);
   registerSubscriptionRoutes(app, deps);
   registerSuppressionRoutes(app, deps);
   registerVexRoutes(app, deps);
+  if (deps.dashboard) registerDashboardRoutes(app, deps.dashboard);
   answerOtherMethods(app, routes);
   return app;
 }

@@ -107,7 +107,7 @@ export type ConfigIdParams = Static<typeof ConfigIdParams>;
 const Timestamp = Nullable(Type.String({ format: 'date-time' }));
 const ImageStatus = StringEnum(IMAGE_STATUSES);
 const ConfigStatus = StringEnum(CONFIG_STATUSES);
-const Counts = Type.Object(Object.fromEntries(SEVERITIES.map((severity) => [severity, Type.Optional(Type.Integer({ minimum: 0 }))])), {
+export const Counts = Type.Object(Object.fromEntries(SEVERITIES.map((severity) => [severity, Type.Optional(Type.Integer({ minimum: 0 }))])), {
   additionalProperties: false,
   title: 'SeverityCounts',
   description: 'open findings by severity; zero counts left out',

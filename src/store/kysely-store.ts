@@ -2,6 +2,7 @@ import { type Kysely, Migrator, sql } from 'kysely';
 import { changeConfig, insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader, writeProgress } from './configs-repo.js';
 import { pruneEventsBefore, selectEvents } from './events-repo.js';
 import { selectFindings, selectSummary } from './findings-repo.js';
+import { selectFindingSpans } from './history-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
 import { selectSummaryConfigs, selectSummaryImages, selectSummaryPage } from './summary-repo.js';
@@ -133,6 +134,7 @@ export function createKyselyStore(db: Kysely<Database>, options: KyselyStoreOpti
     summaryConfigs: () => selectSummaryConfigs(db),
     summaryImages: (configIds) => selectSummaryImages(db, configIds),
     listFindings: (configId, query) => selectFindings(db, configId, query),
+    findingSpans: (sinceDay) => selectFindingSpans(db, sinceDay),
     listEvents: (query) => selectEvents(db, query),
     pruneEvents: (before, batch) => pruneEventsBefore(db, before, batch),
     revision: () => revisions.current(),

@@ -1,5 +1,6 @@
 import type { EventPage, EventQuery } from '../domain/event.js';
 import type { Finding, StoredFinding, FindingStatus } from '../domain/finding.js';
+import type { FindingSpan } from '../domain/finding-history.js';
 import type { ImageState, ImageStatus } from '../domain/image.js';
 import type { ConfigState, ConfigStatus, ScanConfig, ScanProgress } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
@@ -177,6 +178,8 @@ export interface Store extends SubscriptionStore, SuppressionStore {
   /** The configurations a filter matches, a page at a time, with their images. */
   summaryPage(query: SummaryPageQuery): Promise<SummaryPage>;
   listFindings(configId: string, query: FindingsQuery): Promise<FindingsPage>;
+  /** Findings open at some time since the UTC day `sinceDay`, grouped for the open-findings history. */
+  findingSpans(sinceDay: number): Promise<FindingSpan[]>;
   /** The event log: every change a write made, in commit order (see `ScanEvent.seq`). */
   listEvents(query: EventQuery): Promise<EventPage>;
   /** Deletes up to `batch` events older than `before`; returns how many went. */
