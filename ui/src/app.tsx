@@ -5,6 +5,7 @@ import { ConfigPage } from './pages/config-page';
 import { ConfigsPage } from './pages/configs-page';
 import { OverviewPage } from './pages/overview-page';
 import { SubscriptionsPage } from './pages/subscriptions-page';
+import { SuppressionsPage } from './pages/suppressions-page';
 import { ProblemView } from './components/problem-view';
 import { type Route, useRoute } from './router';
 
@@ -12,6 +13,7 @@ const NAV: Array<{ href: string; label: string; pages: Route['page'][] }> = [
   { href: '#/', label: 'Overview', pages: ['overview'] },
   { href: '#/configs', label: 'Configurations', pages: ['configs', 'config'] },
   { href: '#/activity', label: 'Activity', pages: ['activity'] },
+  { href: '#/suppressions', label: 'Suppressions', pages: ['suppressions'] },
   { href: '#/subscriptions', label: 'Subscriptions', pages: ['subscriptions'] },
 ];
 
@@ -56,6 +58,8 @@ function Page({ route }: { route: Route }) {
       return <ActivityPage />;
     case 'subscriptions':
       return <SubscriptionsPage />;
+    case 'suppressions':
+      return <SuppressionsPage />;
     case 'unknown':
       return <ProblemView problem={{ type: 'about:blank', title: 'Not found', status: 404, detail: `the dashboard has no page ${route.path}` }} />;
   }

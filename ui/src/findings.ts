@@ -43,7 +43,7 @@ export function useAllFindings(id: string, round: number): AllFindings {
 export interface FindingFilter {
   text: string;
   severities: Severity[];
-  status: 'ACTIVE' | 'FIXED' | 'ALL';
+  status: 'ACTIVE' | 'FIXED' | 'SUPPRESSED' | 'ALL';
   fixable: boolean;
 }
 

@@ -9,6 +9,7 @@ export type Route =
   | { page: 'config'; id: string }
   | { page: 'activity' }
   | { page: 'subscriptions' }
+  | { page: 'suppressions' }
   | { page: 'unknown'; path: string };
 
 export function parseRoute(hash: string): Route {
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   if (config?.[1]) return { page: 'config', id: decodeURIComponent(config[1]) };
   if (path === '/activity') return { page: 'activity' };
   if (path === '/subscriptions') return { page: 'subscriptions' };
+  if (path === '/suppressions') return { page: 'suppressions' };
   return { page: 'unknown', path };
 }
 

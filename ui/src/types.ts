@@ -28,6 +28,9 @@ export interface SummaryImage {
   status: string;
   scannedAt: string | null;
   counts: Counts;
+  /** Open findings listed in CISA's KEV catalogue, and open findings with a fix. */
+  kev: number;
+  fixable: number;
   error: string | null;
 }
 
@@ -63,7 +66,40 @@ export interface Finding {
   firstSeen: string;
   lastSeen: string;
   fixedAt: string | null;
-  status: 'ACTIVE' | 'FIXED';
+  status: 'ACTIVE' | 'FIXED' | 'SUPPRESSED';
+  kev: { dateAdded: string; dueDate: string | null; knownRansomwareCampaignUse: 'Known' | 'Unknown' } | null;
+  epss: { score: number; percentile: number; date: string | null } | null;
+  suppression?: { id: string; status: string; justification: string | null; reason: string; expiresAt: string | null } | null;
+}
+
+export const SUPPRESSION_STATUSES = ['not_affected', 'accepted_risk', 'false_positive', 'will_not_fix'] as const;
+export type SuppressionStatus = (typeof SUPPRESSION_STATUSES)[number];
+
+/** OpenVEX's justifications, for not_affected only. */
+export const VEX_JUSTIFICATIONS = [
+  'component_not_present',
+  'vulnerable_code_not_present',
+  'vulnerable_code_not_in_execute_path',
+  'vulnerable_code_cannot_be_controlled_by_adversary',
+  'inline_mitigations_already_exist',
+] as const;
+
+export interface Suppression {
+  id: string;
+  vulnerability: string;
+  package: string | null;
+  configId: string | null;
+  repository: string | null;
+  tag: string | null;
+  status: SuppressionStatus;
+  justification: string | null;
+  reason: string;
+  createdBy: string | null;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt: string | null;
+  expiredAt: string | null;
+  state: 'active' | 'expired';
 }
 
 export interface ScanEvent {

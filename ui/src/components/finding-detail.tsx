@@ -1,7 +1,8 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatTime } from '../format';
 import type { Finding } from '../types';
 import { SeverityLabel } from './severity-badges';
+import { SuppressForm } from './suppress-form';
 
 /** Only http(s) links from advisory data become links: a `javascript:` URI stays text. */
 function safeLink(uri: string | null): string | null {
@@ -9,8 +10,9 @@ function safeLink(uri: string | null): string | null {
 }
 
 /** One finding in a modal dialog: the browser keeps focus inside it and Escape closes it. */
-export function FindingDetail({ finding, onClose }: { finding: Finding; onClose: () => void }) {
+export function FindingDetail({ finding, configId, onClose, onSuppressed }: { finding: Finding; configId: string; onClose: () => void; onSuppressed: () => void }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const [suppressing, setSuppressing] = useState(false);
   // The parent re-renders often (findings arrive page by page): the latest onClose is kept
   // aside so that the dialog is opened once per finding, not on every render.
   const closing = useRef(onClose);
@@ -30,10 +32,39 @@ export function FindingDetail({ finding, onClose }: { finding: Finding; onClose:
         <h2 id="finding-title">
           <SeverityLabel severity={finding.severity} /> {finding.name}
         </h2>
-        <button type="button" onClick={() => dialog.current?.close()}>
-          Close
-        </button>
+        <div class="actions">
+          {finding.status === 'ACTIVE' && !suppressing ? (
+            <button type="button" onClick={() => setSuppressing(true)}>
+              Suppress…
+            </button>
+          ) : null}
+          <button type="button" onClick={() => dialog.current?.close()}>
+            Close
+          </button>
+        </div>
       </div>
+      {suppressing ? (
+        <SuppressForm
+          finding={finding}
+          configId={configId}
+          onCancel={() => setSuppressing(false)}
+          onDone={() => {
+            setSuppressing(false);
+            onSuppressed();
+            dialog.current?.close();
+          }}
+        />
+      ) : null}
+      {finding.suppression ? (
+        <div class="card suppression" role="note" aria-label="Suppression">
+          <strong>Suppressed: {finding.suppression.status.replace(/_/g, ' ')}</strong>
+          {finding.suppression.justification ? ` (${finding.suppression.justification.replace(/_/g, ' ')})` : ''}
+          <p>{finding.suppression.reason}</p>
+          <p class="muted">
+            {finding.suppression.expiresAt ? `Until ${formatTime(finding.suppression.expiresAt)}` : 'No expiry'} · <a href="#/suppressions">Suppressions</a>
+          </p>
+        </div>
+      ) : null}
       {finding.description ? <p class="description">{finding.description}</p> : null}
       <dl class="facts">
         <dt>Advisory</dt>
@@ -44,6 +75,10 @@ export function FindingDetail({ finding, onClose }: { finding: Finding; onClose:
             <dd>{finding.aliases.join(', ')}</dd>
           </>
         ) : null}
+        <dt>Known exploited</dt>
+        <dd>{finding.kev ? `yes, in CISA's KEV catalogue since ${finding.kev.dateAdded}${finding.kev.knownRansomwareCampaignUse === 'Known' ? ' (used by ransomware)' : ''}` : 'no'}</dd>
+        <dt>EPSS</dt>
+        <dd>{finding.epss ? `${(finding.epss.score * 100).toFixed(1)}% (percentile ${Math.round(finding.epss.percentile * 100)})` : '—'}</dd>
         <dt>CVSS</dt>
         <dd class="mono">{finding.cvss ? `${finding.cvss.score ?? ''} ${finding.cvss.vector ?? ''}`.trim() || '—' : '—'}</dd>
         <dt>Package</dt>

@@ -193,6 +193,7 @@ export function ConfigPage({ id }: { id: string }) {
             <select id="findings-status" value={filter.status} onChange={(e) => setFilter({ ...filter, status: e.currentTarget.value as FindingFilter['status'] })}>
               <option value="ACTIVE">open</option>
               <option value="FIXED">fixed</option>
+              <option value="SUPPRESSED">suppressed</option>
               <option value="ALL">all</option>
             </select>
           </span>
@@ -225,6 +226,7 @@ export function ConfigPage({ id }: { id: string }) {
               <th scope="col">Installed</th>
               <th scope="col">Fixed in</th>
               <th scope="col">Tag</th>
+              <th scope="col">Exploit</th>
             </tr>
           }
           render={(finding) => (
@@ -241,11 +243,29 @@ export function ConfigPage({ id }: { id: string }) {
               <td class="mono">{finding.version ?? ''}</td>
               <td class="mono">{finding.fixedVersion ?? ''}</td>
               <td>{finding.tag}</td>
+              <td>
+                {finding.kev ? (
+                  <span class="badge kev" title="In CISA's Known Exploited Vulnerabilities catalogue">
+                    KEV
+                  </span>
+                ) : null}{' '}
+                {finding.epss ? <span title="EPSS: probability of exploitation in the next 30 days">{(finding.epss.score * 100).toFixed(1)}%</span> : null}
+              </td>
             </tr>
           )}
         />
       </section>
-      {selected ? <FindingDetail finding={selected} onClose={() => setSelected(null)} /> : null}
+      {selected ? (
+        <FindingDetail
+          finding={selected}
+          configId={data.id}
+          onClose={() => setSelected(null)}
+          onSuppressed={() => {
+            setNotice(`Suppressed ${selected.name}.`);
+            refresh();
+          }}
+        />
+      ) : null}
 
       <section aria-labelledby="events-title">
         <h2 id="events-title">History</h2>

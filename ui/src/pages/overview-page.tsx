@@ -37,6 +37,7 @@ export function OverviewPage() {
   const lines = configLines(summary.data);
   const attention = lines.filter((line) => SEVERITIES.some((s) => (line.counts[s] ?? 0) > 0)).sort((a, b) => compareCounts(a.counts, b.counts)).slice(0, 5);
   const failing = lines.filter((line) => line.status === 'FAILED' || line.error !== null).slice(0, 10);
+  const images = summary.data.configs.flatMap((config) => config.images);
   return (
     <>
       <h1>Overview</h1>
@@ -55,6 +56,10 @@ export function OverviewPage() {
             </li>
           ))}
         </ul>
+        <p data-testid="kev-fixable">
+          <strong>{formatNumber(images.reduce((n, image) => n + image.kev, 0))}</strong> known exploited (CISA KEV) ·{' '}
+          <strong>{formatNumber(images.reduce((n, image) => n + image.fixable, 0))}</strong> with a fix
+        </p>
         <p class="muted">
           Across {formatNumber(lines.length)} configurations and {formatNumber(summary.data.configs.reduce((n, c) => n + c.images.length, 0))} images, as of{' '}
           {formatTime(summary.data.generatedAt)}.
