@@ -289,6 +289,60 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await page.getByText('Subscription deleted.').waitFor();
   });
 
+  it('suppresses a finding from its detail, lists it on the Suppressions page, then deletes it', async () => {
+    await page.goto(`${server.url}/#/configs`);
+    await page.getByRole('link', { name: 'debian/app' }).click();
+    await page.getByText('10 of 10 findings').waitFor();
+    await page.getByRole('button', { name: 'CVE-2025-15467' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Suppress…' }).click();
+    // Bad input: the API's messages beside the fields, and nothing suppressed.
+    await dialog.getByLabel('Expires').fill('2020-01-01T00:00');
+    await dialog.getByRole('button', { name: 'Suppress', exact: true }).click();
+    await page.locator('#suppress-reason-error').waitFor();
+    await dialog.getByLabel('Reason').fill('the service never parses CMS input');
+    await dialog.getByRole('button', { name: 'Suppress', exact: true }).click();
+    assert.match((await page.locator('#suppress-expires-error').textContent()) ?? '', /future/);
+    await checkPage('suppress-invalid');
+    const none = (await (await fetch(`${server.url}/suppressions`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as unknown[];
+    assert.equal(none.length, 0, 'nothing suppressed by bad input');
+    await dialog.getByLabel('Expires').fill('');
+    await dialog.getByRole('button', { name: 'Suppress', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByText('9 of 10 findings').waitFor();
+
+    // Under status suppressed, with its reason in the detail.
+    await page.getByLabel('Status', { exact: true }).selectOption('SUPPRESSED');
+    await page.getByText('1 of 10 findings').waitFor();
+    await page.getByRole('button', { name: 'CVE-2025-15467' }).click();
+    const note = page.getByRole('note', { name: 'Suppression' });
+    assert.match((await note.textContent()) ?? '', /not affected[\s\S]*the service never parses CMS input/);
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    // The open counts leave it out.
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('.total.sev-high .total-count').waitFor();
+    assert.equal(await page.locator('.total.sev-high .total-count').textContent(), '1');
+    assert.match((await page.getByTestId('kev-fixable').textContent()) ?? '', /0 known exploited[\s\S]*9 with a fix/);
+
+    await page.getByRole('link', { name: 'Suppressions' }).click();
+    await page.getByRole('rowheader', { name: 'CVE-2025-15467' }).waitFor();
+    await checkPage('suppressions');
+    assert.deepEqual(await unreachableByKeyboard(page), [], 'suppressions');
+    await page.getByRole('button', { name: 'Edit CVE-2025-15467' }).click();
+    await page.getByLabel('Reason').fill('reviewed again: not reachable');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText('reviewed again: not reachable').waitFor();
+    await page.getByRole('button', { name: 'Delete CVE-2025-15467' }).click();
+    await page.getByText('No suppression: every finding counts.').waitFor();
+    await checkPage('suppressions-empty');
+
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.locator('.total.sev-high .total-count').waitFor();
+    assert.equal(await page.locator('.total.sev-high .total-count').textContent(), '2');
+  });
+
   it('shows the API\'s 404 for an unknown configuration in the URL', async () => {
     await page.goto(`${server.url}/#/configs/not-a-config`);
     const alert = page.getByRole('alert');
