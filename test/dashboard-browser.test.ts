@@ -342,6 +342,9 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Delete CVE-2025-15467' }).click();
     await page.getByText('No suppression: every finding counts.').waitFor();
     await checkPage('suppressions-empty');
+    await page.getByRole('link', { name: 'Activity' }).click();
+    await page.getByLabel('Event', { exact: true }).selectOption('suppression.deleted');
+    await page.locator('td', { hasText: 'CVE-2025-15467 not affected (1 open finding)' }).waitFor();
 
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.locator('.total.sev-high .total-count').waitFor();

@@ -117,6 +117,8 @@ export interface ScanEvent {
   reason?: string;
   status?: string;
   error?: string | null;
+  suppression?: { id: string; vulnerability: string; status: string; reason: string };
+  affectedFindings?: number;
 }
 
 export interface EventsPage {
@@ -160,4 +162,8 @@ export const EVENT_TYPES = [
   'image.digest_changed',
   'scan.failed',
   'scan.recovered',
+  'suppression.created',
+  'suppression.updated',
+  'suppression.expired',
+  'suppression.deleted',
 ] as const;

@@ -9,6 +9,11 @@ function whatOf(event: ScanEvent): string {
     const pkg = event.finding.package ? ` in ${event.finding.package} ${event.finding.version ?? ''}` : '';
     return `${event.finding.name}${pkg}${event.reason ? ` (${event.reason.replace('_', ' ')})` : ''}`;
   }
+  if (event.suppression) {
+    const { vulnerability, status } = event.suppression;
+    const n = event.affectedFindings;
+    return `${vulnerability} ${status.replace(/_/g, ' ')}${n !== undefined ? ` (${n} open finding${n === 1 ? '' : 's'})` : ''}`;
+  }
   if (event.error) return event.error;
   return event.digest ?? '';
 }
