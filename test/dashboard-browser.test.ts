@@ -22,6 +22,7 @@ import { findRegistryBinary, type RegistryServer, startRegistry } from './suppor
  */
 
 const DEBIAN_FIXTURES = fileURLToPath(new URL('./fixtures/osv/debian-12/', import.meta.url));
+const PRIORITISATION_FIXTURES = fileURLToPath(new URL('./fixtures/prioritisation/', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../.test-output/dashboard/', import.meta.url));
 const TOKEN = 'dashboard-admin-token-0123456789';
 const READER = 'dashboard-reader-token-0123456789';
@@ -89,6 +90,12 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await mkdir(SCREENSHOTS, { recursive: true });
     registry = await startRegistry();
     await pushOlderDebian(registry);
+    // CVE-2025-15467 (HIGH, in libssl3 and openssl) listed in the KEV catalogue and scored by
+    // EPSS: the published documents' formats, with that one entry added.
+    const kev = JSON.parse(await readFile(join(PRIORITISATION_FIXTURES, 'known_exploited_vulnerabilities.json'), 'utf8')) as { vulnerabilities: Array<Record<string, unknown>> };
+    kev.vulnerabilities.push({ ...kev.vulnerabilities[0], cveID: 'CVE-2025-15467', dateAdded: '2026-02-02', knownRansomwareCampaignUse: 'Known' });
+    await writeFile(join(dir, 'kev.json'), JSON.stringify(kev));
+    await writeFile(join(dir, 'epss.csv'), '#model_version:v2025.03.14,score_date:2026-03-28T12:55:00Z\ncve,epss,percentile\nCVE-2025-15467,0.25,0.96\n');
     const tokensFile = join(dir, 'tokens.json');
     await writeFile(tokensFile, JSON.stringify({ tokens: [{ name: 'viewer', role: 'read', sha256: createHash('sha256').update(READER).digest('hex') }] }));
     server = await startServer([], {
@@ -98,6 +105,8 @@ describe('the web dashboard in Chromium', { skip }, () => {
       ECRSCAN_INSECURE_REGISTRIES: registry.host,
       ECRSCAN_OSV_SOURCES: DEBIAN_FIXTURES,
       ECRSCAN_WEBHOOK_ALLOW_PRIVATE: 'true',
+      ECRSCAN_KEV_SOURCE: join(dir, 'kev.json'),
+      ECRSCAN_EPSS_SOURCE: join(dir, 'epss.csv'),
       DOCKER_CONFIG: join(dir, 'docker-config'),
     });
     browser = await launchChromium(chromiumPath as string);
@@ -290,13 +299,18 @@ describe('the web dashboard in Chromium', { skip }, () => {
   });
 
   it('suppresses a finding from its detail, lists it on the Suppressions page, then deletes it', async () => {
-    await page.goto(`${server.url}/#/configs`);
+    await page.goto(`${server.url}/#/`);
+    await page.getByTestId('kev-fixable').waitFor();
+    assert.match((await page.getByTestId('kev-fixable').textContent()) ?? '', /^2 known exploited[\s\S]*10 with a fix$/);
+    await page.getByRole('link', { name: 'Configurations' }).click();
     await page.getByRole('link', { name: 'debian/app' }).click();
     await page.getByText('10 of 10 findings').waitFor();
+    assert.equal(await page.locator('.badge.kev').count(), 2, 'a KEV badge on each finding of CVE-2025-15467');
     // CVE-2025-15467 is in two packages: the suppression covers the one it is made from.
     await page.getByLabel('Search', { exact: true }).fill('libssl3');
     await page.getByRole('button', { name: 'CVE-2025-15467' }).click();
     const dialog = page.getByRole('dialog');
+    assert.match((await dialog.textContent()) ?? '', /since 2026-02-02 \(used by ransomware\)[\s\S]*25\.0% \(percentile 96\)/);
     await dialog.getByRole('button', { name: 'Suppress…' }).click();
     // Bad input: the API's messages beside the fields, and nothing suppressed.
     await dialog.getByLabel('Expires').fill('2020-01-01T00:00');
@@ -329,7 +343,7 @@ describe('the web dashboard in Chromium', { skip }, () => {
     await page.getByRole('link', { name: 'Overview' }).click();
     await page.locator('.total.sev-high .total-count').waitFor();
     assert.equal(await page.locator('.total.sev-high .total-count').textContent(), '1');
-    assert.match((await page.getByTestId('kev-fixable').textContent()) ?? '', /0 known exploited[\s\S]*9 with a fix/);
+    assert.match((await page.getByTestId('kev-fixable').textContent()) ?? '', /^1 known exploited[\s\S]*9 with a fix$/);
 
     await page.getByRole('link', { name: 'Suppressions' }).click();
     await page.getByRole('rowheader', { name: 'CVE-2025-15467' }).waitFor();
