@@ -6,6 +6,7 @@ import { startEventRetention } from './events/event-retention.js';
 import { buildApp } from './http/app.js';
 import { type Dashboard, defaultDashboardDir, loadDashboard } from './http/dashboard.js';
 import { type ApiToken, loadTokens } from './http/tokens.js';
+import { createInventoryReader } from './scanners/builtin/inventory-cache.js';
 import { missingLocalSources } from './scanners/builtin/osv/osv-importer.js';
 import type { Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -168,7 +169,8 @@ export async function buildServiceApp(
     refreshPrioritisationNow: () => prioritisation?.refreshNow() ?? null,
     log: logger.child({ part: 'osv' }),
   });
-  return buildApp({ store, config, tokens, logger, metrics, clock, notifications, advisories, dashboard, ...(scheduler ? { scans: scheduler } : {}) });
+  const inventories = createInventoryReader(db);
+  return buildApp({ store, config, tokens, logger, metrics, clock, notifications, advisories, dashboard, inventories, ...(scheduler ? { scans: scheduler } : {}) });
 }
 
 /**

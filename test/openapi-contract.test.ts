@@ -7,6 +7,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import type { InjectOptions } from 'fastify';
 import { sha256Of } from '../src/http/tokens.js';
+import { createInventoryCache, createInventoryReader } from '../src/scanners/builtin/inventory-cache.js';
 import { createAdvisoryControl } from '../src/scanners/builtin/osv/advisory-control.js';
 import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
@@ -35,6 +36,17 @@ const VEX = {
   timestamp: '2026-11-27T10:00:00Z',
   version: 1,
   statements: [{ vulnerability: { name: 'CVE-2019-2000' }, products: [{ '@id': 'pkg:deb/debian/openssl@1.0' }], status: 'not_affected', justification: 'component_not_present' }],
+};
+// An image digest with a kept inventory, and one without.
+const KEPT = `sha256:${'c'.repeat(64)}`;
+const NOT_KEPT = `sha256:${'d'.repeat(64)}`;
+const INVENTORY = {
+  os: { id: 'debian', versionId: '12', prettyName: null },
+  packages: [{ ecosystem: 'Debian:12', name: 'zlib1g', version: '1:1.2.13.dfsg-1', sourceName: 'zlib', sourceVersion: '1:1.2.13.dfsg-1', path: 'var/lib/dpkg/status' }],
+  analysers: { dpkg: '1' },
+  unsupported: [],
+  unsettled: [],
+  advisoryGaps: [],
 };
 const ECR_BODY = { region: 'us-west-2', registry: '123456789012', repository: 'test/centos', tags: ['7'] };
 
@@ -136,6 +148,24 @@ function exchanges(ids: { config: string; spare: string; subscription: string; s
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${UNKNOWN_ID}`, headers: AUTH }, status: 404 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
     { operation: 'GET /findings/{id}', request: { method: 'GET', url: `/findings/${config}?format=json`, headers: AUTH }, status: 500, failing: true },
+
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom?format=spdx`, headers: AUTH }, status: 200 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom`, headers: { ...AUTH, accept: 'application/spdx+json' } }, status: 200 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom?format=swid`, headers: AUTH }, status: 400 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: '/images/sha256:c7/sbom', headers: AUTH }, status: 400 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom` }, status: 401 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${NOT_KEPT}/sbom`, headers: AUTH }, status: 404 },
+    { operation: 'GET /images/{digest}/sbom', request: { method: 'GET', url: `/images/${KEPT}/sbom`, headers: { ...AUTH, accept: 'image/png' } }, status: 406 },
+
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom?format=cyclonedx`, headers: AUTH }, status: 200 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom?format=spdx`, headers: READ_ONLY }, status: 200 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom?format=xml`, headers: AUTH }, status: 400 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom` }, status: 401 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/8/sbom`, headers: AUTH }, status: 404 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${UNKNOWN_ID}/images/7/sbom`, headers: AUTH }, status: 404 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom`, headers: { ...AUTH, accept: 'text/csv' } }, status: 406 },
+    { operation: 'GET /configs/{id}/images/{tag}/sbom', request: { method: 'GET', url: `/configs/${config}/images/7/sbom`, headers: AUTH }, status: 500, failing: true },
 
     { operation: 'GET /events', request: { method: 'GET', url: '/events?type=finding.new&severity=high', headers: READ_ONLY }, status: 200 },
     { operation: 'GET /events', request: { method: 'GET', url: '/events?kev=true&fixable=true&minEpss=0.5', headers: READ_ONLY }, status: 200 },
@@ -301,9 +331,12 @@ describe('the OpenAPI document against real answers', () => {
     advisorySources.push(records);
     const { store, db } = await openDatabase(await sqlite!.createDatabase());
     breakable = breakableStore(store);
+    const inventories = createInventoryCache(db, { clock: createFakeClock() });
+    for (const digest of [KEPT, 'sha256:c7']) await inventories.put({ digest, platform: 'linux/amd64', analysers: INVENTORY.analysers }, digest, INVENTORY);
     const advisories = createAdvisoryControl({ db, sources: advisorySources, maxAgeMs: 48 * 3_600_000, clock: createFakeClock(), dataDir: dir });
     service = await createTestService(breakable.store, {
       advisories,
+      inventories: createInventoryReader(db),
       tokens: [
         { name: 'feeds', role: 'read', sha256: sha256Of(READER) },
         { name: 'admin', role: 'admin', sha256: sha256Of(ADMIN) },

@@ -7,6 +7,7 @@ import { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { registerSubscriptionRoutes } from '../notify/subscriptions-routes.js';
+import type { InventoryReader } from '../scanners/builtin/inventory-cache.js';
 import type { AdvisoryControl } from '../scanners/builtin/osv/advisory-control.js';
 import type { Store } from '../store/store.js';
 import { installAuth } from './auth.js';
@@ -22,6 +23,7 @@ import { registerEventRoutes } from './routes/events-routes.js';
 import { registerFindingsRoutes } from './routes/findings-routes.js';
 import { registerHistoryRoutes } from './routes/history-routes.js';
 import { registerOpsRoutes } from './routes/ops-routes.js';
+import { registerSbomRoutes } from './routes/sbom-routes.js';
 import { registerSummaryRoutes } from './routes/summary-routes.js';
 import { registerSuppressionRoutes } from './routes/suppressions-routes.js';
 import { registerVexRoutes } from './routes/vex-routes.js';
@@ -50,6 +52,8 @@ export interface AppDeps {
   advisories?: AdvisoryControl;
   /** The built web dashboard, served at `/`; without it `/` is a 404 like any unknown path. */
   dashboard?: Dashboard | null;
+  /** The built-in scanner's kept package inventories: SBOMs at /images/{digest}/sbom; without it those routes are absent. */
+  inventories?: InventoryReader;
 }
 
 const BODY_LIMIT = 64 * 1024;
@@ -91,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerSubscriptionRoutes(app, deps);
   registerSuppressionRoutes(app, deps);
   registerVexRoutes(app, deps);
+  if (deps.inventories) registerSbomRoutes(app, deps, deps.inventories);
   if (deps.dashboard) registerDashboardRoutes(app, deps.dashboard);
   answerOtherMethods(app, routes);
   return app;

@@ -13,6 +13,7 @@ const TAGS = [
   { name: 'configs', description: 'Scan configurations: which repositories and tags are scanned, and how often.' },
   { name: 'findings', description: 'What the scans found: the summary across every image and the findings of one configuration.' },
   { name: 'events', description: 'The event log: what every scan changed, as JSON pages and per-configuration Atom feeds.' },
+  { name: 'images', description: 'SBOMs (CycloneDX, SPDX) of the images the built-in scanner analysed, from the package inventory it keeps.' },
   { name: 'suppressions', description: 'Ignore a vulnerability with a reason, a VEX status and an expiry; OpenVEX in and out.' },
   { name: 'subscriptions', description: 'Webhooks: which events go where, signed, with their delivery history.' },
   { name: 'advisories', description: 'The built-in scanner\'s advisory data: how current each source is, and an import now.' },

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/http/app.js';
 import { createLogger } from '../../src/logger.js';
 import { createMetrics } from '../../src/metrics.js';
+import type { InventoryReader } from '../../src/scanners/builtin/inventory-cache.js';
 import type { AdvisoryControl } from '../../src/scanners/builtin/osv/advisory-control.js';
 import { createScheduler, type Scheduler } from '../../src/scheduler/scheduler.js';
 import type { ApiToken } from '../../src/http/tokens.js';
@@ -32,6 +33,8 @@ export interface TestServiceOptions {
   trustedProxies?: string[];
   /** The built-in scanner's advisory data (GET /advisories, POST /advisories/import); none by default. */
   advisories?: AdvisoryControl;
+  /** The built-in scanner's kept inventories (GET …/sbom); none by default. */
+  inventories?: InventoryReader;
 }
 
 export async function createTestService(store: Store, options: TestServiceOptions = {}): Promise<TestService> {
@@ -60,6 +63,7 @@ export async function createTestService(store: Store, options: TestServiceOption
     },
     ...(options.tokens ? { tokens: options.tokens } : {}),
     ...(options.advisories ? { advisories: options.advisories } : {}),
+    ...(options.inventories ? { inventories: options.inventories } : {}),
     logger,
     metrics,
     clock,

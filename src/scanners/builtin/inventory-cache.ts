@@ -171,3 +171,34 @@ async function pruneIdle(db: Kysely<Database>, before: number): Promise<void> {
     await pruneIndex(trx, [...new Set(idle.map((row) => row.digest))]);
   });
 }
+
+/** An inventory as kept, with what it was read from. */
+export interface KeptInventory {
+  digest: string;
+  platform: string;
+  inventory: Inventory;
+}
+
+/** Reads kept inventories by image digest, for exports: no `used_at` bump, no pruning. */
+export interface InventoryReader {
+  /** The most recently used readable inventory of the digest (what a tag points at), or null. */
+  latest(digest: string): Promise<KeptInventory | null>;
+}
+
+export function createInventoryReader(db: Kysely<Database>): InventoryReader {
+  return {
+    async latest(digest) {
+      const rows = await db
+        .selectFrom('image_inventories')
+        .select(['digest', 'platform', 'inventory'])
+        .where('digest', '=', digest)
+        .orderBy('used_at', 'desc')
+        .execute();
+      for (const row of rows) {
+        const inventory = parseInventory(row.inventory);
+        if (inventory) return { digest: row.digest, platform: row.platform, inventory };
+      }
+      return null;
+    },
+  };
+}
