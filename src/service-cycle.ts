@@ -1,4 +1,7 @@
 import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { configuredSources, importPrioritisationSources } from './prioritisation/prioritisation-import.js';
+import { dueSources } from './prioritisation/prioritisation-refresh.js';
 import {
   checkServiceFiles,
   createReleasers,
@@ -7,6 +10,7 @@ import {
   openServiceCore,
   type ServiceDeps,
   startServiceRetention,
+  type ServiceCore,
 } from './server.js';
 
 export interface CycleReport {
@@ -26,7 +30,9 @@ const DELIVERY_SHARE = 0.85;
  * One bounded pass of everything the scheduler role does, for a process that lives one
  * cycle (a scheduled function): imports advisories when due and re-matches, claims the
  * scans due now under the usual leases and runs them, delivers the notifications their
- * commits queued, prunes the event log. Work not finished when its share of `budgetMs`
+ * commits queued, prunes the event log. Before the scans it expires the suppressions due
+ * and imports the KEV, EPSS and NVD sources, so that a deployment of cycles alone
+ * prioritises and un-suppresses as long-running processes do. Work not finished when its share of `budgetMs`
  * runs out is stopped uncommitted and its leases given back; work of a process that
  * died is taken over when its leases expire, as between long-running processes.
  */
@@ -43,6 +49,8 @@ export async function runServiceCycle(config: Readonly<Config>, deps: ServiceDep
     // The event log is pruned beside the rest, until the cycle closes.
     releasers.push(startServiceRetention(config, core, deps.logger));
     await scanners.refreshDue(scanSignal);
+    await expireDueSuppressions(core, deps.logger);
+    await refreshPrioritisation(config, core, deps.logger, scanSignal);
     const scheduler = createServiceScheduler(config, core, scanners, deps.logger);
     const scans = await scheduler.runDue(scanSignal);
     const notifier = createServiceNotifier(config, core, deps.logger);
@@ -51,5 +59,28 @@ export async function runServiceCycle(config: Readonly<Config>, deps: ServiceDep
     return { scans, cutShort: scanSignal.aborted || deliverySignal.aborted, durationMs: Math.round(performance.now() - started) };
   } finally {
     await releasers.close();
+  }
+}
+
+/** Expires every suppression whose time has come; a later cycle applies later expiries. */
+async function expireDueSuppressions(core: ServiceCore, logger: Logger): Promise<void> {
+  const expired = await core.store.expireSuppressions(core.clock.now());
+  if (expired > 0) logger.child({ part: 'suppressions' }).info({ expired }, 'suppressions expired');
+}
+
+/**
+ * Imports the prioritisation sources that are due (by their stored attempt times, as the
+ * long-running refresh schedules them) within the scan share. A source that fails keeps its
+ * data and is tried again after the retry delay; at the deadline the scans that follow stop too.
+ */
+async function refreshPrioritisation(config: Readonly<Config>, core: ServiceCore, logger: Logger, signal: AbortSignal): Promise<void> {
+  const log = logger.child({ part: 'prioritisation' });
+  try {
+    const sources = await dueSources(core.db, configuredSources(config), core.clock.now().getTime());
+    if (sources.length === 0) return;
+    await importPrioritisationSources(core.db, sources, { signal, log, now: () => core.clock.now().getTime() });
+  } catch (err) {
+    if (signal.aborted) return;
+    log.error({ err }, 'prioritisation refresh failed');
   }
 }

@@ -155,6 +155,28 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
     assert.equal(Number((await attempted())?.attempted_at), Number(first.attempted_at), 'the next cycle, minutes later, did not import again');
   });
 
+  it('expires the suppressions due, and imports the prioritisation sources when due', async () => {
+    const suppression = await store.createSuppression(
+      { id: 'cycle-expiry', vulnerability: 'CVE-2019-1000', package: null, configId: null, repository: null, tag: null, status: 'accepted_risk', justification: null, reason: 'until the fix ships', expiresAt: new Date(Date.now() + 500) },
+      null,
+      new Date(),
+    );
+    assert.equal(suppression?.expiredAt, null);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const kev = fileURLToPath(new URL('./fixtures/prioritisation/known_exploited_vulnerabilities.json', import.meta.url));
+    const withKev = { ...env, ECRSCAN_KEV_SOURCE: kev };
+    const source = () => db.selectFrom('enrichment_sources').select(['imported_at', 'attempted_at', 'records']).where('source', '=', kev).executeTakeFirst();
+    assert.equal(await source(), undefined);
+    await invoke(createScheduledHandler({ env: withKev }), 60_000);
+    assert.ok((await store.getSuppression('cycle-expiry'))?.expiredAt, 'the cycle expired the suppression');
+    const first = await source();
+    assert.ok(first?.imported_at, 'the cycle imported the KEV catalogue');
+    assert.ok(Number(first.records) > 0);
+    assert.ok(Number((await db.selectFrom('kev_entries').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n) > 0);
+    await invoke(createScheduledHandler({ env: withKev }), 60_000);
+    assert.equal(Number((await source())?.attempted_at), Number(first.attempted_at), 'the next cycle, within the refresh interval, did not fetch it again');
+  });
+
   it('refuses an event that is not its schedule\'s, doing nothing', async () => {
     const before = ecr.callCount();
     await assert.rejects(createScheduledHandler({ env })({ source: 'aws.events', 'detail-type': 'Scheduled Event' }, lambdaContext('f', 60_000)), /takes only its schedule's event/);

@@ -62,3 +62,23 @@ export function startPrioritisationRefresh(db: PrioritisationDb, sources: readon
     },
   };
 }
+
+/**
+ * The sources due for an import by their stored attempt times: never tried, tried longer
+ * than the refresh interval ago, or failed longer than the retry delay ago. For processes
+ * that live one cycle, which keep no timer: every cycle would otherwise ask each source.
+ */
+export async function dueSources(db: PrioritisationDb, sources: readonly PrioritisationSource[], now: number, intervalMs = DEFAULT_PRIORITISATION_REFRESH_MS): Promise<PrioritisationSource[]> {
+  if (sources.length === 0) return [];
+  const rows = await db
+    .selectFrom('enrichment_sources')
+    .select(['source', 'attempted_at', 'error'])
+    .where('source', 'in', sources.map((source) => source.location))
+    .execute();
+  const attempts = new Map(rows.map((row) => [row.source, row]));
+  return sources.filter((source) => {
+    const attempt = attempts.get(source.location);
+    if (!attempt || attempt.attempted_at === null) return true;
+    return now - Number(attempt.attempted_at) >= (attempt.error === null ? intervalMs : RETRY_MS);
+  });
+}
