@@ -36,6 +36,7 @@ describe('ecrscan check', () => {
       tags: { '1.0': 'sha256:api' },
       findings: { 'sha256:api': [finding('CVE-2024-0001', 'HIGH', { fixedVersion: '3.0.15-1' }), finding('CVE-2024-0002', 'LOW')] },
     });
+    service.scanner.setRepository('team/waived', { tags: { '1.0': 'sha256:waived' }, findings: { 'sha256:waived': [finding('CVE-2024-0005', 'CRITICAL'), finding('CVE-2024-0006', 'LOW')] } });
     service.scanner.setRepository('team/web', { tags: { '1.0': 'sha256:web' }, findings: { 'sha256:web': [finding('CVE-2024-0003', 'MEDIUM')] } });
     service.scanner.setRepository('team/half', {
       tags: { '1.0': 'sha256:ok', '2.0': 'sha256:broken' },
@@ -45,6 +46,7 @@ describe('ecrscan check', () => {
     ids.api = await register('team/api', ['1.0']);
     ids.web = await register('team/web', ['1.0']);
     ids.half = await register('team/half', ['1.0', '2.0']);
+    ids.waived = await register('team/waived', ['1.0']);
     await service.scheduler.runDue();
     ids.fresh = await register('team/fresh', ['1.0']);
     const url = await service.app.listen({ host: '127.0.0.1', port: 0 });
@@ -67,6 +69,25 @@ describe('ecrscan check', () => {
     const run = await execute(['check', ids.web!, '--fail-on', 'HIGH'], env);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /team\/web: no open findings at CRITICAL, HIGH \(last scan /);
+  });
+
+  it('does not count a suppressed finding, and counts it again once the suppression is gone', async () => {
+    const before = await execute(['check', ids.waived!, '--fail-on', 'HIGH'], env);
+    assert.equal(before.code, 1, 'unsuppressed, the critical finding fails the gate');
+    const created = await service.app.inject({
+      method: 'POST',
+      url: '/suppressions',
+      headers: { 'content-type': 'application/json' },
+      payload: { id: 'check-waiver', vulnerability: 'CVE-2024-0005', repository: 'team/waived', status: 'accepted_risk', reason: 'not reachable from the network' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    const run = await execute(['check', ids.waived!, '--fail-on', 'HIGH'], env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.doesNotMatch(run.stdout, /CVE-2024-0005/);
+    assert.match(run.stdout, /team\/waived: no open findings at CRITICAL, HIGH/);
+    assert.equal((await execute(['check', ids.waived!, '--fail-on', 'LOW'], env)).code, 1, 'an unsuppressed finding still fails a lower threshold');
+    assert.equal((await service.app.inject({ method: 'DELETE', url: '/suppressions/check-waiver' })).statusCode, 204);
+    assert.equal((await execute(['check', ids.waived!, '--fail-on', 'HIGH'], env)).code, 1, 'without the suppression the finding counts again');
   });
 
   it('cannot judge a configuration never scanned, one whose last scan left images out, an unknown one, or an unreachable server: exit 3', async () => {

@@ -11,7 +11,7 @@ export const CHECK_HELP = `Usage:
   ecrscan check ID --fail-on SEVERITY
       a pipeline gate on a configuration's continuous results: fails when an
       open finding of SEVERITY or worse is there (CRITICAL, HIGH, MEDIUM, LOW,
-      INFORMATIONAL, UNDEFINED; any case)
+      INFORMATIONAL, UNDEFINED; any case); suppressed findings do not count
 
 Exit codes: 0 none; 1 open findings at or above SEVERITY; 2 usage errors;
 3 when the results cannot be judged (never scanned, the last scan failed or
