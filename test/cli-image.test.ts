@@ -161,6 +161,36 @@ describe('ecrscan image', { skip: !installed && 'docker-registry not installed' 
     assert.equal(fixedOnly.code, 0, fixedOnly.stderr);
   });
 
+  it('--ignore-file leaves out findings its active suppressions cover, for this repository and tag', async () => {
+    const file = (name: string, body: string): Promise<string> => writeFile(join(work, name), body).then(() => join(work, name));
+    const waiver = await file(
+      'ignore.yaml',
+      [
+        'suppressions:',
+        '  - { id: waive-openssl, vulnerability: CVE-2025-15467, repository: debian/app, tag: old, status: accepted_risk, reason: not reachable }',
+        '  - { id: other-tag, vulnerability: CVE-2025-68160, repository: debian/app, tag: current, status: accepted_risk, reason: another tag }',
+        '  - { id: a-config, vulnerability: CVE-2025-68160, configId: 4471c156-29f5-40fe-883b-3cd26738d5a6, status: accepted_risk, reason: a configuration }',
+      ].join('\n'),
+    );
+    const waived = await image([`${proxy.host}/debian/app:old`, '--severity', 'critical,high', '--exit-code', '4', '--ignore-file', waiver]);
+    // Both HIGH findings are CVE-2025-15467 (two packages of one source): waived, the gate passes.
+    assert.equal(waived.code, 0, waived.stderr);
+    assert.doesNotMatch(waived.stdout, /CVE-2025-15467/);
+    const medium = await image([`${proxy.host}/debian/app:old`, '--format', 'json', '--ignore-file', waiver]);
+    assert.match(medium.stdout, /CVE-2025-68160/, 'entries for another tag or a configuration do not apply');
+
+    const expired = await file('expired.yaml', 'suppressions:\n  - { id: old-waiver, vulnerability: CVE-2025-15467, status: accepted_risk, reason: was, expiresAt: 2020-01-01 }\n');
+    const run = await image([`${proxy.host}/debian/app:old`, '--severity', 'high', '--exit-code', '4', '--ignore-file', expired]);
+    assert.equal(run.stderr, 'ecrscan: 2 findings (HIGH: 2)\n', 'an expired suppression covers nothing');
+
+    const broken = await file('broken.yaml', 'suppressions:\n  - { id: x, vulnerability: CVE-2025-15467 }\n');
+    for (const bad of [broken, join(work, 'missing.yaml')]) {
+      const refused = await image([`${proxy.host}/debian/app:old`, '--ignore-file', bad]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /^ecrscan: [^\n]*--ignore-file [^\n]+\n$/);
+    }
+  });
+
   it('writes SARIF, CycloneDX, SPDX and CSV that their schemas accept', async () => {
     const out = (name: string): string => join(work, name);
     const runs = await Promise.all([

@@ -1,10 +1,12 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../config.js';
 import type { Finding } from '../../domain/finding.js';
 import { SEVERITIES, type Severity } from '../../domain/severity.js';
 import { DEFAULT_PLATFORM, parsePlatform, type Platform } from '../../scanners/builtin/registry/platform.js';
+import { type IgnoreEntry, IgnoreFileError, parseIgnoreFile } from '../../triage/ignore-file.js';
+import { covers } from '../../triage/suppression.js';
 import { VERSION } from '../../version.js';
 import { CliError } from '../cli-error.js';
 import { parseImageReference } from '../image/image-reference.js';
@@ -22,6 +24,7 @@ export interface ImageCommandFlags {
   input: string | undefined;
   platform: string | undefined;
   cacheDir: string | undefined;
+  ignoreFile: string | undefined;
 }
 
 export async function imageCommand(args: string[], flags: ImageCommandFlags, env: NodeJS.ProcessEnv, out: (text: string) => void): Promise<void> {
@@ -30,6 +33,7 @@ export async function imageCommand(args: string[], flags: ImageCommandFlags, env
   const severities = severitiesOf(flags.severity);
   const exitCode = exitCodeOf(flags.exitCode);
   const platform = platformOf(flags.platform);
+  const ignored = flags.ignoreFile === undefined ? [] : await readIgnoreFile(flags.ignoreFile, new Date());
   const config = loadConfig(env);
   const progress = process.stderr.isTTY ? terminalProgress(process.stderr) : silentProgress;
   const controller = new AbortController();
@@ -51,7 +55,10 @@ export async function imageCommand(args: string[], flags: ImageCommandFlags, env
   } finally {
     process.removeListener('SIGINT', onSignal);
   }
-  const findings = result.outcome.findings.filter((finding) => severities.has(finding.severity) && !(flags.ignoreUnfixed && !finding.fixedVersion));
+  const place = placeOf(target);
+  const findings = result.outcome.findings.filter(
+    (finding) => severities.has(finding.severity) && !(flags.ignoreUnfixed && !finding.fixedVersion) && !isIgnored(finding, place, ignored),
+  );
   const report = await renderImageReport(format, { ...result, findings }, { name: 'ecrscan', version: VERSION });
   if (flags.output !== undefined) {
     try {
@@ -65,6 +72,33 @@ export async function imageCommand(args: string[], flags: ImageCommandFlags, env
   if (exitCode !== 0 && findings.length > 0) throw new CliError(describeFailing(findings), exitCode);
   // OS packages left unmatched: "no findings" would say nothing, so a gate must not pass.
   if (result.outcome.status !== 'COMPLETE' && !isSbom(format)) throw new CliError(result.outcome.error ?? `the scan ended ${result.outcome.status}`, SCAN_ERROR_EXIT);
+}
+
+/** The entries of an ignore file that are active now; a file that cannot be read or is not valid is a usage error. */
+async function readIgnoreFile(file: string, now: Date): Promise<IgnoreEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read --ignore-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 2);
+  }
+  try {
+    return parseIgnoreFile(text).filter((entry) => entry.expiresAt === null || entry.expiresAt.getTime() > now.getTime());
+  } catch (err) {
+    if (err instanceof IgnoreFileError) throw new CliError(`--ignore-file ${file}: ${err.message}`, 2);
+    throw err;
+  }
+}
+
+/** Where the image is, as suppressions scope it: an archive has no repository or tag, and no scan here has a configuration. */
+function placeOf(target: ScanTarget): { repository: string; tag: string } {
+  if (target.kind !== 'registry') return { repository: '', tag: '' };
+  return { repository: target.reference.repository, tag: target.reference.tag ?? '' };
+}
+
+function isIgnored(finding: Finding, place: { repository: string; tag: string }, entries: readonly IgnoreEntry[]): boolean {
+  const coverable = { name: finding.name, aliases: finding.aliases, package: finding.package ?? '', configId: '', ...place };
+  return entries.some((entry) => covers(entry, coverable));
 }
 
 function targetOf(args: string[], input: string | undefined): ScanTarget {

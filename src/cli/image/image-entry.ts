@@ -34,6 +34,7 @@ export async function imageMain(args: string[], env: NodeJS.ProcessEnv, out: (te
       input: values.input,
       platform: values.platform,
       cacheDir: values['cache-dir'],
+      ignoreFile: values['ignore-file'],
     },
     env,
     out,

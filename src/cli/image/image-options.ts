@@ -20,8 +20,12 @@ Options:
   --severity LIST      only findings of these severities, comma-separated
                        (critical,high)
   --ignore-unfixed     leave out findings that no released version fixes
-  --exit-code N        exit with N when findings remain after --severity and
-                       --ignore-unfixed (default 0: findings do not fail)
+  --ignore-file FILE   leave out findings an active suppression of FILE covers
+                       (the YAML of "ecrscan suppressions apply"; entries
+                       scoped to a configuration never apply here)
+  --exit-code N        exit with N when findings remain after --severity,
+                       --ignore-unfixed and --ignore-file (default 0:
+                       findings do not fail)
   --output FILE        write the report to FILE instead of standard output
   --platform OS/ARCH   the image of a multi-platform index to scan
                        (default linux/amd64)
@@ -41,5 +45,6 @@ export const IMAGE_FLAGS = {
   output: { type: 'string' },
   input: { type: 'string' },
   'cache-dir': { type: 'string' },
+  'ignore-file': { type: 'string' },
 } as const;
 
