@@ -46,9 +46,17 @@ export function bundleLambda(outdir: string): BuildResult {
     keepNames: true,
     legalComments: 'linked',
     // pg loads its optional native binding by name; the JavaScript client is the one used.
-    external: ['pg-native'],
-    // CommonJS dependencies bundled into an ES module still call require for Node's own modules.
-    banner: { js: "import { createRequire as __ecrscanRequire } from 'node:module'; const require = __ecrscanRequire(import.meta.url);" },
+    // The CycloneDX library's XML plug-ins are optional peers it probes for: SBOMs are JSON.
+    external: ['pg-native', 'libxmljs2', 'xmlbuilder2'],
+    // CommonJS dependencies bundled into an ES module still call require for Node's own
+    // modules, and some (the CycloneDX library) read __dirname when they load.
+    define: { __dirname: '__ecrscanDirname', __filename: '__ecrscanFilename' },
+    banner: {
+      js:
+        "import { createRequire as __ecrscanRequire } from 'node:module'; import { fileURLToPath as __ecrscanPath } from 'node:url'; " +
+        'const require = __ecrscanRequire(import.meta.url); const __ecrscanFilename = __ecrscanPath(import.meta.url); ' +
+        "const __ecrscanDirname = __ecrscanFilename.slice(0, __ecrscanFilename.lastIndexOf('/'));",
+    },
     logLevel: 'error',
   });
   // The chunks are ES modules named .js: the bundle's own package.json says so.
