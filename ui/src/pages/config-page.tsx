@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, type Problem, problemFrom } from '../api';
+import { api } from '../api';
+import { ActionStatus, useActions } from '../components/action-status';
 import { ConfigForm } from '../components/config-form';
 import { EventList } from '../components/event-list';
 import { FindingDetail } from '../components/finding-detail';
@@ -23,8 +24,7 @@ export function ConfigPage({ id }: { id: string }) {
   const [sort, setSort] = useState<SortKey>('severity');
   const [selected, setSelected] = useState<Finding | null>(null);
   const [editing, setEditing] = useState(false);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { notice, setNotice, problem, act } = useActions();
 
   const haystacks = useMemo(
     () => (findings ?? []).map((f) => `${f.name} ${f.package ?? ''} ${f.version ?? ''} ${f.tag} ${f.aliases.join(' ')} ${f.path ?? ''}`.toLowerCase()),
@@ -51,14 +51,6 @@ export function ConfigPage({ id }: { id: string }) {
   const data = config.data;
   if (!data) return <p aria-busy="true">Loading…</p>;
 
-  async function act(action: () => Promise<string>): Promise<void> {
-    try {
-      setNotice(await action());
-      setProblem(null);
-    } catch (err) {
-      setProblem(problemFrom(err));
-    }
-  }
   const refresh = (): void => {
     config.reload();
     events.reload();
@@ -102,10 +94,7 @@ export function ConfigPage({ id }: { id: string }) {
           </button>
         </div>
       </div>
-      <p class="notice" role="status">
-        {notice ?? ''}
-      </p>
-      {problem ? <ProblemView problem={problem} /> : null}
+      <ActionStatus notice={notice} problem={problem} />
       {editing ? (
         <ConfigForm
           config={data}

@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'preact/hooks';
-import { api, type Problem, problemFrom } from '../api';
+import { api } from '../api';
+import { ActionStatus, useActions } from '../components/action-status';
 import { ConfigForm } from '../components/config-form';
 import { ProblemView } from '../components/problem-view';
 import { SeverityBadges } from '../components/severity-badges';
@@ -64,8 +65,10 @@ export function ConfigsPage() {
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean }>({ key: 'repository', descending: false });
   const [page, setPage] = useState(0);
   const [editing, setEditing] = useState<ScanConfig | 'new' | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { notice, problem, act } = useActions(() => {
+    configs.reload();
+    summary.reload();
+  });
   const all = useMemo(() => rowsOf(configs.data, summary.data), [configs.data, summary.data]);
   const loaded = configs.data !== null || summary.data !== null;
 
@@ -82,16 +85,6 @@ export function ConfigsPage() {
   const pages = Math.max(1, Math.ceil(rows.length / PAGE_SIZE));
   const shown = rows.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
 
-  async function act(action: () => Promise<string>): Promise<void> {
-    try {
-      setNotice(await action());
-      setProblem(null);
-      configs.reload();
-      summary.reload();
-    } catch (err) {
-      setProblem(problemFrom(err));
-    }
-  }
   const scan = (row: Row) => act(async () => (await api<{ runId: string }>('POST', `/configs/${row.id}/scan`), `Scan of ${row.repository} queued.`));
   const remove = (row: Row) => {
     if (!confirm(`Delete ${row.registry}/${row.repository} with its images and findings?`)) return;
@@ -124,10 +117,7 @@ export function ConfigsPage() {
           }}
         />
       ) : null}
-      <p class="notice" role="status">
-        {notice ?? ''}
-      </p>
-      {problem ? <ProblemView problem={problem} /> : null}
+      <ActionStatus notice={notice} problem={problem} />
       <div class="filters">
         <span class="filter">
           <label for="configs-filter">Filter</label> <input id="configs-filter" type="search" value={filter} onInput={(e) => (setFilter(e.currentTarget.value), setPage(0))} placeholder="repository or tag" />

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
+import { ActionStatus, useActions } from '../components/action-status';
 import { describedBy, Field } from '../components/field';
 import { ProblemView } from '../components/problem-view';
 import { SEVERITIES, formatTime } from '../format';
@@ -106,19 +107,9 @@ export function SubscriptionsPage() {
   const list = useApi<Subscription[]>('/subscriptions');
   const [editing, setEditing] = useState<Subscription | 'new' | null>(null);
   const [secret, setSecret] = useState<string | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { notice, problem, act } = useActions(() => list.reload());
   if (list.problem) return <ProblemView problem={list.problem} />;
 
-  async function act(action: () => Promise<string>): Promise<void> {
-    try {
-      setNotice(await action());
-      setProblem(null);
-      list.reload();
-    } catch (err) {
-      setProblem(problemFrom(err));
-    }
-  }
   return (
     <>
       <div class="section-head">
@@ -147,10 +138,7 @@ export function SubscriptionsPage() {
           </button>
         </div>
       ) : null}
-      <p class="notice" role="status">
-        {notice ?? ''}
-      </p>
-      {problem ? <ProblemView problem={problem} /> : null}
+      <ActionStatus notice={notice} problem={problem} />
       {list.data && list.data.length === 0 ? <p class="muted">No subscription: add a webhook to be told of new and fixed findings.</p> : null}
       {list.data && list.data.length > 0 ? (
         <TableScroll label="Subscriptions">

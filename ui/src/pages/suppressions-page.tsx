@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
+import { ActionStatus, useActions } from '../components/action-status';
 import { describedBy, Field } from '../components/field';
 import { ProblemView } from '../components/problem-view';
 import { expiryOf } from '../components/suppress-form';
@@ -65,19 +66,9 @@ function SuppressionForm({ suppression, onDone, onCancel }: { suppression: Suppr
 export function SuppressionsPage() {
   const list = useApi<Suppression[]>('/suppressions');
   const [editing, setEditing] = useState<Suppression | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
-  const [problem, setProblem] = useState<Problem | null>(null);
+  const { notice, problem, act } = useActions(() => list.reload());
   if (list.problem) return <ProblemView problem={list.problem} />;
 
-  async function act(action: () => Promise<string>): Promise<void> {
-    try {
-      setNotice(await action());
-      setProblem(null);
-      list.reload();
-    } catch (err) {
-      setProblem(problemFrom(err));
-    }
-  }
 
   return (
     <>
@@ -97,10 +88,7 @@ export function SuppressionsPage() {
           }}
         />
       ) : null}
-      <p class="notice" role="status">
-        {notice ?? ''}
-      </p>
-      {problem ? <ProblemView problem={problem} /> : null}
+      <ActionStatus notice={notice} problem={problem} />
       {!list.data ? <p aria-busy="true">Loading…</p> : null}
       {list.data && list.data.length === 0 ? <p class="muted">No suppression: every finding counts.</p> : null}
       {list.data && list.data.length > 0 ? (
