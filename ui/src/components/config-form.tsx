@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
 import type { ScanConfig } from '../types';
-import { describedBy, Field } from './field';
+import { describedBy, Field, FormActions } from './field';
 import { ProblemView } from './problem-view';
 
 interface Values {
@@ -118,14 +118,7 @@ export function ConfigForm({ config, onDone, onCancel }: { config: ScanConfig | 
         </Field>
         {input('platform', 'Platform', { hint: 'os/arch, default linux/amd64' })}
       </div>
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          {config ? 'Save' : 'Add'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions label={config ? 'Save' : 'Add'} busy={busy} onCancel={onCancel} />
     </form>
   );
 }

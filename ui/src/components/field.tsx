@@ -25,3 +25,17 @@ export function describedBy(id: string, error: string | undefined, hint?: string
   const ids = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return { id, ...(ids ? { 'aria-describedby': ids } : {}), ...(error ? { 'aria-invalid': true } : {}) };
 }
+
+/** A form's submit button (`label`; disabled while `busy`) and its Cancel. */
+export function FormActions({ label, busy, onCancel }: { label: string; busy?: boolean; onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="submit" class="primary" disabled={busy}>
+        {label}
+      </button>
+      <button type="button" onClick={onCancel}>
+        Cancel
+      </button>
+    </div>
+  );
+}

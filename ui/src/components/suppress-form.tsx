@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
 import { type Finding, SUPPRESSION_STATUSES, type SuppressionStatus, VEX_JUSTIFICATIONS } from '../types';
-import { describedBy, Field } from './field';
+import { describedBy, Field, FormActions } from './field';
 import { ProblemView } from './problem-view';
 
 /** A datetime-local value (the browser's time zone) as the API's date-time, or null for none. */
@@ -81,14 +81,7 @@ export function SuppressForm({ finding, configId, onCancel, onDone }: { finding:
       <Field id="suppress-expires" label="Expires" error={errors['expiresAt']} hint="Empty: never">
         <input type="datetime-local" {...describedBy('suppress-expires', errors['expiresAt'], 'Empty: never')} value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
       </Field>
-      <div class="actions">
-        <button type="submit" class="primary" disabled={busy}>
-          Suppress
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions label="Suppress" busy={busy} onCancel={onCancel} />
     </form>
   );
 }

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
 import { ActionStatus, useActions } from '../components/action-status';
-import { describedBy, Field } from '../components/field';
+import { describedBy, Field, FormActions } from '../components/field';
 import { ProblemView } from '../components/problem-view';
 import { SEVERITIES, formatTime } from '../format';
 import type { Subscription } from '../types';
@@ -91,14 +91,7 @@ function SubscriptionForm({ subscription, onDone, onCancel }: { subscription: Su
           </label>
         </div>
       </div>
-      <div class="actions">
-        <button type="submit" class="primary">
-          {subscription ? 'Save' : 'Subscribe'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions label={subscription ? 'Save' : 'Subscribe'} onCancel={onCancel} />
     </form>
   );
 }

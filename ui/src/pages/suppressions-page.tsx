@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, fieldErrors, type Problem, problemFrom } from '../api';
 import { ActionStatus, useActions } from '../components/action-status';
-import { describedBy, Field } from '../components/field';
+import { describedBy, Field, FormActions } from '../components/field';
 import { ProblemView } from '../components/problem-view';
 import { expiryOf } from '../components/suppress-form';
 import { TableScroll } from '../components/table-scroll';
@@ -50,14 +50,7 @@ function SuppressionForm({ suppression, onDone, onCancel }: { suppression: Suppr
           <input type="datetime-local" {...describedBy('edit-suppression-expires', errors['expiresAt'], 'Empty: never')} value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
         </Field>
       </div>
-      <div class="actions">
-        <button type="submit" class="primary">
-          Save
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
+      <FormActions label="Save" onCancel={onCancel} />
     </form>
   );
 }
