@@ -1,29 +1,15 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
-import {
-  SUPPRESSION_ID_PATTERN,
-  SUPPRESSION_STATUSES,
-  type SuppressionStatus,
-  VEX_JUSTIFICATIONS,
-  type VexJustification,
-  VULNERABILITY_PATTERN,
-} from './suppression.js';
+import { SuppressionBody } from '../http/suppression-schemas.js';
+import { SUPPRESSION_ID_PATTERN, type SuppressionStatus, type VexJustification } from './suppression.js';
 
-// Sizes as the API takes them, so that a file that passes here is not refused there.
-const Text = (maxLength: number) => Type.Union([Type.String({ minLength: 1, maxLength }), Type.Null()]);
-
+// The API's fields and sizes, so that a file that passes here is not refused there; but the
+// id is required and an expiry may be a bare date.
 export const IgnoreFileEntry = Type.Object(
   {
+    ...SuppressionBody.properties,
     id: Type.String({ pattern: SUPPRESSION_ID_PATTERN }),
-    vulnerability: Type.String({ pattern: VULNERABILITY_PATTERN }),
-    package: Type.Optional(Text(256)),
-    configId: Type.Optional(Text(200)),
-    repository: Type.Optional(Text(256)),
-    tag: Type.Optional(Text(128)),
-    status: Type.Union(SUPPRESSION_STATUSES.map((status) => Type.Literal(status))),
-    justification: Type.Optional(Type.Union([...VEX_JUSTIFICATIONS.map((label) => Type.Literal(label)), Type.Null()])),
-    reason: Type.String({ minLength: 1, maxLength: 2000 }),
     expiresAt: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   },
   { additionalProperties: false },
