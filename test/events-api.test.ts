@@ -151,6 +151,13 @@ for (const dialect of await databases()) {
       const etag = String(response.headers.etag);
       const again = await service.app.inject({ method: 'GET', url: `/findings/${configId}/events`, headers: { 'if-none-match': etag } });
       assert.equal(again.statusCode, 304);
+      const filtered = await service.app.inject({ method: 'GET', url: `/findings/${configId}/events?limit=1&severity=high&fixable=false&kev=false&minEpss=0` });
+      const links = Array.from(parseXml(filtered.body).getElementsByTagNameNS(ATOM, 'link'));
+      const selfHref = links.find((link) => link.getAttribute('rel') === 'self')?.getAttribute('href') ?? '';
+      const selfQuery = new URL(selfHref).searchParams;
+      for (const [name, value] of Object.entries({ limit: '1', severity: 'high', fixable: 'false', kev: 'false', minEpss: '0' })) {
+        assert.equal(selfQuery.get(name), value, `the feed's links keep ${name}: ${selfHref}`);
+      }
       const json = await eventsOf(`/findings/${configId}/events?format=json&limit=2`);
       assert.deepEqual(json.events.map((event) => event.type), ['scan.failed', 'image.added']);
       assert.notEqual(json.next, null);

@@ -159,10 +159,13 @@ function pageJson(page: EventPage) {
 /** Absolute URL of this feed with the given query, on the service's public base. */
 function pageUrl(base: string, request: FastifyRequest<{ Params: AnyIdParams; Querystring: ConfigEventsQuery }>, after: string | null): string {
   const params = new URLSearchParams();
-  const { limit, type, severity } = request.query;
+  const { limit, type, severity, kev, fixable, minEpss } = request.query;
   if (limit !== undefined) params.set('limit', String(limit));
   if (type !== undefined) params.set('type', type);
   if (severity !== undefined) params.set('severity', severity);
+  if (kev !== undefined) params.set('kev', String(kev));
+  if (fixable !== undefined) params.set('fixable', String(fixable));
+  if (minEpss !== undefined) params.set('minEpss', String(minEpss));
   if (after) params.set('after', after);
   const query = params.toString();
   return `${base}/findings/${encodeURIComponent(request.params.id)}/events${query ? `?${query}` : ''}`;
