@@ -70,13 +70,17 @@ export function findingJson(finding: StoredFinding, config: Pick<ScanConfig, 're
   };
 }
 
+/** The findings of these images added up by severity, every severity present. */
+export function imageTotals(images: SummaryConfig['images'], totals: Record<Severity, number> = zeroCounts()): Record<Severity, number> {
+  for (const image of images) {
+    for (const severity of SEVERITIES) totals[severity] += image.counts[severity] ?? 0;
+  }
+  return totals;
+}
+
 export function summaryJson(configs: SummaryConfig[], generatedAt: Date) {
   const totals = zeroCounts();
-  for (const config of configs) {
-    for (const image of config.images) {
-      for (const severity of SEVERITIES) totals[severity] += image.counts[severity] ?? 0;
-    }
-  }
+  for (const config of configs) imageTotals(config.images, totals);
   return {
     generatedAt: generatedAt.toISOString(),
     totals: compactCounts(totals),
@@ -103,7 +107,7 @@ export function summaryJson(configs: SummaryConfig[], generatedAt: Date) {
 }
 
 /** Where a configuration lives, as the demo printed it: the region for ECR, else the registry host. */
-function locationOf(config: SummaryConfig): string {
+export function locationOf(config: SummaryConfig): string {
   return config.region ?? config.registry;
 }
 
@@ -134,7 +138,8 @@ function imageLines(image: SummaryConfig['images'][number]): string {
   return countLines(image.counts);
 }
 
-function countLines(counts: SeverityCounts): string {
+/** The demo's count lines: severities in fixed order, zeros left out. */
+export function countLines(counts: SeverityCounts): string {
   return SEVERITIES.filter((severity: Severity) => (counts[severity] ?? 0) > 0)
     .map((severity) => ` ${severity}: ${counts[severity]}\n`)
     .join('');

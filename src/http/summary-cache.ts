@@ -4,7 +4,7 @@ import { compactCounts, SEVERITIES, type Severity, zeroCounts } from '../domain/
 import type { Store, SummaryConfig, SummaryConfigRow } from '../store/store.js';
 import { createAdvisoryWarnings } from './advisory-warnings.js';
 import type { AppDeps } from './app.js';
-import { summaryJson, summaryText } from './representations.js';
+import { imageTotals, summaryJson, summaryText } from './representations.js';
 
 export interface SummaryCache {
   /** The summary as of the store's current revision, rendered at most once per revision. */
@@ -106,10 +106,7 @@ function fragmentKey(row: SummaryConfigRow): string {
 }
 
 function renderFragment(key: string, config: SummaryConfig): Fragment {
-  const totals = zeroCounts();
-  for (const image of config.images) {
-    for (const severity of SEVERITIES) totals[severity] += image.counts[severity] ?? 0;
-  }
+  const totals = imageTotals(config.images);
   // summaryJson's rendering of this one configuration; its generatedAt and totals are the whole summary's.
   const [json] = summaryJson([config], new Date(0)).configs;
   return { key, json: JSON.stringify(json), text: summaryText([config]), totals };

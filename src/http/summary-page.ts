@@ -1,6 +1,6 @@
-import { compactCounts, SEVERITIES, type Severity, type SeverityCounts, zeroCounts } from '../domain/severity.js';
+import { compactCounts, type Severity, type SeverityCounts } from '../domain/severity.js';
 import type { SummaryConfig, SummaryPage } from '../store/store.js';
-import { summaryJson, summaryText } from './representations.js';
+import { countLines, imageTotals, locationOf, summaryJson, summaryText } from './representations.js';
 
 /**
  * The filtered and paged forms of `GET /summary`: the whole summary's representations
@@ -27,18 +27,13 @@ export function filteredSummaryText(page: SummaryPage, severities: readonly Seve
 
 function configBlock(config: SummaryConfig): string {
   const counts = configTotals(config);
-  const lines = SEVERITIES.filter((severity) => (counts[severity] ?? 0) > 0).map((severity) => ` ${severity}: ${counts[severity]}\n`);
   const failed = config.images.filter((image) => image.status !== 'COMPLETE' && image.status !== 'PENDING').length;
   const note = config.images.length === 0 ? (config.lastScan ? ' no images found\n' : ' not scanned yet\n') : failed > 0 ? ` ${failed} of ${config.images.length} images not scanned completely\n` : '';
-  return `Results for ${config.repository} in ${config.region ?? config.registry}:\n${lines.join('')}${note}`;
+  return `Results for ${config.repository} in ${locationOf(config)}:\n${countLines(counts)}${note}`;
 }
 
 function configTotals(config: SummaryConfig | undefined): SeverityCounts {
-  const totals = zeroCounts();
-  for (const image of config?.images ?? []) {
-    for (const severity of SEVERITIES) totals[severity] += image.counts[severity] ?? 0;
-  }
-  return compactCounts(totals);
+  return compactCounts(imageTotals(config?.images ?? []));
 }
 
 /** Counts of the severities asked for only. */

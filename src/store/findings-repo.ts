@@ -1,12 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { StoredFinding } from '../domain/finding.js';
-import type { ConfigStatus } from '../domain/scan-config.js';
 import { type PrioritisationRow, prioritise } from '../prioritisation/prioritised-finding.js';
 import { riskOrder } from '../prioritisation/risk-order.js';
 import { decodeCursor, decodeOffsetCursor, encodeCursor, encodeOffsetCursor } from './findings-cursor.js';
 import { effectiveSeverity } from './image-counts.js';
-import { toDate, toFinding, toImageState } from './rows.js';
-import type { FindingsPage, FindingsQuery, SummaryConfig } from './store.js';
+import { toDate, toFinding } from './rows.js';
+import type { FindingsPage, FindingsQuery } from './store.js';
 import type { Database } from './tables.js';
 
 export async function selectFindings(db: Kysely<Database>, configId: string, query: FindingsQuery): Promise<FindingsPage> {
@@ -113,33 +112,4 @@ async function prioritisationRows(db: Kysely<Database>, cves: Array<string | nul
   for (const row of epss) Object.assign(entry(row.cve), { epss_score: row.score, epss_percentile: row.percentile, epss_date: row.date });
   for (const row of nvd) Object.assign(entry(row.cve), { nvd_severity: row.severity, nvd_score: row.score, nvd_vector: row.vector });
   return rows;
-}
-
-export async function selectSummary(db: Kysely<Database>): Promise<SummaryConfig[]> {
-  const [configs, images] = await Promise.all([
-    db
-      .selectFrom('configs')
-      .select(['id', 'region', 'registry', 'repository', 'status', 'last_scan_at', 'last_error'])
-      .orderBy('created_at')
-      .orderBy('id')
-      .execute(),
-    db.selectFrom('images').selectAll().where('removed_at', 'is', null).orderBy('config_id').orderBy('tag').execute(),
-  ]);
-  const byConfig = new Map<string, SummaryConfig>();
-  const summary = configs.map((row): SummaryConfig => {
-    const config: SummaryConfig = {
-      id: row.id,
-      region: row.region,
-      registry: row.registry,
-      repository: row.repository,
-      status: row.status as ConfigStatus,
-      lastScan: toDate(row.last_scan_at),
-      lastError: row.last_error,
-      images: [],
-    };
-    byConfig.set(row.id, config);
-    return config;
-  });
-  for (const image of images) byConfig.get(image.config_id)?.images.push(toImageState(image));
-  return summary;
 }

@@ -1,11 +1,11 @@
 import { type Kysely, Migrator, sql } from 'kysely';
 import { changeConfig, insertConfig, removeConfig, selectConfig, selectConfigs, storeRevisionReader, writeProgress } from './configs-repo.js';
 import { pruneEventsBefore, selectEvents } from './events-repo.js';
-import { selectFindings, selectSummary } from './findings-repo.js';
+import { selectFindings } from './findings-repo.js';
 import { selectFindingSpans } from './history-repo.js';
 import { migrations } from './migrations/index.js';
 import { writeScan } from './scan-commit.js';
-import { selectSummaryConfigs, selectSummaryImages, selectSummaryPage } from './summary-repo.js';
+import { selectSummary, selectSummaryConfigs, selectSummaryImages, selectSummaryPage } from './summary-repo.js';
 import { claimDue, dropLeases, earliestDue, leaseHolders, extendLease, giveBackLease, queueRun, selectRun, takeLease } from './scans-repo.js';
 import { claim, finishBatch, relay, relayPeriodic, release, selectDeliveries } from './deliveries-repo.js';
 import {

@@ -1,10 +1,10 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { ConfigStatus } from '../domain/scan-config.js';
 import type { Severity } from '../domain/severity.js';
 import { toDate, toImageState } from './rows.js';
 import type { ImageState } from '../domain/image.js';
 import type { SummaryConfig, SummaryConfigRow, SummaryPage, SummaryPageQuery } from './store.js';
-import type { Database } from './tables.js';
+import type { ConfigsTable, Database } from './tables.js';
 
 /** The images table's count column of each severity. */
 const COUNT_COLUMN = {
@@ -71,31 +71,16 @@ export async function selectSummaryPage(db: Kysely<Database>, query: SummaryPage
   const last = shown.at(-1);
   const next = query.limit !== null && rows.length > query.limit && last ? encodeSummaryCursor(Number(last.created_at), last.id) : null;
   if (shown.length === 0) return { configs: [], next };
-  const images = await db
-    .selectFrom('images')
-    .selectAll()
-    .where('config_id', 'in', shown.map((row) => row.id))
-    .where('removed_at', 'is', null)
-    .orderBy('config_id')
-    .orderBy('tag')
-    .execute();
-  const byConfig = new Map<string, SummaryConfig>();
-  const page = shown.map((row): SummaryConfig => {
-    const config: SummaryConfig = {
-      id: row.id,
-      region: row.region,
-      registry: row.registry,
-      repository: row.repository,
-      status: row.status as ConfigStatus,
-      lastScan: toDate(row.last_scan_at),
-      lastError: row.last_error,
-      images: [],
-    };
-    byConfig.set(row.id, config);
-    return config;
-  });
-  for (const image of images) byConfig.get(image.config_id)?.images.push(toImageState(image));
+  const images = await selectSummaryImages(db, shown.map((row) => row.id));
+  const page = shown.map((row): SummaryConfig => ({ ...summaryFields(row), images: images.get(row.id) ?? [] }));
   return { configs: page, next };
+}
+
+/** The whole summary: every configuration, in its order, with its current images. */
+export async function selectSummary(db: Kysely<Database>): Promise<SummaryConfig[]> {
+  const rows = await selectSummaryConfigs(db);
+  const images = await selectSummaryImages(db, rows.map((row) => row.id));
+  return rows.map(({ revision: _revision, ...config }) => ({ ...config, images: images.get(config.id) ?? [] }));
 }
 
 /** Ids per `IN (…)` list: far below either database's limit on parameters. */
@@ -109,7 +94,12 @@ export async function selectSummaryConfigs(db: Kysely<Database>): Promise<Summar
     .orderBy('created_at')
     .orderBy('id')
     .execute();
-  return rows.map((row) => ({
+  return rows.map((row) => ({ ...summaryFields(row), revision: Number(row.revision) }));
+}
+
+/** A configuration's fields as the summary shows them. */
+function summaryFields(row: Pick<Selectable<ConfigsTable>, 'id' | 'region' | 'registry' | 'repository' | 'status' | 'last_scan_at' | 'last_error'>): Omit<SummaryConfig, 'images'> {
+  return {
     id: row.id,
     region: row.region,
     registry: row.registry,
@@ -117,8 +107,7 @@ export async function selectSummaryConfigs(db: Kysely<Database>): Promise<Summar
     status: row.status as ConfigStatus,
     lastScan: toDate(row.last_scan_at),
     lastError: row.last_error,
-    revision: Number(row.revision),
-  }));
+  };
 }
 
 /** The current images of these configurations, by configuration, in tag order. */

@@ -109,7 +109,7 @@ export function createWriteLock(): WriteLock {
 }
 
 /** The store's writes made for a request someone waits on; the others are background work. */
-const REQUEST_WRITES: ReadonlySet<string> = new Set([
+const REQUEST_WRITES: ReadonlySet<keyof StoreWrites> = new Set<keyof StoreWrites>([
   'createConfig',
   'updateConfig',
   'deleteConfig',
