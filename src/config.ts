@@ -78,6 +78,15 @@ function integer(min: number, max: number) {
   };
 }
 
+/** A duration of at least an hour, in milliseconds; `example` shows the form in the error. */
+function durationOfAnHourOrMore(example: string) {
+  return (raw: string, name: string): number => {
+    const ms = parseDuration(raw.trim());
+    if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "${example}", got "${raw}"`);
+    return ms;
+  };
+}
+
 function list(raw: string): string[] {
   return raw
     .split(',')
@@ -343,11 +352,7 @@ export const OPTIONS = [
     flag: null,
     default: '90d',
     doc: 'How long the event log keeps events (a duration, at least `1h`); older ones are pruned in batches every hour.',
-    parse: (raw, name) => {
-      const ms = parseDuration(raw.trim());
-      if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "30d", got "${raw}"`);
-      return ms;
-    },
+    parse: durationOfAnHourOrMore('30d'),
   }),
   option({
     key: 'publicUrl',
@@ -413,11 +418,7 @@ export const OPTIONS = [
     flag: null,
     default: '48h',
     doc: 'Advisory data last imported longer ago than this (a duration, at least `1h`) is stale: `GET /advisories` and the summary say so, and `/readyz` fails when `ECRSCAN_READYZ_ADVISORIES` is set.',
-    parse: (raw, name) => {
-      const ms = parseDuration(raw.trim());
-      if (ms === null || ms < 3_600_000) throw new ConfigError(`${name} must be a duration of at least 1h such as "48h", got "${raw}"`);
-      return ms;
-    },
+    parse: durationOfAnHourOrMore('48h'),
   }),
   option({
     key: 'readyRequiresFreshAdvisories',

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from './support/cli-process.js';
+import { type CountingProxy, startCountingProxy } from './support/counting-proxy.js';
 import { databases } from './support/databases.js';
 import { buildImage, buildIndex, buildLayer, type BuiltImage, type LayerItem, pushImage, pushIndex, type PushTarget } from './support/image-builder.js';
 import { ALPINE_319_OS_RELEASE, ALPINE_INSTALLED, DEBIAN_12_OS_RELEASE, DEBIAN_12_VERSIONS_BELOW_FIXES, FEDORA_39_OS_RELEASE } from './support/package-fixtures.js';
@@ -85,43 +84,6 @@ const DEBIAN_BASE: LayerItem[] = [
   { path: 'usr/lib/os-release', content: DEBIAN_12_OS_RELEASE },
   { path: 'etc/os-release', symlink: '../usr/lib/os-release' },
 ];
-
-/** A proxy in front of the registry that counts the blob downloads going through it. */
-interface CountingProxy {
-  host: string;
-  blobGets(): number;
-  close(): Promise<void>;
-}
-
-async function startCountingProxy(target: RegistryServer): Promise<CountingProxy> {
-  const [targetHost, targetPort] = target.host.split(':');
-  let blobGets = 0;
-  const server: Server = createServer((req, res) => {
-    if (req.method === 'GET' && /^\/v2\/.+\/blobs\/sha256:/.test(req.url ?? '')) blobGets++;
-    const upstream = httpRequest(
-      { host: targetHost, port: Number(targetPort), method: req.method, path: req.url, headers: { ...req.headers, host: target.host } },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', (err) => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end(String(err));
-    });
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    host: `127.0.0.1:${port}`,
-    blobGets: () => blobGets,
-    async close() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 interface ConfigJson {
   id: string;

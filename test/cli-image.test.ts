@@ -69,7 +69,6 @@ describe('ecrscan image', { skip: !installed && 'docker-registry not installed' 
   const imageProcess = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): ReturnType<typeof runCli> => runCli(argv(args), { ...env, ...extraEnv });
   /** The same command line run in this process: what a terminal would show, and the exit code, without a process start each. */
   const image = (args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<CliOutcome> => execute(argv(args), { ...process.env, ...env, ...extraEnv });
-  const blobGets = (): number => proxy.requests.filter((line) => /^GET \/v2\/.+\/blobs\/sha256:/.test(line)).length;
 
   before(async () => {
     registry = await startRegistry();
@@ -130,12 +129,12 @@ describe('ecrscan image', { skip: !installed && 'docker-registry not installed' 
         db.close();
       }
     };
-    const before = { blobs: blobGets(), imports: importedAt() };
+    const before = { blobs: proxy.blobGets(), imports: importedAt() };
     assert.ok(before.blobs > 0, 'the first run downloaded the layers');
     const run = await image([`${proxy.host}/debian/app:old`, '--format', 'json']);
     assert.equal(run.code, 0, run.stderr);
     assert.equal((JSON.parse(run.stdout) as JsonReport).findings.length, 11);
-    assert.equal(blobGets(), before.blobs);
+    assert.equal(proxy.blobGets(), before.blobs);
     assert.deepEqual(importedAt(), before.imports);
   });
 

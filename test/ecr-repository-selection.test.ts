@@ -8,7 +8,7 @@ import { createEcrScanner } from '../src/scanners/ecr/ecr-scanner.js';
 import { createRequestBudget } from '../src/scanners/request-budget.js';
 import { type ServerProcess, startServer } from './support/cli-process.js';
 import { databases } from './support/databases.js';
-import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
+import { basicFinding, digestOf, type EcrEndpoint, ecrClientEnv, startEcrEndpoint } from './support/ecr-endpoint/index.js';
 
 /**
  * Repository globs and tag selection by push time, through the whole service: `ecrscan
@@ -68,13 +68,7 @@ for (const dialect of await databases()) {
       ]);
       endpoint.addRepository('other/api', [{ digest: digestOf('other:z'), tags: ['z'], pushedAt: ago(2) }]);
       const databaseUrl = dialect.name === 'sqlite' ? join(dir, 'db.sqlite') : await dialect.createDatabase();
-      server = await startServer([], {
-        DATABASE_URL: databaseUrl,
-        AWS_ENDPOINT_URL_ECR: endpoint.url,
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      });
+      server = await startServer([], { DATABASE_URL: databaseUrl, ...ecrClientEnv(endpoint) });
     });
     after(async () => {
       await server?.stop();

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { execute } from '../src/cli/cli.js';
 import { type ServerProcess, startServer } from './support/cli-process.js';
 import { databases } from './support/databases.js';
-import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
+import { basicFinding, digestOf, type EcrEndpoint, ecrClientEnv, startEcrEndpoint } from './support/ecr-endpoint/index.js';
 
 /**
  * The whole service as users run it: `ecrscan serve` as its own process, the real AWS SDK
@@ -51,13 +51,7 @@ for (const dialect of await databases()) {
       ]);
       endpoint.denyAccess('210987654321');
       const databaseUrl = dialect.name === 'sqlite' ? join(dir, 'db.sqlite') : await dialect.createDatabase();
-      server = await startServer([], {
-        DATABASE_URL: databaseUrl,
-        AWS_ENDPOINT_URL_ECR: endpoint.url,
-        AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      });
+      server = await startServer([], { DATABASE_URL: databaseUrl, ...ecrClientEnv(endpoint) });
     });
     after(async () => {
       await server?.stop();

@@ -9,7 +9,7 @@ import { createScheduledHandler } from '../src/lambda/scheduled-handler.js';
 import { createScanners } from '../src/scanners/create-scanners.js';
 import { type RunningService, startService } from '../src/server.js';
 import { databases } from './support/databases.js';
-import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
+import { basicFinding, digestOf, type EcrEndpoint, ecrClientEnv, startEcrEndpoint } from './support/ecr-endpoint/index.js';
 import { type ApiRequest, httpApiEvent, lambdaContext } from './support/lambda-events.js';
 import { schedulerEvent } from './support/schedule-events.js';
 import { type SecretsEndpoint, startSecretsEndpoint } from './support/secrets-endpoint.js';
@@ -62,10 +62,7 @@ describe('the API function, with API Gateway HTTP API events, on PostgreSQL', { 
     // The AWS SDK reads these from the process, as it does in a function.
     Object.assign(process.env, {
       AWS_REGION: 'us-east-2',
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      ...ecrClientEnv(ecr),
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     });
     // The secret RDS writes for a cluster; the throwaway server trusts local connections, so any password does.

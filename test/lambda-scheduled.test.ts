@@ -9,7 +9,7 @@ import { openDatabase } from '../src/store/open-store.js';
 import type { Store } from '../src/store/store.js';
 import type { Database } from '../src/store/tables.js';
 import { databases } from './support/databases.js';
-import { basicFinding, digestOf, type EcrEndpoint, startEcrEndpoint } from './support/ecr-endpoint/index.js';
+import { basicFinding, digestOf, type EcrEndpoint, ecrClientEnv, startEcrEndpoint } from './support/ecr-endpoint/index.js';
 import { lambdaContext } from './support/lambda-events.js';
 import { schedulerEvent } from './support/schedule-events.js';
 import { startWebhookReceiver, type WebhookReceiver } from './support/webhook-receiver.js';
@@ -53,10 +53,7 @@ describe('the scheduled function, with EventBridge Scheduler events, on PostgreS
     receiver = await startWebhookReceiver();
     Object.assign(process.env, {
       AWS_REGION: 'us-east-2',
-      AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-      AWS_EC2_METADATA_DISABLED: 'true',
-      AWS_ENDPOINT_URL_ECR: ecr.url,
+      ...ecrClientEnv(ecr),
     });
     store = await postgres!.openStore();
     const databaseUrl = await postgres!.createDatabase();

@@ -21,8 +21,6 @@ import { createEcrScanner } from './ecr/ecr-scanner.js';
 import { createRequestBudget, type HostLimits } from './request-budget.js';
 import type { ScannerRegistry } from './registry.js';
 
-export { osvDataDir };
-
 /** The store, with the database it runs on: scanners keep tables of their own there (inventories, advisories). */
 export interface ScannerStore extends Store {
   readonly database: Kysely<Database>;

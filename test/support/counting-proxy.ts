@@ -8,6 +8,8 @@ export interface CountingProxy {
   host: string;
   /** `METHOD path` of every request so far, in order. */
   requests: string[];
+  /** Blob downloads (`GET …/blobs/sha256:…`) so far. */
+  blobGets(): number;
   close(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startCountingProxy(target: RegistryServer): Promise<Counti
   return {
     host: `127.0.0.1:${port}`,
     requests,
+    blobGets: () => requests.filter((line) => /^GET \/v2\/.+\/blobs\/sha256:/.test(line)).length,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -1,8 +1,8 @@
 import { type Static, Type } from 'typebox';
 import { Value } from 'typebox/value';
 import { loadConfig } from '../../config.js';
+import { osvDataDir } from '../../scanners/builtin/osv/osv-data-dir.js';
 import { importOsvSources, type SourceOutcome } from '../../scanners/builtin/osv/osv-importer.js';
-import { osvDataDir } from '../../scanners/create-scanners.js';
 import { openDatabase } from '../../store/open-store.js';
 import type { ApiClient } from '../api-client.js';
 import { CliError } from '../cli-error.js';

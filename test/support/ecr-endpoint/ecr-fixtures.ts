@@ -2,6 +2,19 @@ import { createHash } from 'node:crypto';
 import type { BasicFindingWire, EnhancedFindingWire, ImageSpec } from './ecr-registry-state.js';
 import { epochSeconds } from './ecr-wire.js';
 
+/**
+ * What the AWS SDK of a process (or of this one) needs to talk to an endpoint: its URL,
+ * example credentials, and no instance metadata service to wait for.
+ */
+export function ecrClientEnv(endpoint: { url: string }): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_ECR: endpoint.url,
+    AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+    AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
+}
+
 /** A well-formed image digest derived from any text, so tests can name images. */
 export function digestOf(seed: string): string {
   return `sha256:${createHash('sha256').update(seed).digest('hex')}`;
