@@ -209,8 +209,9 @@ export async function startService(config: Readonly<Config>, deps: ServiceDeps):
     let app: FastifyInstance | null = null;
     let url: string | null = null;
     if (config.mode !== 'scheduler') {
-      const dashboard = loadDashboard(defaultDashboardDir());
-      if (!dashboard) deps.logger.warn({ dir: defaultDashboardDir() }, 'web dashboard not built (npm run build); serving the API alone');
+      const dashboardDir = defaultDashboardDir();
+      const dashboard = loadDashboard(dashboardDir);
+      if (!dashboard) deps.logger.warn({ dir: dashboardDir }, 'web dashboard not built (npm run build); serving the API alone');
       const built = await buildServiceApp(config, core, tokens, workers, deps.logger, dashboard);
       app = built;
       // Fastify's close drains in-flight requests before it resolves.
